@@ -1,0 +1,79 @@
+"""Test settings: offline environment, a private workspace, and no network beyond loopback.
+
+Any attempt to connect to a non-loopback address fails the test that made it (even if the code under test
+caught the error), so a test can never pass by quietly reaching the internet.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+
+OFFLINE_ENV = {
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_OFFLINE_MODE": "true", "RAGAS_DO_NOT_TRACK": "true",
+    "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_UPDATE_DOWNLOAD_COUNTS": "0",
+    "TRANSFORMERS_OFFLINE": "1", "WORKBENCH_OFFLINE": "1",
+}
+os.environ.update(OFFLINE_ENV)
+os.environ.setdefault("WORKBENCH_HOME", tempfile.mkdtemp(prefix="workbench-tests-"))
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "external"
+_violations: list[str] = []
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _is_loopback(address) -> bool:
+    if not isinstance(address, tuple):
+        return True  # AF_UNIX paths
+    host = address[0]
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False  # a hostname other than localhost would need DNS
+
+
+def _check(sock: socket.socket, address) -> None:
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
+        _violations.append(repr(address))
+        raise ConnectionRefusedError(f"network blocked in tests: connection to {address!r}")
+
+
+def _guarded_connect(self, address):
+    _check(self, address)
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    _check(self, address)
+    return _real_connect_ex(self, address)
+
+
+socket.socket.connect = _guarded_connect
+socket.socket.connect_ex = _guarded_connect_ex
+
+
+@pytest.fixture(autouse=True)
+def _no_network():
+    """Fail the test if it tried to reach a non-loopback address."""
+    _violations.clear()
+    yield
+    if _violations:
+        found = list(_violations)
+        _violations.clear()
+        pytest.fail(f"test tried to reach the network: {found}")
+
+
+@pytest.fixture
+def shared_external() -> Path:
+    """``../shared/external`` when present; skips the test otherwise (users clone the project alone)."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared/external is not present")
+    return SHARED

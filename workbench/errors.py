@@ -1,0 +1,134 @@
+"""One exception tree for the whole package.
+
+Every error a user can meet is a ``WorkbenchError``: it carries a stable ``code`` (for logs, JSON output and
+tests) and a message that says what to do. Errors from litellm and providers are translated into this tree in
+one place (``workbench.models.translate``); nothing else raises a provider's exception type.
+
+    WorkbenchError
+    ├── UsageError                 bad arguments or environment (CLI exit 2)
+    │   ├── ConfigError            a config / tiers / spec file is wrong
+    │   ├── UnknownTierError
+    │   ├── UnknownModelError
+    │   └── MissingKeyError        a provider needs an API key that is not set
+    ├── DataError                  a data file is malformed: names file, line and field (CLI exit 1)
+    ├── BudgetExceededError        a run would cost more than its cap
+    └── ModelError                 a model call failed (after our retries, if any)
+        ├── RateLimitedError       429                       retryable
+        ├── ProviderUnavailableError 5xx, refused connection retryable
+        ├── ModelTimeoutError      the call took too long    retryable
+        ├── MalformedResponseError unparseable reply         retryable
+        ├── BadRequestError        the request itself is wrong (not retryable)
+        ├── ContextWindowError     the prompt does not fit the model
+        └── AllModelsFailedError   every model of a fallback chain failed; holds the attempts
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class WorkbenchError(Exception):
+    """Base of every error the package raises. ``code`` is stable; ``hint`` says what to do."""
+
+    code = "error"
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, code: str | None = None, **details: Any):
+        self.message = message
+        self.hint = hint
+        if code:
+            self.code = code
+        self.details = details
+        super().__init__(message if not hint else f"{message}\n  hint: {hint}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``{"code", "message"}`` form used in JSON output lines."""
+        return {"code": self.code, "message": self.message if not self.hint else f"{self.message} ({self.hint})"}
+
+
+class UsageError(WorkbenchError):
+    code = "usage"
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    code = "config"
+
+
+class UnknownTierError(UsageError):
+    code = "unknown_tier"
+
+
+class UnknownModelError(UsageError):
+    code = "unknown_model"
+
+
+class MissingKeyError(UsageError):
+    code = "missing_key"
+
+
+class DataError(WorkbenchError):
+    """A data file (JSONL, YAML) is malformed. ``path``, ``line`` and ``field`` say where."""
+
+    code = "invalid_data"
+
+    def __init__(self, message: str, *, path: Any = None, line: int | None = None, field: str | None = None,
+                 hint: str | None = None, code: str | None = None):
+        where = ":".join(str(x) for x in (path, line) if x is not None)
+        if field:
+            where = f"{where} field {field!r}" if where else f"field {field!r}"
+        super().__init__(f"{where}: {message}" if where else message, hint=hint, code=code)
+        self.path, self.line, self.field = path, line, field
+
+
+class BudgetExceededError(WorkbenchError):
+    code = "budget_exceeded"
+
+
+class ModelError(WorkbenchError):
+    """A model call failed. ``model`` names it; ``retryable`` says whether trying again may help."""
+
+    code = "model_error"
+    retryable = False
+
+    def __init__(self, message: str, *, model: str | None = None, hint: str | None = None,
+                 retry_after: float | None = None, status: int | None = None, code: str | None = None):
+        super().__init__(f"{model}: {message}" if model else message, hint=hint, code=code)
+        self.model, self.retry_after, self.status = model, retry_after, status
+
+
+class RateLimitedError(ModelError):
+    code = "rate_limited"
+    retryable = True
+
+
+class ProviderUnavailableError(ModelError):
+    code = "provider_unavailable"
+    retryable = True
+
+
+class ModelTimeoutError(ModelError):
+    code = "timeout"
+    retryable = True
+
+
+class MalformedResponseError(ModelError):
+    code = "malformed_response"
+    retryable = True
+
+
+class BadRequestError(ModelError):
+    code = "bad_request"
+
+
+class ContextWindowError(ModelError):
+    code = "context_window"
+
+
+class AllModelsFailedError(ModelError):
+    """Every model of a fallback chain failed. ``attempts`` lists each try, in order."""
+
+    code = "all_models_failed"
+
+    def __init__(self, message: str, *, attempts: tuple = (), **kw: Any):
+        super().__init__(message, **kw)
+        self.attempts = attempts

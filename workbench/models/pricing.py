@@ -1,0 +1,115 @@
+"""Prices per token, offline: litellm's bundled price map, plus prices you register.
+
+The map is read from the JSON file litellm ships (without importing litellm), so ``workbench models`` and cost
+estimates work with no network. A model with no known price gives ``None``: callers report it as *unpriced*,
+never as $0.
+"""
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UsageError
+from .records import Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """USD per token for one model."""
+
+    input: float
+    """Per prompt token."""
+    output: float
+    """Per generated token."""
+    cached_input: float | None = None
+    """Per prompt token served from the provider's prompt cache, when the provider discounts them."""
+    batch_input: float | None = None
+    """Per prompt token through the provider's batch API, when it has one."""
+    batch_output: float | None = None
+    """Per generated token through the batch API."""
+    source: str = "litellm"
+    """Where the price comes from: ``litellm`` (its bundled map) or ``registered``."""
+
+    def cost(self, usage: Usage) -> float:
+        """USD for the given token counts (cached prompt tokens at the cached price when there is one)."""
+        cached = min(usage.cached_input_tokens, usage.input_tokens)
+        cached_rate = self.input if self.cached_input is None else self.cached_input
+        return (usage.input_tokens - cached) * self.input + cached * cached_rate + usage.output_tokens * self.output
+
+    def per_million(self) -> tuple[float, float]:
+        """(input, output) USD per 1M tokens, the way price pages show them."""
+        return self.input * 1e6, self.output * 1e6
+
+
+@functools.cache
+def _bundled_map() -> dict[str, dict]:
+    spec = importlib.util.find_spec("litellm")
+    if spec is None or not spec.submodule_search_locations:
+        raise UsageError("litellm is not installed", hint="install workbench's core dependencies")
+    path = Path(list(spec.submodule_search_locations)[0]) / "model_prices_and_context_window_backup.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _from_entry(entry: dict) -> Price | None:
+    if not isinstance(entry, dict) or entry.get("input_cost_per_token") is None:
+        return None
+    return Price(
+        input=float(entry["input_cost_per_token"]),
+        output=float(entry.get("output_cost_per_token") or 0.0),
+        cached_input=entry.get("cache_read_input_token_cost"),
+        batch_input=entry.get("input_cost_per_token_batches"),
+        batch_output=entry.get("output_cost_per_token_batches"),
+    )
+
+
+class PriceBook:
+    """Looks prices up: registered prices first, then litellm's bundled map (with and without the provider)."""
+
+    def __init__(self) -> None:
+        self._registered: dict[str, Price] = {}
+        self._lock = threading.Lock()
+
+    def register(self, model: str, *, input_per_1m: float, output_per_1m: float,
+                 cached_input_per_1m: float | None = None) -> Price:
+        """Set a custom price (USD per 1M tokens) for ``model``; it wins over litellm's map."""
+        if input_per_1m < 0 or output_per_1m < 0:
+            raise UsageError(f"negative price for {model!r}")
+        price = Price(input_per_1m / 1e6, output_per_1m / 1e6,
+                      None if cached_input_per_1m is None else cached_input_per_1m / 1e6, source="registered")
+        with self._lock:
+            self._registered[model] = price
+        return price
+
+    def get(self, model: str) -> Price | None:
+        """The price of ``model``, or ``None`` when unknown (``local/*`` models are not priced: they are free)."""
+        if model in self._registered:
+            return self._registered[model]
+        table = _bundled_map()
+        _, _, bare = model.partition("/")
+        for key in (model, bare):
+            price = _from_entry(table.get(key)) if key else None
+            if price is not None:
+                return price
+        return None
+
+
+@functools.cache
+def default_pricebook() -> PriceBook:
+    """The process-wide price book that ``complete()`` uses unless given another."""
+    return PriceBook()
+
+
+def register_price(model: str, *, input_per_1m: float, output_per_1m: float,
+                   cached_input_per_1m: float | None = None) -> Price:
+    """Register a custom price in the default price book."""
+    return default_pricebook().register(model, input_per_1m=input_per_1m, output_per_1m=output_per_1m,
+                                        cached_input_per_1m=cached_input_per_1m)
+
+
+def price_for(model: str) -> Price | None:
+    """The price of ``model`` in the default price book, or ``None`` when unknown."""
+    return default_pricebook().get(model)

@@ -1,0 +1,103 @@
+"""Plain records of the model layer: what a call used, cost and returned."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Message = dict[str, Any]
+"""A chat message as litellm and OpenAI take it: ``{"role": ..., "content": ...}``."""
+
+CostBasis = Literal["provider", "simulated", "offline", "cached", "unpriced"]
+"""How ``cost_usd`` was obtained:
+
+- ``provider``: a real model answered; priced from its token counts and litellm's price map (or a registered price);
+- ``simulated``: an offline stand-in answered for a real model; priced as that real model, with real token counts;
+- ``offline``: a ``local/*`` model answered on its own account; it runs on this machine and costs nothing;
+- ``cached``: the answer came from the response cache; nothing was paid for this call;
+- ``unpriced``: no price is known for the model; ``cost_usd`` is ``None``, never a silent 0.
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts of one call."""
+
+    input_tokens: int = 0
+    """Tokens in the prompt (all messages), cached ones included."""
+    output_tokens: int = 0
+    """Tokens the model generated."""
+    cached_input_tokens: int = 0
+    """Prompt tokens served from the provider's prompt cache (billed at the cached-input price)."""
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One try at a model: the successful one, or one that failed and was retried or fallen back from."""
+
+    model: str
+    """The model id that was called."""
+    ok: bool
+    """Whether this try produced the answer."""
+    latency_ms: float
+    """Wall time of the try."""
+    error_code: str | None = None
+    """The ``WorkbenchError.code`` of a failed try."""
+    error: str | None = None
+    """The error message of a failed try."""
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """What a model call returned, with what it used and cost."""
+
+    text: str
+    """The reply text ("" when the model answered only with tool calls)."""
+    model: str
+    """The model id that answered (``local/...`` for an offline stand-in)."""
+    usage: Usage = field(default_factory=Usage)
+    """Token counts."""
+    cost_usd: float | None = None
+    """Cost in USD; ``None`` only when ``cost_basis == "unpriced"``."""
+    cost_basis: CostBasis = "unpriced"
+    """How the cost was obtained; see ``CostBasis``."""
+    latency_ms: float = 0.0
+    """Wall time of the whole call, retries and fallbacks included."""
+    priced_as: str | None = None
+    """The model whose price was used (the real model for a stand-in)."""
+    tier: str | None = None
+    """The tier name the call was made through, if any."""
+    data: Any = None
+    """The parsed structured output when a JSON response format was asked for and the reply parsed."""
+    tool_calls: list[dict[str, Any]] | None = None
+    """Tool calls, as ``[{"id", "name", "arguments"}]``, when the model made any."""
+    finish_reason: str | None = None
+    """Why generation stopped (``stop``, ``length``, ``tool_calls``...)."""
+    cached: bool = False
+    """True when the answer came from the response cache."""
+    attempts: tuple[Attempt, ...] = ()
+    """Every try, in order; the last one is the one that answered."""
+
+    def replace(self, **changes: Any) -> "Completion":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Completion":
+        d = dict(d)
+        d["usage"] = Usage(**d.get("usage") or {})
+        d["attempts"] = tuple(Attempt(**a) for a in d.get("attempts") or ())
+        return cls(**d)
+
+    def _repr_html_(self) -> str:
+        import html
+        cost = "unpriced" if self.cost_usd is None else f"${self.cost_usd:.6f} ({self.cost_basis})"
+        return (f"<div><b>{html.escape(self.model)}</b> · {self.usage.input_tokens}→{self.usage.output_tokens} tokens"
+                f" · {cost} · {self.latency_ms:.0f} ms{' · cached' if self.cached else ''}"
+                f"<pre style='white-space:pre-wrap'>{html.escape(self.text)}</pre></div>")

@@ -1,0 +1,144 @@
+"""Tiers: names the pipeline asks for (``small``, ``medium``, ``large``...) mapped to models and parameters.
+
+Tiers live in ``configs/tiers.yaml``. ``route(tier)`` decides which model actually answers: the real model when
+its provider's key is set, else the offline stand-in (priced as the real model, marked ``simulated``).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import ConfigError, MissingKeyError, UnknownTierError
+from ..paths import project_root
+
+# Environment variables that hold each provider's key. A provider not listed here is assumed to be configured;
+# if it is not, the provider's own authentication error is translated into MissingKeyError at call time.
+PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
+    "openai": ("OPENAI_API_KEY",),
+    "anthropic": ("ANTHROPIC_API_KEY",),
+    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    "mistral": ("MISTRAL_API_KEY",),
+    "groq": ("GROQ_API_KEY",),
+    "cohere": ("COHERE_API_KEY",),
+    "deepseek": ("DEEPSEEK_API_KEY",),
+    "together_ai": ("TOGETHERAI_API_KEY", "TOGETHER_API_KEY"),
+    "openrouter": ("OPENROUTER_API_KEY",),
+    "xai": ("XAI_API_KEY",),
+}
+
+
+class Tier(BaseModel):
+    """One tier: the model to call, its parameters, its offline stand-in and its fallbacks."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    model: str = Field(description="litellm model id, e.g. openai/gpt-4o-mini or local/extractive")
+    stand_in: str | None = Field(None, description="offline model that answers when the real model has no key")
+    params: dict[str, Any] = Field(default_factory=dict, description="call parameters: temperature, max_tokens...")
+    fallbacks: tuple[str, ...] = Field((), description="tiers or model ids to try, in order, when this one fails")
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Which model answers for a tier right now, and how its cost is counted."""
+
+    call: str
+    """The model id that is called."""
+    priced_as: str | None
+    """The model whose price applies (the real model for a stand-in; None for a free local model)."""
+    reason: str
+    """Why: ``key`` (the real model's key is set), ``stand-in``, ``local`` or ``explicit`` (an api_base/key given)."""
+
+
+def provider_of(model: str) -> str:
+    return model.split("/", 1)[0] if "/" in model else "openai"
+
+
+def has_key(model: str) -> bool:
+    """True when the provider of ``model`` has its key in the environment (or is not one we know keys for)."""
+    names = PROVIDER_KEYS.get(provider_of(model))
+    return names is None or any(os.environ.get(n) for n in names)
+
+
+def offline_forced() -> bool:
+    """``WORKBENCH_OFFLINE=1`` makes every tier answer with its stand-in, keys or not (tests, CI, demos)."""
+    return os.environ.get("WORKBENCH_OFFLINE", "").lower() in ("1", "true", "yes")
+
+
+def route(model: str, stand_in: str | None = None, *, explicit: bool = False) -> Route:
+    """Decide what answers for ``model``: itself, or its stand-in when no key is available."""
+    if model.startswith("local/"):
+        return Route(model, None, "local")
+    if explicit:
+        return Route(model, model, "explicit")
+    if stand_in and (offline_forced() or not has_key(model)):
+        return Route(stand_in, model, "stand-in")
+    if not has_key(model):
+        env = " or ".join(PROVIDER_KEYS.get(provider_of(model), ("the provider's API key",)))
+        raise MissingKeyError(f"no API key for {model}",
+                              hint=f"set {env}, or use a tier with an offline stand_in (configs/tiers.yaml)")
+    return Route(model, model, "key")
+
+
+class TierSet(BaseModel):
+    """All tiers, by name."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tiers: dict[str, Tier]
+    source: str = ""
+
+    def get(self, name: str) -> Tier:
+        try:
+            return self.tiers[name]
+        except KeyError:
+            raise UnknownTierError(f"unknown tier {name!r}", hint=f"known tiers: {', '.join(self.tiers)}"
+                                   f"{' (from ' + self.source + ')' if self.source else ''}") from None
+
+    def names(self) -> list[str]:
+        return list(self.tiers)
+
+
+def default_tiers_path() -> Path:
+    """``$WORKBENCH_TIERS``, else ``configs/tiers.yaml`` of the project around the cwd, else the packaged copy."""
+    if os.environ.get("WORKBENCH_TIERS"):
+        return Path(os.environ["WORKBENCH_TIERS"])
+    root = project_root()
+    if root and (root / "configs" / "tiers.yaml").exists():
+        return root / "configs" / "tiers.yaml"
+    return Path(__file__).resolve().parent.parent / "data" / "tiers.yaml"
+
+
+def load_tiers(path: str | Path | None = None) -> TierSet:
+    """Read a tiers file; errors name the file and the tier/field."""
+    import yaml
+
+    p = Path(path) if path else default_tiers_path()
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"cannot read tiers file {p}: {e.strerror}") from e
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{p}: not valid YAML: {e}") from e
+    if not isinstance(raw, dict) or not isinstance(raw.get("tiers"), dict):
+        raise ConfigError(f"{p}: expected a mapping with a 'tiers' key")
+    tiers = {}
+    for name, spec in raw["tiers"].items():
+        try:
+            tiers[name] = Tier(name=name, **(spec or {}))
+        except (ValidationError, TypeError) as e:
+            raise ConfigError(f"{p}: tier {name!r}: {_first_error(e)}") from e
+    return TierSet(tiers=tiers, source=str(p))
+
+
+def _first_error(e: Exception) -> str:
+    if isinstance(e, ValidationError):
+        err = e.errors()[0]
+        return f"field {'.'.join(map(str, err['loc']))}: {err['msg']}"
+    return str(e)
