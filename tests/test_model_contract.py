@@ -1,0 +1,88 @@
+"""Every Model implementation through the same checks (the scikit-learn estimator-checks idea)."""
+import asyncio
+import json
+
+import pytest
+
+from workbench.models import (CachedModel, FallbackModel, FaultServer, LimitedModel, LiteLLMModel, ResponseCache,
+                              RetryingModel, RetryPolicy, build_model)
+from workbench.models.records import Completion
+from workbench.models.wrappers import Model
+
+MSGS = [{"role": "system", "content": "Answer from the context."},
+        {"role": "user", "content": "Context:\nThe blue door is on Elm Street. The red door opened in 1972.\n\n"
+                                    "Question: When did the red door open?"}]
+BASES = {"provider", "simulated", "offline", "cached", "unpriced"}
+
+
+@pytest.fixture(scope="module")
+def server():
+    with FaultServer(seed=3) as s:
+        yield s
+
+
+def implementations(server, tmp):
+    fast = RetryPolicy(retries=2, base_delay=0.001)
+    http = lambda m="openai/gpt-4o-mini": LiteLLMModel(m, api_base=server.base_url, api_key="sk-test")
+    return {
+        "local": LiteLLMModel("local/extractive"),
+        "local-lead": LiteLLMModel("local/lead"),
+        "stand-in": LiteLLMModel("local/extractive", priced_as="openai/gpt-4o-mini", tier="medium"),
+        "http": http(),
+        "http-unpriced": http("openai/unknown-model-x"),
+        "retrying": RetryingModel(http(), fast),
+        "fallback": FallbackModel([http(), LiteLLMModel("local/lead")]),
+        "cached": CachedModel(LiteLLMModel("local/extractive"), ResponseCache(tmp / "contract.sqlite")),
+        "limited": LimitedModel(http(), 4),
+        "tier": build_model("small", retries=1),
+    }
+
+
+NAMES = ["local", "local-lead", "stand-in", "http", "http-unpriced", "retrying", "fallback", "cached", "limited",
+         "tier"]
+
+
+@pytest.fixture(params=NAMES)
+def model(request, server, tmp_path_factory):
+    return implementations(server, tmp_path_factory.mktemp("contract"))[request.param]
+
+
+def check_completion(c: Completion):
+    assert isinstance(c, Completion)
+    assert isinstance(c.text, str) and c.text
+    assert c.usage.input_tokens > 0 and c.usage.output_tokens > 0
+    assert c.cost_basis in BASES
+    assert (c.cost_usd is None) == (c.cost_basis == "unpriced")
+    assert c.cost_usd is None or c.cost_usd >= 0
+    assert c.latency_ms >= 0 and isinstance(c.model, str)
+    assert c.cached or (c.attempts and c.attempts[-1].ok)
+    json.dumps(c.to_dict())  # records serialise
+    assert Completion.from_dict(json.loads(json.dumps(c.to_dict()))) == c
+
+
+def test_is_a_model(model):
+    assert isinstance(model, Model)
+    assert isinstance(model.name, str) and model.name
+    json.dumps(model.identity())
+
+
+def test_complete(model):
+    check_completion(model.complete(MSGS))
+
+
+def test_acomplete_matches_complete(model):
+    sync = model.complete(MSGS)
+    async_ = asyncio.run(model.acomplete(MSGS))
+    check_completion(async_)
+    assert async_.text == sync.text
+
+
+def test_does_not_mutate_the_callers_messages(model):
+    msgs = json.loads(json.dumps(MSGS))
+    model.complete(msgs)
+    assert msgs == MSGS
+
+
+def test_settings_pass_through(model):
+    c = model.complete(MSGS, max_tokens=50, temperature=0)
+    check_completion(c)

