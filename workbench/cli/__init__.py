@@ -1,7 +1,8 @@
 """The ``workbench`` command.
 
-Each subcommand is a small module in this package with ``add_parser(subparsers)`` and ``run(args) -> int``;
-modules import their heavy dependencies inside ``run`` so ``workbench --help`` stays fast.
+Each subcommand is a small module ``<name>_cmd.py`` in this package with ``add_parser(subparsers)`` and
+``run(args) -> int``; they are found by name, and import their heavy dependencies inside ``run`` so
+``workbench --help`` stays fast.
 
 Exit codes everywhere: 0 success, 1 a check failed (gate, alert, invalid input file), 2 usage or environment
 error. A ``WorkbenchError`` prints its message and hint on stderr, never a traceback.
@@ -10,11 +11,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
 
 from ..errors import WorkbenchError
 
-COMMANDS = ["models"]
+
+def command_modules() -> list[str]:
+    """The ``*_cmd`` modules of this package, sorted."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.endswith("_cmd"))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -23,8 +28,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"workbench {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        importlib.import_module(f".{name}_cmd", __name__).add_parser(sub)
+    for name in command_modules():
+        importlib.import_module(f".{name}", __name__).add_parser(sub)
     return p
 
 

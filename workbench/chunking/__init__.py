@@ -1,0 +1,17 @@
+"""② Chunking: split documents into verbatim, token-bounded chunks; measure boundary and retrieval quality.
+
+    from workbench.chunking import make_chunker
+    chunks = make_chunker("structure", max_tokens=512).chunk(markdown_text, source="doc.md")
+
+Strategies (one module each): ``token``, ``recursive``, ``sentence``, ``structure``, ``semantic``,
+``conversation``.
+"""
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "Chunk": ".base", "Chunker": ".base", "ChunkerConfig": ".base", "make_chunker": ".base", "registry": ".base",
+    "TokenChunker": ".token", "RecursiveChunker": ".recursive", "SentenceChunker": ".sentence",
+    "StructureChunker": ".structure", "SemanticChunker": ".semantic", "ConversationChunker": ".conversation",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
