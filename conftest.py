@@ -77,3 +77,10 @@ def shared_external() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared/external is not present")
     return SHARED
+
+
+def pytest_configure(config):
+    """Run the notebooks with nbval in lax mode (they are stored without outputs), in this environment."""
+    if hasattr(config.option, "nbval_lax"):
+        config.option.nbval_lax = True
+        config.option.nbval_current_env = True

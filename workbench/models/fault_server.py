@@ -18,7 +18,9 @@ Point litellm at it::
 Through litellm the faults surface as: 429 -> ``litellm.RateLimitError`` (the header is in
 ``e.response.headers["retry-after"]`` and ``e.litellm_response_headers``); 500 ->
 ``litellm.InternalServerError``; hang -> ``litellm.Timeout`` (when the call's ``timeout`` is shorter than
-``timeout_s``); malformed -> see ``tests/test_fault_server.py``, which pins the observed mapping.
+``timeout_s``); malformed -> ``litellm.InternalServerError`` with status_code 500 (a ``json.JSONDecodeError``
+in its ``__context__`` chain tells it from a real 500), and on ``stream=True`` an empty reply, no error.
+``tests/test_fault_server.py`` pins this mapping (litellm 1.110).
 
 Fault draws: one ``random.Random(seed)`` draw per POST request, under a lock, checked in order 429, 500,
 timeout, malformed against cumulative rates, so each rate is honoured on its own (their sum must be <= 1).

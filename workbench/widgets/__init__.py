@@ -1,0 +1,1 @@
+"""ipywidgets views for the notebooks. Never imported by the runner (``lab`` extra)."""
