@@ -17,7 +17,6 @@ litellm as the ``local/`` provider. Prompt parsing lives in ``_parse`` and the t
 """
 from __future__ import annotations
 
-import functools
 import json
 import math
 import re
@@ -28,6 +27,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import UnknownModelError
+from ..lexical import STOPWORDS, WORD_RE, bm25_scores, idf, stem, terms
 
 REFUSAL = "The answer is not in the context."
 """What ``extractive`` and ``lead`` reply when the context does not hold the answer (detect refusals with it)."""
@@ -46,27 +46,12 @@ OFFLINE_MODELS: dict[str, str] = {
 }
 """The offline models, ``name -> one-line description`` (a constant); call them as ``local/<name>``."""
 
-K1, B = 1.2, 0.75
 ENTITY_BONUS = 1.0
 """Added to a sentence's BM25 score when it holds the entity type the question asks for."""
 MIN_COVERAGE = 0.4
 """Below this idf-weighted share of the question's words in any one sentence, the answer is a refusal."""
 PASS_MARK = 0.5
 
-_STOPWORDS = frozenset([
-    "a", "an", "the", "and", "or", "but", "if", "then", "else", "of", "to", "in", "on", "at", "by", "for",
-    "with", "from", "into", "onto", "about", "as", "is", "are", "was", "were", "be", "been", "being", "do",
-    "does", "did", "done", "doing", "have", "has", "had", "having", "it", "its", "it's", "this", "that",
-    "these", "those", "there", "here", "which", "who", "whom", "whose", "what", "when", "where", "why",
-    "how", "many", "much", "i", "me", "my", "we", "our", "you", "your", "he", "him", "his", "she", "her",
-    "they", "them", "their", "not", "no", "nor", "so", "than", "too", "very", "can", "could", "would",
-    "should", "will", "shall", "may", "might", "must", "also", "just", "only", "any", "all", "some", "each",
-    "such", "more", "most", "other", "own", "same", "up", "down", "out", "over", "under", "again",
-    "further", "once", "per", "via", "vs", "s", "t", "question", "answer", "context", "document",
-    "documents", "please", "according", "provided", "given", "based", "tell", "say", "says", "said",
-])
-
-_WORD_RE = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 _BOUNDARY_RE = re.compile(r"([.!?]+[\"'\u201d\u2019)\]]*)\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
 _ABBREV_RE = re.compile(r"(?:^|\s)(?:mr|mrs|ms|dr|st|prof|sr|jr|vs|etc|e\.g|i\.e|inc|ltd|co|fig|approx|u\.s|[a-z])\.$",
                         re.IGNORECASE)
@@ -127,52 +112,11 @@ _QUESTION_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("place", re.compile(r"\bwhere\b|\b(?:what|which) (?:city|country|place|town|state|region)\b", re.IGNORECASE)),
     ("reason", re.compile(r"\bwhy\b", re.IGNORECASE)),
 )
-_IRREGULAR: Mapping[str, str] = MappingProxyType({past: base for base, forms in (
-    ("begin", "began begun"), ("write", "wrote written"), ("build", "built"), ("make", "made"), ("hold", "held"),
-    ("grow", "grew grown"), ("win", "won"), ("run", "ran"), ("lead", "led"), ("sell", "sold"), ("buy", "bought"),
-    ("teach", "taught"), ("bring", "brought"), ("give", "gave given"), ("take", "took taken"),
-    ("become", "became"), ("rise", "rose risen"), ("fall", "fell fallen"), ("draw", "drew drawn"),
-    ("drive", "drove driven"), ("fly", "flew flown"), ("keep", "kept"), ("leave", "left"), ("lose", "lost"),
-    ("meet", "met"), ("pay", "paid"), ("send", "sent"), ("spend", "spent"), ("stand", "stood"), ("tell", "told"),
-    ("choose", "chose chosen"), ("speak", "spoke spoken"), ("break", "broke broken"), ("sing", "sang sung"),
-    ("find", "found"), ("know", "knew known"), ("see", "saw seen"), ("eat", "ate eaten"), ("go", "went gone"),
-    ("come", "came"), ("think", "thought"), ("feel", "felt"), ("sit", "sat"), ("get", "got gotten"),
-    ("cost", "costs"), ("weigh", "weight weighs"), ("die", "died dead death"), ("bear", "born"),
-    ("found", "founded"), ("high", "height"), ("long", "length"), ("wide", "width"), ("deep", "depth"),
-) for past in [base, *forms.split()]})
-"""Irregular forms mapped to one base form (and a few adjective/noun pairs: 'how high' ~ 'height')."""
 _WORD_NUMBERS: Mapping[str, str] = MappingProxyType({w: str(i) for i, w in enumerate(
     ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"])})
 
 
 # ---------------------------------------------------------------- text helpers
-
-@functools.lru_cache(maxsize=1 << 16)  # a pure function: the cache only saves time
-def _stem(word: str) -> str:
-    """Light stemming: common irregular verbs, then -ies/-ing/-ed/plural s, a doubled final consonant, a final e.
-
-    Enough to match 'opened'/'open', 'moved'/'move', 'began'/'begin'; both sides go through it, so over-stemming
-    ('tree' -> 'tre') does no harm.
-    """
-    word = _IRREGULAR.get(word, word)
-    stem = word
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 5 and word.endswith("ing"):
-        stem = word[:-3]
-    elif len(word) > 4 and word.endswith("ed"):
-        stem = word[:-2]
-    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        stem = word[:-1]
-    if stem is not word and len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "lsz":
-        stem = stem[:-1]
-    return stem[:-1] if len(stem) > 3 and stem.endswith("e") else stem
-
-
-def _terms(text: str) -> list[str]:
-    """Content words of ``text``: lowercased, stopwords removed, lightly stemmed."""
-    return [_stem(w) for w in _WORD_RE.findall(text.lower()) if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
-
 
 def _split_sentences(paragraph: str) -> list[str]:
     """Sentence split at ``. ! ?`` followed by a capital or digit, not after common abbreviations or initials."""
@@ -209,7 +153,7 @@ def _blocks(text: str) -> list[str]:
 
 def sentences(text: str) -> list[str]:
     """The sentences of ``text`` (whitespace-normalised), in order; the unit every heuristic here works on."""
-    return [s for block in _blocks(text) for s in _split_sentences(block) if _WORD_RE.search(s.lower())]
+    return [s for block in _blocks(text) for s in _split_sentences(block) if WORD_RE.search(s.lower())]
 
 
 def is_refusal(text: str) -> bool:
@@ -320,7 +264,7 @@ def _question_kind(question: str) -> str | None:
 def _names(text: str, skip_first: bool = True) -> list[str]:
     """Capitalised words of ``text`` that are not stopwords (the first word of a sentence skipped)."""
     found = [m for m in _CAPWORD_RE.finditer(text) if not (skip_first and m.start() == 0)]
-    return [m.group(0) for m in found if m.group(0).lower() not in _STOPWORDS]
+    return [m.group(0) for m in found if m.group(0).lower() not in STOPWORDS]
 
 
 def _has_entity(kind: str | None, sentence: str, q_terms: set[str]) -> bool:
@@ -330,47 +274,30 @@ def _has_entity(kind: str | None, sentence: str, q_terms: set[str]) -> bool:
     if kind == "number":
         return bool(_NUMBER_RE.search(sentence))
     if kind in ("name", "place"):
-        return any(_stem(n.lower()) not in q_terms for n in _names(sentence))
+        return any(stem(n.lower()) not in q_terms for n in _names(sentence))
     if kind == "reason":
         return bool(_REASON_RE.search(sentence))
     return False
 
 
-def _idf(terms: list[str], docs: list[list[str]]) -> dict[str, float]:
-    n = len(docs)
-    df = Counter(t for d in docs for t in set(d))
-    return {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in terms}
-
-
-def _bm25(terms: list[str], docs: list[list[str]], idf: Mapping[str, float]) -> list[float]:
-    """Okapi BM25 (k1=1.2, b=0.75) of each sentence against the query terms."""
-    avgdl = (sum(map(len, docs)) / len(docs)) or 1.0
-    scores = []
-    for doc in docs:
-        tf = Counter(doc)
-        norm = K1 * (1 - B + B * len(doc) / avgdl)
-        scores.append(sum(idf[t] * tf[t] * (K1 + 1) / (tf[t] + norm) for t in terms if tf[t]))
-    return scores
-
-
 def _missing_names(question: str, docs: list[list[str]]) -> bool:
     """True when a name in the question (a capitalised word after the first) appears nowhere in the context."""
     vocabulary = {t for d in docs for t in d}
-    return any(_stem(n.lower()) not in vocabulary for n in _names(question) if len(n) > 1)
+    return any(stem(n.lower()) not in vocabulary for n in _names(question) if len(n) > 1)
 
 
 def _extract(question: str, context: list[str]) -> _Answer:
     """BM25 + answer-type bonus over the context sentences; refusal when the question's words are mostly absent."""
-    terms = list(dict.fromkeys(_terms(question)))
-    docs = [_terms(s) for s in context]
-    idf = _idf(terms, docs)
-    weight = sum(idf.values())
-    coverage = max((sum(idf[t] for t in set(d) & set(terms)) for d in docs), default=0.0) / weight if weight else 0.0
+    q_terms = list(dict.fromkeys(terms(question)))
+    docs = [terms(s) for s in context]
+    weights = idf(q_terms, docs)
+    weight = sum(weights.values())
+    coverage = max((sum(weights[t] for t in set(d) & set(q_terms)) for d in docs), default=0.0) / weight if weight else 0.0
     if coverage < MIN_COVERAGE or _missing_names(question, docs):
         return _Answer(REFUSAL, confidence=round(1 - coverage, 2))
-    kind, term_set = _question_kind(question), set(terms)
+    kind, term_set = _question_kind(question), set(q_terms)
     scores = [s + (ENTITY_BONUS if s > 0 and _has_entity(kind, sent, term_set) else 0.0)
-              for s, sent in zip(_bm25(terms, docs, idf), context)]
+              for s, sent in zip(bm25_scores(q_terms, docs, weights), context)]
     best = max(range(len(context)), key=lambda i: (scores[i], -i))
     return _Answer(context[best], context[best], True, round(coverage, 2))
 
@@ -379,7 +306,7 @@ def _centrality_summary(context: list[str], k: int = 3) -> str:
     """The ``k`` sentences with the highest summed TF-IDF cosine to the others, in document order."""
     if len(context) <= k:
         return " ".join(context)
-    docs = [Counter(_terms(s)) for s in context]
+    docs = [Counter(terms(s)) for s in context]
     df = Counter(t for d in docs for t in d)
     vectors = []
     for d in docs:
@@ -411,8 +338,8 @@ def _answer_lead(p: _Prompt) -> _Answer:
         wants_summary = bool(p.parts.get("context")) or bool(_SUMMARY_RE.search(p.full))
         return _Answer(" ".join(context[:2]), context[0], True, 1.0) if context and wants_summary \
             else _Answer(ACKNOWLEDGEMENT)
-    terms = set(_terms(question))
-    hit = next((s for s in context if terms & set(_terms(s))), None)
+    q_terms = set(terms(question))
+    hit = next((s for s in context if q_terms & set(terms(s))), None)
     return _Answer(hit, hit, True, 0.5) if hit else _Answer(REFUSAL, confidence=0.5)
 
 
@@ -523,8 +450,8 @@ def _qa_reply(answer: _Answer, response_format: Any) -> str:
 
 def _token_f1(pred: str, gold: str, drop: set[str]) -> float:
     """Token F1 of content words, ignoring words the question already contains (unless nothing else is left)."""
-    p = [t for t in _terms(pred) if t not in drop] or _terms(pred)
-    g = [t for t in _terms(gold) if t not in drop] or _terms(gold)
+    p = [t for t in terms(pred) if t not in drop] or terms(pred)
+    g = [t for t in terms(gold) if t not in drop] or terms(gold)
     common = sum((Counter(p) & Counter(g)).values())
     if not common:
         return 0.0
@@ -534,7 +461,7 @@ def _token_f1(pred: str, gold: str, drop: set[str]) -> float:
 
 def _support(answer: str, context: str) -> float:
     """Share of the answer's content words that occur in the context."""
-    words, vocabulary = _terms(answer), set(_terms(context))
+    words, vocabulary = terms(answer), set(terms(context))
     return sum(w in vocabulary for w in words) / len(words) if words else 0.0
 
 
@@ -560,7 +487,7 @@ def _grade_with_context(answer: str, question: str, context: str) -> tuple[float
         return score, "the answer declines and the context " + ("seems to" if silver.found else "does not") + \
             " hold the question's words"
     support = _support(answer, context)
-    match = _token_f1(answer, silver.text, set(_terms(question))) if silver.found else 0.0
+    match = _token_f1(answer, silver.text, set(terms(question))) if silver.found else 0.0
     return 0.6 * match + 0.4 * support, (f"no reference: token F1 {match:.2f} against the best-matching context "
                                          f"sentence, {support:.0%} of answer words found in the context")
 
@@ -573,7 +500,7 @@ def _judge_values(p: _Prompt) -> dict[str, Any]:
     if answer is None:
         score, reason = 0.0, "no Answer: part was found in the prompt"
     elif refs:
-        score, reason = _grade_with_reference(answer, refs, set(_terms(question)), context)
+        score, reason = _grade_with_reference(answer, refs, set(terms(question)), context)
     elif context:
         score, reason = _grade_with_context(answer, question, context)
     else:
