@@ -22,7 +22,8 @@ _LEGIT = (f"(?<=[{_EMOJI}])\u200d(?=[{_EMOJI}])"
           f"|(?<=[{_JOINING}])[\u200c\u200d](?=[{_JOINING}])"
           f"|(?<=[{_SPACELESS}])\u200b(?=[{_SPACELESS}])")
 ZERO_WIDTH_RE = re.compile(f"(?!{_LEGIT})[\u200b-\u200d\u2060\ufeff]")
-"""Zero-width characters that are not a legitimate joiner in context."""
+"""Zero-width characters that are not a legitimate joiner in context (slow to scan: gate with ``ANY_ZERO_WIDTH``)."""
+ANY_ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff]")
 
 # Fast negative test: none of the characters above can occur in a string this does not match.
 _SUSPECT_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069"
@@ -60,7 +61,15 @@ def bidi_chars(text: str) -> list[str]:
 
 def zero_width_chars(text: str) -> list[str]:
     """Code points of the zero-width characters in ``text`` (not a leading BOM, not legitimate joiners)."""
-    return codepoints(ZERO_WIDTH_RE.findall(text, 1 if text.startswith("\ufeff") else 0))
+    start = 1 if text.startswith("\ufeff") else 0
+    if ANY_ZERO_WIDTH.search(text, start) is None:
+        return []
+    return codepoints(ZERO_WIDTH_RE.findall(text, start))
+
+
+def strip_zero_width(text: str) -> str:
+    """``text`` without the zero-width characters of ``ZERO_WIDTH_RE``."""
+    return text if ANY_ZERO_WIDTH.search(text) is None else ZERO_WIDTH_RE.sub("", text)
 
 
 def is_valid_unicode(text: str) -> bool:

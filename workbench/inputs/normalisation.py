@@ -15,7 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .chars import SURROGATE_RE, ZERO_WIDTH_RE
+from .chars import SURROGATE_RE, strip_zero_width
 
 CHANGES = ("mojibake_repaired", "surrogates_replaced", "bom_removed", "zero_width_removed", "line_endings",
            "nfc", "trailing_whitespace", "blank_lines_collapsed", "outer_whitespace")
@@ -25,7 +25,6 @@ CHANGES = ("mojibake_repaired", "surrogates_replaced", "bom_removed", "zero_widt
 _MOJIBAKE_HINT = re.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
                             "\u02c6\u02dc\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030"
                             "\u2039\u203a\u20ac\u2122]")
-_TRAILING_WS = re.compile(r"[^\S\n]+(?=\n|\Z)")
 _BLANK_RUNS = re.compile(r"\n{4,}")
 
 
@@ -67,19 +66,26 @@ def _nfc(text: str) -> str:
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
+def _trailing_whitespace(text: str) -> str:
+    if "\n" not in text:
+        return text.rstrip()
+    return "\n".join(line.rstrip() for line in text.split("\n"))
+
+
 def _line_endings(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
+_REPEAT_AFTER = frozenset({"mojibake_repaired", "surrogates_replaced", "bom_removed", "zero_width_removed", "nfc"})
 # (change name, step, runs on ASCII text too)
 _STEPS = (
     ("mojibake_repaired", repair_mojibake, False),
     ("surrogates_replaced", lambda t: SURROGATE_RE.sub("\ufffd", t), False),
-    ("bom_removed", lambda t: t[1:] if t.startswith("\ufeff") else t, False),
-    ("zero_width_removed", lambda t: ZERO_WIDTH_RE.sub("", t), False),
+    ("bom_removed", lambda t: t.removeprefix("\ufeff"), False),
+    ("zero_width_removed", strip_zero_width, False),
     ("line_endings", _line_endings, True),
     ("nfc", _nfc, False),
-    ("trailing_whitespace", lambda t: _TRAILING_WS.sub("", t), True),
+    ("trailing_whitespace", _trailing_whitespace, True),
     ("blank_lines_collapsed", lambda t: _BLANK_RUNS.sub("\n\n\n", t), True),
     ("outer_whitespace", str.strip, True),
 )
@@ -106,4 +112,6 @@ def normalise(text: str) -> Normalised:
         if new == text:
             break
         text = new
+        if not _REPEAT_AFTER.intersection(changes):  # whitespace steps alone reach their fixed point at once
+            break
     return Normalised(text, changes)
