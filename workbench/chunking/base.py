@@ -80,17 +80,26 @@ class ChunkerConfig(BaseModel):
                      source, meta)
 
 
-def registry() -> dict[str, type[ChunkerConfig]]:
-    """Strategy name -> class, for the CLI and configs."""
-    from .conversation import ConversationChunker
-    from .recursive import RecursiveChunker
-    from .semantic import SemanticChunker
-    from .sentence import SentenceChunker
-    from .structure import StructureChunker
-    from .token import TokenChunker
+_STRATEGY_MODULES = {"token": "TokenChunker", "recursive": "RecursiveChunker", "sentence": "SentenceChunker",
+                     "structure": "StructureChunker", "semantic": "SemanticChunker",
+                     "conversation": "ConversationChunker"}
 
-    return {c.kind: c for c in (TokenChunker, RecursiveChunker, SentenceChunker, StructureChunker,
-                                SemanticChunker, ConversationChunker)}
+
+def registry() -> dict[str, type[ChunkerConfig]]:
+    """Strategy name -> class, for the CLI and configs (a strategy whose module is not there yet is left out)."""
+    import importlib
+
+    found: dict[str, type[ChunkerConfig]] = {}
+    for module, cls in _STRATEGY_MODULES.items():
+        name = f"{__package__}.{module}"
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name != name:  # a missing dependency is a real error; only the module itself may be absent
+                raise
+            continue
+        found[getattr(mod, cls).kind] = getattr(mod, cls)
+    return found
 
 
 def make_chunker(strategy: str, **params: Any) -> ChunkerConfig:
