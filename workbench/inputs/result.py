@@ -21,7 +21,7 @@ CODES: dict[str, tuple[str, str]] = {
     "bidi": ("reject", "the text holds bidirectional control characters, which can reorder what a reader sees"),
     "zero_width": ("flag", "the text holds zero-width characters (removed by normalisation)"),
     "injection_suspected": ("flag", "the text looks like a prompt injection (heuristic score >= threshold)"),
-    "pii": ("flag", "the text holds personal data or secrets (emails, phones, cards, IBANs, IPs, SSNs, keys)"),
+    "pii": ("accept", "the text holds personal data or secrets (emails, phones, cards, IBANs, IPs, SSNs, keys)"),
     "mojibake_repaired": ("accept", "the text was mis-decoded UTF-8 (mojibake) and was repaired"),
 }
 """Every code ``check`` can report, with its default action and what it means."""
