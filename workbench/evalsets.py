@@ -10,10 +10,12 @@ is a ``DataError`` naming the file, the line and the field.
 from __future__ import annotations
 
 import json
+import os
 import random
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -110,11 +112,11 @@ class EvalSet:
                         categories=self.by_category(), total=len(self), content_hash=self.hash,
                         changelog=self.changelog)
 
-    def filter(self, fn) -> "EvalSet":
+    def filter(self, fn) -> EvalSet:
         return EvalSet([s for s in self.samples if fn(s)], self.name, self.version, self.description,
                        self.changelog)
 
-    def split(self, test_fraction: float = 0.2, seed: int = 0) -> tuple["EvalSet", "EvalSet"]:
+    def split(self, test_fraction: float = 0.2, seed: int = 0) -> tuple[EvalSet, EvalSet]:
         """A (train, test) split stratified by category: each category keeps its share in both parts."""
         rng, train, test = random.Random(seed), [], []
         for category in CATEGORIES:
@@ -124,7 +126,7 @@ class EvalSet:
             test += group[:k]
             train += group[k:]
         order = {s.id: i for i, s in enumerate(self.samples)}
-        key = lambda s: order[s.id]  # noqa: E731
+        key = lambda s: order[s.id]
         return (EvalSet(sorted(train, key=key), f"{self.name}-train", self.version, self.description),
                 EvalSet(sorted(test, key=key), f"{self.name}-test", self.version, self.description))
 
@@ -134,10 +136,8 @@ class EvalSet:
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(json.dumps(s.to_json(), ensure_ascii=False) + "\n" for s in self.samples),
-                        encoding="utf-8")
-        card_path(path).write_text(yaml.safe_dump(self.card.model_dump(), sort_keys=False, allow_unicode=True),
-                                   encoding="utf-8")
+        _write_atomic(path, "".join(json.dumps(s.to_json(), ensure_ascii=False) + "\n" for s in self.samples))
+        _write_atomic(card_path(path), yaml.safe_dump(self.card.model_dump(), sort_keys=False, allow_unicode=True))
         return path
 
     def to_pandas(self):
@@ -157,11 +157,18 @@ class EvalSet:
         return datasets.Dataset.from_list(rows)
 
     @classmethod
-    def from_hf(cls, dataset, name: str = "evalset") -> "EvalSet":
-        return cls(_parse_lines((r["sample"] for r in dataset), f"<dataset {name}>"), name)
+    def from_hf(cls, dataset, name: str = "evalset", **kw: Any) -> EvalSet:
+        """The inverse of ``to_hf`` (``kw``: version, description, changelog)."""
+        return cls(_parse_lines((r["sample"] for r in dataset), f"<dataset {name}>"), name, **kw)
+
+    def new_version(self, samples: Iterable[Sample], note: str) -> EvalSet:
+        """A new version with ``samples`` appended and a changelog line ``v<N>: <note>``; ids must stay unique."""
+        version = self.version + 1
+        return EvalSet([*self.samples, *samples], self.name, version, self.description,
+                       [*self.changelog, f"v{version}: {note}"])
 
     @classmethod
-    def from_records(cls, records: Iterable[dict[str, Any]], name: str = "evalset", **kw: Any) -> "EvalSet":
+    def from_records(cls, records: Iterable[dict[str, Any]], name: str = "evalset", **kw: Any) -> EvalSet:
         return cls(_parse_lines((json.dumps(r) for r in records), f"<records {name}>"), name, **kw)
 
     def _repr_html_(self) -> str:
@@ -170,6 +177,13 @@ class EvalSet:
 
     def __repr__(self) -> str:
         return f"EvalSet({self.name!r}, v{self.version}, {len(self)} samples)"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and a rename, so a crash never leaves a half-written file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def card_path(jsonl: Path) -> Path:
@@ -204,10 +218,25 @@ def _parse_lines(lines: Iterable[str], path: Any) -> list[Sample]:
     return samples
 
 
-def load_evalset(path: str | Path) -> EvalSet:
-    """Load ``<name>.jsonl`` (and its card when present); raises ``DataError`` naming file, line and field."""
+def _load_card(path: Path) -> EvalCard:
     import yaml
 
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise DataError(f"invalid card: {str(e).splitlines()[0]}", path=path) from None
+    if not isinstance(raw, dict):
+        raise DataError("a card must be a YAML mapping", path=path)
+    try:
+        return EvalCard(**raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise DataError(f"invalid card: {err['msg']}", path=path,
+                        field=".".join(map(str, err["loc"])) or None) from None
+
+
+def load_evalset(path: str | Path) -> EvalSet:
+    """Load ``<name>.jsonl`` (and its card when present); raises ``DataError`` naming file, line and field."""
     path = Path(path)
     try:
         data = path.read_bytes().decode("utf-8")
@@ -220,9 +249,6 @@ def load_evalset(path: str | Path) -> EvalSet:
     name, version, description, changelog = path.name.removesuffix(".jsonl"), 1, "", []
     card_file = card_path(path)
     if card_file.exists():
-        try:
-            card = EvalCard(**(yaml.safe_load(card_file.read_text(encoding="utf-8")) or {}))
-        except (yaml.YAMLError, ValidationError, TypeError) as e:
-            raise DataError(f"invalid card: {str(e).splitlines()[0]}", path=card_file) from None
+        card = _load_card(card_file)
         name, version, description, changelog = card.name, card.version, card.description, card.changelog
     return EvalSet(samples, name, version, description, changelog)
