@@ -17,7 +17,7 @@ def test_version():
 def test_models_lists_tiers_and_two_local_models(capsys):
     assert main(["models"]) == 0
     out = capsys.readouterr().out
-    assert "small" in out and "local/extractive" in out and "local/lead" in out and "simulated" in out
+    assert "small" in out and "local/extractive" in out and "local/keyword" in out and "simulated" in out
 
 
 def test_models_json(capsys):

@@ -26,12 +26,12 @@ def implementations(server, tmp):
     http = lambda m="openai/gpt-4o-mini": LiteLLMModel(m, api_base=server.base_url, api_key="sk-test")
     return {
         "local": LiteLLMModel("local/extractive"),
-        "local-lead": LiteLLMModel("local/lead"),
+        "local-lead": LiteLLMModel("local/keyword"),
         "stand-in": LiteLLMModel("local/extractive", priced_as="openai/gpt-4o-mini", tier="medium"),
         "http": http(),
         "http-unpriced": http("openai/unknown-model-x"),
         "retrying": RetryingModel(http(), fast),
-        "fallback": FallbackModel([http(), LiteLLMModel("local/lead")]),
+        "fallback": FallbackModel([http(), LiteLLMModel("local/keyword")]),
         "cached": CachedModel(LiteLLMModel("local/extractive"), ResponseCache(tmp / "contract.sqlite")),
         "limited": LimitedModel(http(), 4),
         "tier": build_model("small", retries=1),

@@ -100,7 +100,7 @@ def accuracy(model: str) -> float:
     return sum(hits) / len(hits)
 
 
-# ------------------------------------------------------------------ extractive / lead
+# ------------------------------------------------------------------ extractive / keyword
 
 def test_contract_prompt_answers_from_context():
     assert "1972" in respond("extractive", user(CONTRACT))
@@ -113,13 +113,22 @@ def test_refusal_when_context_lacks_the_answer():
 
 
 def test_quality_gap_between_tiers():
-    strong, weak = accuracy("extractive"), accuracy("lead")
+    strong, weak = accuracy("extractive"), accuracy("keyword")
     assert strong >= 0.8, strong
     assert weak >= 0.15, weak  # the weak tier is worse, not useless
-    assert strong - weak >= 0.2, (strong, weak)
+    assert strong - weak >= 0.05, (strong, weak)
 
 
-@pytest.mark.parametrize("model", ["extractive", "lead", "judge", "drafter"])
+def test_only_the_strong_tier_refuses_when_the_context_lacks_the_answer():
+    # questions that share one word with the context but ask about something it does not hold
+    unanswerable = [(ctx, f"What does the {ctx.split()[1].strip('.,')} cost on the planet Mars in 2391?")
+                    for ctx, _, _ in QA_SET]
+    refusals = {m: sum(respond(m, qa_prompt(ctx, q)) == REFUSAL for ctx, q in unanswerable) / len(unanswerable)
+                for m in ("extractive", "keyword")}
+    assert refusals["extractive"] - refusals["keyword"] >= 0.3, refusals
+
+
+@pytest.mark.parametrize("model", ["extractive", "keyword", "judge", "drafter"])
 def test_deterministic(model):
     messages = user(CONTRACT + "\nAnswer: The red door opened in 1972.\nReference: 1972")
     assert len({respond(model, messages) for _ in range(3)}) == 1
@@ -142,7 +151,7 @@ def test_summary_without_question():
             "Birds sing.")
     summary = respond("extractive", user(text))
     assert "cat" not in summary and summary.count(".") == 3
-    assert respond("lead", user(text)) == ("Solar panels turn sunlight into electricity. "
+    assert respond("keyword", user(text)) == ("Solar panels turn sunlight into electricity. "
                                             "Solar panels are cheaper every year.")
     assert "Ready" in respond("extractive", user("Hello there"))
 
@@ -173,7 +182,7 @@ SCHEMA = {
 }
 
 
-@pytest.mark.parametrize("model", ["extractive", "lead"])
+@pytest.mark.parametrize("model", ["extractive", "keyword"])
 def test_json_schema_reply_validates(model):
     for fmt in ({"type": "json_schema", "json_schema": {"name": "qa", "schema": SCHEMA}}, {"schema": SCHEMA}):
         data = json.loads(respond(model, user(CONTRACT), fmt))
@@ -298,8 +307,8 @@ def test_litellm_completion_through_local_provider(litellm):
 
 def test_litellm_async_stream_and_response_format(litellm):
     messages = user(CONTRACT)
-    response = asyncio.run(litellm.acompletion(model="local/lead", messages=messages))
-    assert response.choices[0].message.content == "The blue door is on Elm Street."
+    response = asyncio.run(litellm.acompletion(model="local/keyword", messages=messages))
+    assert response.choices[0].message.content == "The red door opened in 1972."
     chunks = list(litellm.completion(model="local/extractive", messages=messages, stream=True))
     assert "".join(c.choices[0].delta.content or "" for c in chunks) == "The red door opened in 1972."
     fmt = {"type": "json_schema", "json_schema": {"name": "qa", "schema": SCHEMA}}

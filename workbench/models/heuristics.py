@@ -8,7 +8,8 @@ lexical work on the prompt they are given, so an offline pipeline produces answe
   bonus when the sentence holds the kind of entity the question asks for (a year for "when", a number for
   "how many", a name for "who"), and answers with the best sentence verbatim, or with ``REFUSAL`` when the
   question's words are mostly absent. Without a question it summarises: the 3 most central sentences.
-- ``lead``: a deliberately weaker tier: the first context sentence sharing any word with the question.
+- ``keyword``: a deliberately weaker tier: the context sentence sharing the most words with the question (raw
+  overlap: no IDF weighting, no answer-type bonus, refusal only when no word is shared).
 - ``judge``: an LLM-as-judge stand-in: token F1 against the reference and word support in the context; JSON verdict.
 - ``drafter``: turns informative sentences of a document into cloze-style questions; JSON list.
 
@@ -30,14 +31,14 @@ from ..errors import UnknownModelError
 from ..lexical import STOPWORDS, WORD_RE, bm25_scores, idf, stem, terms
 
 REFUSAL = "The answer is not in the context."
-"""What ``extractive`` and ``lead`` reply when the context does not hold the answer (detect refusals with it)."""
+"""What ``extractive`` and ``keyword`` reply when the context does not hold the answer (detect refusals with it)."""
 ACKNOWLEDGEMENT = "Ready: give me a context and a question, and I will answer from the context (offline heuristic)."
-"""What ``extractive`` and ``lead`` reply to a prompt with neither a question nor a context."""
+"""What ``extractive`` and ``keyword`` reply to a prompt with neither a question nor a context."""
 
 OFFLINE_MODELS: dict[str, str] = {
     "extractive": "heuristic: BM25 sentence extraction from the given context, with an answer-type bonus "
                   "(offline, deterministic)",
-    "lead": "heuristic: first context sentence sharing a word with the question; a weaker tier "
+    "keyword": "heuristic: the context sentence with the most words in common with the question; a weaker tier "
             "(offline, deterministic)",
     "judge": "heuristic: lexical judge, token F1 against the reference and word support in the context; "
              "JSON verdict (offline, deterministic)",
@@ -78,6 +79,8 @@ _LABEL_RE = re.compile(
 _TAG_ALT = "|".join(a for a in sorted(_LABEL_KIND, key=len, reverse=True) if " " not in a)
 _TAG_RE = re.compile(r"<(" + _TAG_ALT + r"|docs?)\b[^>]*>(.*?)</\1\s*>", re.IGNORECASE | re.DOTALL)
 
+_SOURCE_HEADER_RE = re.compile(r"^\[[^\]\n]{1,200}\]$")
+"""A ``[source — section]`` line that heads a retrieved chunk: a label, not a sentence of the context."""
 _SUMMARY_RE = re.compile(r"summar|tl;?\s?dr|key points|main points", re.IGNORECASE)
 _REFUSAL_RE = re.compile(
     r"not in the (?:provided |given )?context|(?:cannot|can't|unable to|could not|couldn't) (?:find|answer|determine)"
@@ -241,13 +244,13 @@ def _context_sentences(p: _Prompt, question: str | None) -> list[str]:
     texts = list(p.parts.get("context", ()))
     if not texts:
         texts = [*p.others, *([] if p.last_user_labelled else [p.last_user])]
-    found = [s for t in texts for s in sentences(t) if s != question]
+    found = [s for t in texts for s in sentences(t) if s != question and not _SOURCE_HEADER_RE.match(s)]
     if question is None:
         found = [s for s in found if not _SUMMARY_RE.search(s)]
     return [s for s in found if len(s.split()) >= 3] or found
 
 
-# ---------------------------------------------------------------- extractive and lead
+# ---------------------------------------------------------------- extractive and keyword
 
 @dataclass(frozen=True)
 class _Answer:
@@ -291,6 +294,10 @@ def _extract(question: str, context: list[str]) -> _Answer:
     q_terms = list(dict.fromkeys(terms(question)))
     docs = [terms(s) for s in context]
     weights = idf(q_terms, docs)
+    present = sorted(w for t, w in weights.items() if any(t in d for d in docs))
+    cap = present[len(present) // 2] if present else None
+    if cap is not None:  # a word absent from the context counts no more than a typical word present in it
+        weights = {t: w if any(t in d for d in docs) else min(w, cap) for t, w in weights.items()}
     weight = sum(weights.values())
     coverage = max((sum(weights[t] for t in set(d) & set(q_terms)) for d in docs), default=0.0) / weight if weight else 0.0
     if coverage < MIN_COVERAGE or _missing_names(question, docs):
@@ -330,8 +337,9 @@ def _answer_extractive(p: _Prompt) -> _Answer:
     return _extract(question, context) if context else _Answer(REFUSAL, confidence=1.0)
 
 
-def _answer_lead(p: _Prompt) -> _Answer:
-    """The weaker tier: first sentence sharing a content word with the question; summaries are the first two."""
+def _answer_keyword(p: _Prompt) -> _Answer:
+    """The weaker tier: the sentence sharing the most content words with the question (raw overlap: no IDF, no
+    answer-type bonus, no refusal threshold beyond "no word in common"); summaries are the first two sentences."""
     question = _question(p)
     context = _context_sentences(p, question)
     if question is None:
@@ -339,7 +347,9 @@ def _answer_lead(p: _Prompt) -> _Answer:
         return _Answer(" ".join(context[:2]), context[0], True, 1.0) if context and wants_summary \
             else _Answer(ACKNOWLEDGEMENT)
     q_terms = set(terms(question))
-    hit = next((s for s in context if q_terms & set(terms(s))), None)
+    overlaps = [len(q_terms & set(terms(s))) for s in context]
+    best = max(range(len(context)), key=lambda i: (overlaps[i], -i), default=None)
+    hit = context[best] if best is not None and overlaps[best] else None
     return _Answer(hit, hit, True, 0.5) if hit else _Answer(REFUSAL, confidence=0.5)
 
 
@@ -591,7 +601,7 @@ def _drafter_reply(p: _Prompt, response_format: Any) -> str:
 
 _HANDLERS: Mapping[str, Callable[[_Prompt, Any], str]] = MappingProxyType({
     "extractive": lambda p, rf: _qa_reply(_answer_extractive(p), rf),
-    "lead": lambda p, rf: _qa_reply(_answer_lead(p), rf),
+    "keyword": lambda p, rf: _qa_reply(_answer_keyword(p), rf),
     "judge": _judge_reply,
     "drafter": _drafter_reply,
 })

@@ -1,0 +1,187 @@
+"""⑦ ``PipelineConfig``: everything that decides what the pipeline does, in one frozen, hashed record.
+
+An experiment variant *is* a ``PipelineConfig``; the exported production config wraps the chosen one with its
+evidence; the runner builds the same ``Pipeline`` from it. The prompt is embedded with its text and pinned by
+its content hash, and the tiers it uses are embedded too, so the config does not depend on files that may
+change after it was evaluated.
+
+    cfg = PipelineConfig.build("grounded_qa", version=2, tier="medium", chunking={"strategy": "structure"})
+    cfg.hash, cfg.label, cfg.variant(tier="small")
+"""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import ConfigError
+from .hashing import content_hash
+from .inputs.policy import InputPolicy
+from .models.tiers import Tier, TierSet
+from .prompts import PromptTemplate
+
+SCHEMA_VERSION = 1
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ContextConfig(_Frozen):
+    """How documents become context: the chunker (its own dump) and how chunks are selected."""
+
+    chunking: dict[str, Any] = Field(default_factory=lambda: {"strategy": "structure", "max_tokens": 256})
+    selection: Literal["bm25", "first"] = "bm25"
+    top_k: int = Field(4, ge=1)
+    max_context_tokens: int = Field(1500, ge=16)
+
+    @model_validator(mode="after")
+    def _chunker_is_valid(self):
+        from .chunking.base import make_chunker
+
+        make_chunker(**self.chunking)  # raises ConfigError naming the field
+        return self
+
+
+class RoutingRule(_Frozen):
+    """Send inputs matching every given condition to ``tier`` (the first matching rule wins)."""
+
+    tier: str
+    language: list[str] | None = None
+    length: list[str] | None = None
+    content_type: list[str] | None = None
+    flagged: bool | None = None
+    max_question_chars: int | None = None
+
+    def matches(self, classes: dict[str, Any], flagged: bool, question_chars: int) -> bool:
+        checks = [(self.language, classes.get("language")), (self.length, classes.get("length")),
+                  (self.content_type, classes.get("content_type"))]
+        if any(allowed is not None and value not in allowed for allowed, value in checks):
+            return False
+        if self.flagged is not None and self.flagged != flagged:
+            return False
+        return self.max_question_chars is None or question_chars <= self.max_question_chars
+
+
+class OutputValidation(_Frozen):
+    """What a valid answer looks like; an invalid one is re-asked ``retries`` times, then fails."""
+
+    json_schema: dict[str, Any] | None = None
+    non_empty: bool = True
+    max_chars: int = Field(4000, ge=1)
+    retries: int = Field(1, ge=0)
+
+
+class CacheConfig(_Frozen):
+    """Response caching: exact (same request) and semantic (a similar question, above a threshold)."""
+
+    exact: bool = True
+    semantic: bool = False
+    similarity_threshold: float = Field(0.95, gt=0.0, le=1.0)
+
+
+class PipelineConfig(_Frozen):
+    """One pipeline: input policy → context → prompt → model (routing, fallbacks) → output validation."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    name: str = "pipeline"
+    input_policy: InputPolicy = Field(default_factory=InputPolicy)
+    context: ContextConfig = Field(default_factory=ContextConfig)
+    prompt: PromptTemplate
+    prompt_hash: str
+    tier: str = "medium"
+    tiers: dict[str, Tier]
+    routing: list[RoutingRule] = Field(default_factory=list)
+    fallbacks: list[str] | None = Field(None, description="tier names; None = the tier's own fallbacks")
+    retries: int = Field(2, ge=0)
+    params: dict[str, Any] = Field(default_factory=dict, description="call settings over the tier's params")
+    output: OutputValidation = Field(default_factory=OutputValidation)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.prompt.hash != self.prompt_hash:
+            raise ValueError(f"prompt_hash {self.prompt_hash} does not match the embedded prompt "
+                             f"({self.prompt.hash}): the prompt text was edited")
+        needed = {self.tier, *(r.tier for r in self.routing), *(self.fallbacks or [])}
+        missing = sorted(needed - set(self.tiers))
+        if missing:
+            raise ValueError(f"tier(s) {', '.join(missing)} are used but not embedded in 'tiers'")
+        return self
+
+    @property
+    def hash(self) -> str:
+        return content_hash(self.model_dump(mode="json"))
+
+    @property
+    def label(self) -> str:
+        """A short human name: ``grounded_qa@v2 · medium · structure/256``."""
+        ch = self.context.chunking
+        return f"{self.prompt.ref} · {self.tier} · {ch.get('strategy')}/{ch.get('max_tokens', 512)}"
+
+    def tier_set(self) -> TierSet:
+        return TierSet(tiers=self.tiers, source=f"config {self.name}")
+
+    def fallback_chain(self, tier: str) -> list[str]:
+        """Tier names tried after ``tier`` fails."""
+        chain = self.fallbacks if self.fallbacks is not None else list(self.tiers[tier].fallbacks)
+        return [t for t in chain if t != tier]
+
+    @classmethod
+    def build(cls, prompt: str | PromptTemplate = "grounded_qa", *, version: int | None = None,
+              tier: str = "medium", tiers: TierSet | None = None, chunking: dict[str, Any] | None = None,
+              **fields: Any) -> "PipelineConfig":
+        """A config from a prompt id (or template) and tier names; the tiers it needs are embedded."""
+        from .models.client import current_tiers
+        from .prompts import load_prompt
+
+        template = prompt if isinstance(prompt, PromptTemplate) else load_prompt(prompt, version)
+        tiers = tiers or current_tiers()
+        if chunking is not None:
+            fields["context"] = ContextConfig(**{**fields.get("context", {}), "chunking": chunking}) \
+                if isinstance(fields.get("context", {}), dict) else fields["context"]
+        wanted = {tier, *(r["tier"] if isinstance(r, dict) else r.tier for r in fields.get("routing", []))}
+        wanted |= set(fields.get("fallbacks") or [])
+        for name in list(wanted):
+            wanted |= set(tiers.get(name).fallbacks) & set(tiers.tiers)
+        try:
+            return cls(prompt=template, prompt_hash=template.hash, tier=tier,
+                       tiers={n: tiers.get(n) for n in sorted(wanted)}, **fields)
+        except ValidationError as e:
+            raise ConfigError(f"invalid pipeline config: {_describe(e)}") from None
+
+    def variant(self, *, prompt: str | PromptTemplate | None = None, version: int | None = None,
+                tiers: TierSet | None = None, **changes: Any) -> "PipelineConfig":
+        """A copy with some fields changed (re-validated; tiers and prompt re-embedded as needed)."""
+        data = self.model_dump()
+        data.pop("prompt"), data.pop("prompt_hash"), data.pop("tiers"), data.pop("schema_version")
+        data.update(changes)
+        template = self.prompt if prompt is None and version is None else None
+        if template is None:
+            from .prompts import load_prompt
+
+            template = prompt if isinstance(prompt, PromptTemplate) else \
+                load_prompt(prompt or self.prompt.id, version)
+        if tiers is None:
+            merged = dict(self.tiers)
+            if any(t not in merged for t in _tiers_named(data)):
+                from .models.client import current_tiers
+
+                merged = {**current_tiers().tiers, **merged}
+            tiers = TierSet(tiers=merged)
+        return PipelineConfig.build(template, tiers=tiers, **data)
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        return cls.model_json_schema()
+
+
+def _tiers_named(data: dict[str, Any]) -> set[str]:
+    rules = [r if isinstance(r, dict) else r.model_dump() for r in data.get("routing") or []]
+    return {data["tier"], *(r["tier"] for r in rules), *(data.get("fallbacks") or [])}
+
+
+def _describe(e: ValidationError) -> str:
+    err = e.errors()[0]
+    where = ".".join(map(str, err["loc"]))
+    return f"field {where}: {err['msg']}" if where else err["msg"]
