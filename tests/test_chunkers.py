@@ -158,9 +158,6 @@ def test_token_chunker_never_cuts_inside_a_character() -> None:
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_contract_other_encodings(strategy: str, model: str, request) -> None:
     """o200k_base, and p50k_base whose pre-tokenizer does not keep counts additive across line starts."""
-    if strategy == "structure" and model.endswith("davinci-003"):
-        request.applymarker(pytest.mark.xfail(reason="structure's TokenMap assumes cl100k/o200k additive counts",
-                                              strict=False))
     for doc in ("api-errors.md", "crlf", "emoji-cjk-marks", "blank-lines-and-indent", "huge-word"):
         chunker = make_chunker(strategy, max_tokens=48, overlap=2, model=model)
         text = _text(doc)

@@ -26,6 +26,7 @@ from pydantic import Field
 from .base import Chunk, ChunkerConfig
 from .markup import Format, Markup, parse, sniff
 from .spans import CODE_LINES, NO_CUT, SpanSplitter
+from .text import exact_sums, split_long
 from .tokenmap import TokenMap
 
 
@@ -88,6 +89,19 @@ class StructureChunker(ChunkerConfig):
         out: list[Chunk] = []
         for start, end, tokens, path in self._pack(sections(markup), tmap, splitter):
             out.append(Chunk(text[start:end], start, end, tokens, path, source))
+        return out if exact_sums(self.tokenizer) else self._recounted(text, out)
+
+    def _recounted(self, text: str, chunks: list[Chunk]) -> list[Chunk]:
+        """For tokenizers whose counts do not add up across line starts (e.g. p50k_base): recount every chunk
+        and split the few that end up over the limit."""
+        out: list[Chunk] = []
+        for c in chunks:
+            n = self.tokenizer.count(c.text)
+            if n <= self.max_tokens:
+                out.append(Chunk(c.text, c.start, c.end, n, c.section, c.source))
+                continue
+            out += [Chunk(text[p.start:p.end], p.start, p.end, p.tokens, c.section, c.source)
+                    for p in split_long(text, c.start, c.end, self.max_tokens, self.tokenizer)]
         return out
 
     def _mask(self, markup: Markup, tmap: TokenMap) -> bytearray:
