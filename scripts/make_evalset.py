@@ -146,7 +146,7 @@ def adversarial(facts: list[dict], texts: dict[str, str], names: list[str]) -> l
             doc_ids = with_distractors(doc, names, sid)
         else:  # nothing to answer: the right reply is a refusal
             expected, meta, doc_ids = [], {"attack": case["attack"]}, case["docs"]
-        meta.update({k: case[k] for k in ("forbidden",) if k in case})
+        meta.update({k: case[k] for k in ("forbidden", "expected_status") if k in case})
         out.append(sample(sid, question, doc_ids, texts, expected, "adversarial",
                           [case["vector"], f"attack:{case['attack']}"], meta))
     for case in DOC_INJECTIONS:

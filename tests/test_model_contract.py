@@ -12,7 +12,7 @@ from workbench.models.wrappers import Model
 MSGS = [{"role": "system", "content": "Answer from the context."},
         {"role": "user", "content": "Context:\nThe blue door is on Elm Street. The red door opened in 1972.\n\n"
                                     "Question: When did the red door open?"}]
-BASES = {"provider", "simulated", "offline", "cached", "unpriced"}
+BASES = {"provider", "simulated", "offline", "unpriced"}
 
 
 @pytest.fixture(scope="module")

@@ -143,3 +143,4 @@ def test_cache_hit_is_reported(config, tmp_path):
     p = Pipeline(config, cache=ResponseCache(tmp_path / "c.sqlite"))
     first, second = p(INPUTS), p(INPUTS)
     assert (first.cache, second.cache) == ("miss", "exact") and second.attempts == 0 and second.cost_usd == 0
+    assert second.answer_cost_usd == first.answer_cost_usd == first.cost_usd > 0

@@ -42,7 +42,11 @@ class Result:
     tier: str | None = None
     """The tier the input was routed to (the answering model may be a fallback of it)."""
     cost_usd: float | None = None
-    """Cost of the model calls, retries included (None when unpriced)."""
+    """What this run paid: the model calls, retries included; 0 for a cache hit or a rejected input (None when
+    unpriced)."""
+    answer_cost_usd: float | None = None
+    """What the answer costs without the cache (a cache hit keeps the cost of the call that made it): the cost
+    per item of a variant, which experiments compare."""
     cost_basis: str | None = None
     """How the cost was obtained (see ``workbench.models.records.CostBasis``)."""
     latency_ms: float = 0.0
@@ -83,22 +87,28 @@ class Pipeline:
     """Runs a ``PipelineConfig``. Cheap to call many times: chunkers, models and chunked documents are reused."""
 
     def __init__(self, config: PipelineConfig, *, cache: ResponseCache | Literal["auto"] | None = "auto",
-                 models: dict[str, Model] | None = None, max_concurrency: int | None = None):
+                 models: dict[str, Model] | None = None, max_concurrency: int | None = None,
+                 chunk_cache: dict | None = None):
         """``cache="auto"``: the workspace response cache when ``config.cache.exact``; ``None``: no cache.
-        ``models`` maps tier names to ready models (tests, or a runner with its own wrappers)."""
+        ``models`` maps tier names to ready models (tests, or a runner with its own wrappers); ``chunk_cache``
+        shares chunked documents between pipelines with the same chunker (experiments)."""
         self.config = config
         self.chunker: ChunkerConfig = make_chunker(**config.context.chunking)
         self._cache = (ResponseCache() if config.cache.exact else None) if cache == "auto" else cache
         self._models: dict[str, Model] = dict(models or {})
         self._max_concurrency = max_concurrency
-        self._chunked: dict[tuple[str, str], list[Chunk]] = {}
+        self._chunked: dict[tuple, list[Chunk]] = chunk_cache if chunk_cache is not None else {}
+        self._chunker_key = json.dumps(self.chunker.dump(), sort_keys=True)
 
     # ---- ① ② ③ -------------------------------------------------------------------------------------------
-    def prepare(self, inputs: dict[str, Any]) -> Prepared | Result:
-        """Validate, select context and render; a rejected input comes back as a ``Result``."""
-        check = self.config.input_policy.check(inputs)
+    def prepare(self, inputs: dict[str, Any], check: Any = None) -> Prepared | Result:
+        """Validate, select context and render; a rejected input comes back as a ``Result``. ``check`` is this
+        config's input-policy result for ``inputs`` when the caller already has it (it is the same for every
+        variant that shares the policy)."""
+        check = check if check is not None else self.config.input_policy.check(inputs)
         if check.status == "rejected":
-            return Result("rejected", error={"code": check.code, "message": check.message},
+            return Result("rejected", error={"code": check.code, "message": check.message}, cost_usd=0.0,
+                          answer_cost_usd=0.0,
                           input_status=check.status, classes=dict(check.classes),
                           flags=[f.to_dict() for f in check.flags], config_hash=self.config.hash)
         clean = check.normalised if isinstance(check.normalised, dict) else inputs
@@ -115,9 +125,9 @@ class Pipeline:
 
     def _chunks(self, doc: Any) -> list[Chunk]:
         doc_id, text = (str(doc.get("id", "")), str(doc.get("text", ""))) if isinstance(doc, dict) else ("", str(doc))
-        key = (doc_id, text)
+        key = (self._chunker_key, doc_id, text)
         if key not in self._chunked:
-            if len(self._chunked) > 512:
+            if len(self._chunked) > 2048:
                 self._chunked.clear()
             self._chunked[key] = self.chunker.chunk(text, source=doc_id or None)
         return self._chunked[key]
@@ -159,7 +169,15 @@ class Pipeline:
 
     def run(self, inputs: dict[str, Any]) -> Result:
         start = time.perf_counter()
-        prepared = self.prepare(inputs)
+        return self.execute(self.prepare(inputs), start)
+
+    async def arun(self, inputs: dict[str, Any]) -> Result:
+        start = time.perf_counter()
+        return await self.aexecute(self.prepare(inputs), start)
+
+    def execute(self, prepared: Prepared | Result, start: float | None = None) -> Result:
+        """Step ④ and output validation for a prepared input (a ``Result`` passes through)."""
+        start = time.perf_counter() if start is None else start
         if isinstance(prepared, Result):
             return dataclasses.replace(prepared, latency_ms=(time.perf_counter() - start) * 1000)
         completions: list[Completion] = []
@@ -172,9 +190,9 @@ class Pipeline:
                 break
         return self._result(prepared, completions, start)
 
-    async def arun(self, inputs: dict[str, Any]) -> Result:
-        start = time.perf_counter()
-        prepared = self.prepare(inputs)
+    async def aexecute(self, prepared: Prepared | Result, start: float | None = None) -> Result:
+        """The async twin of ``execute``."""
+        start = time.perf_counter() if start is None else start
         if isinstance(prepared, Result):
             return dataclasses.replace(prepared, latency_ms=(time.perf_counter() - start) * 1000)
         completions: list[Completion] = []
@@ -208,10 +226,13 @@ class Pipeline:
         status: Status = "ok" if last is not None and error is None and problem is None else "failed"
         err = error.to_dict() if error else ({"code": "invalid_output", "message": problem} if problem else None)
         costs = [c.cost_usd for c in completions]
+        answer_cost = None if any(x is None for x in costs) else sum(costs)
+        paid = None if any(c.cost_usd is None for c in completions if not c.cached) else \
+            sum(c.cost_usd for c in completions if not c.cached)
         return Result(
             status=status, output=last.text if last else None, data=last.data if last else None,
             model=last.model if last else None, tier=p.tier,
-            cost_usd=None if any(x is None for x in costs) else sum(costs),
+            cost_usd=paid, answer_cost_usd=answer_cost,
             cost_basis=last.cost_basis if last else None, latency_ms=(time.perf_counter() - start) * 1000,
             input_tokens=sum(c.usage.input_tokens for c in completions),
             output_tokens=sum(c.usage.output_tokens for c in completions),

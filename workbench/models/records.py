@@ -8,13 +8,12 @@ from typing import Any, Literal
 Message = dict[str, Any]
 """A chat message as litellm and OpenAI take it: ``{"role": ..., "content": ...}``."""
 
-CostBasis = Literal["provider", "simulated", "offline", "cached", "unpriced"]
+CostBasis = Literal["provider", "simulated", "offline", "unpriced"]
 """How ``cost_usd`` was obtained:
 
 - ``provider``: a real model answered; priced from its token counts and litellm's price map (or a registered price);
 - ``simulated``: an offline stand-in answered for a real model; priced as that real model, with real token counts;
 - ``offline``: a ``local/*`` model answered on its own account; it runs on this machine and costs nothing;
-- ``cached``: the answer came from the response cache; nothing was paid for this call;
 - ``unpriced``: no price is known for the model; ``cost_usd`` is ``None``, never a silent 0.
 """
 
@@ -78,7 +77,8 @@ class Completion:
     finish_reason: str | None = None
     """Why generation stopped (``stop``, ``length``, ``tool_calls``...)."""
     cached: bool = False
-    """True when the answer came from the response cache."""
+    """True when the answer came from the response cache: nothing was paid for it now (``cost_usd`` is what the
+    answer cost when it was made)."""
     attempts: tuple[Attempt, ...] = ()
     """Every try, in order; the last one is the one that answered."""
 

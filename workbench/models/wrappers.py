@@ -135,7 +135,9 @@ class FallbackModel:
 
 
 class CachedModel:
-    """Answers repeated requests from a ``ResponseCache``; a hit costs nothing and says so (``cached=True``)."""
+    """Answers repeated requests from a ``ResponseCache``. A hit says so (``cached=True``, no attempts): nothing was
+    paid for it now, while ``cost_usd`` / ``cost_basis`` keep what the answer cost when it was made — so a variant's
+    cost per item does not depend on what happened to be cached. Callers that bill (the runner) count hits as 0."""
 
     def __init__(self, inner: Model, cache: ResponseCache):
         self.inner, self.cache = inner, cache
@@ -149,7 +151,7 @@ class CachedModel:
         hit = self.cache.get(key)
         if hit is None:
             return None
-        return hit.replace(cached=True, cost_usd=0.0, cost_basis="cached", attempts=(),
+        return hit.replace(cached=True, attempts=(),
                            latency_ms=(time.perf_counter() - start) * 1000.0)
 
     def complete(self, messages: list[Message], **settings: Any) -> Completion:

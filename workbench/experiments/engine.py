@@ -1,0 +1,267 @@
+"""Run variants × samples × repeats, async with a concurrency limit; resumable; budget-checked.
+
+A run folder holds ``manifest.json`` (eval-set hash, variant configs and hashes, package version, spec) and
+``records.jsonl``, one ``RunRecord`` per finished cell, appended as cells finish. Running again computes only the
+missing cells: an interrupted run resumes, a finished one makes zero model calls.
+
+    exp = Experiment.from_spec(ExperimentSpec.load("experiments/prompt_variants_across_tiers.yaml"), "build/runs/x")
+    exp.estimate()             # cells, tokens, estimated cost — before spending anything
+    summary = exp.run()        # in Jupyter: await exp.arun()  (run() also works: it uses a worker thread)
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import PipelineConfig
+from ..errors import BudgetExceededError, ConfigError, WorkbenchError
+from ..evalsets import EvalSet, Sample, load_evalset
+from ..pipeline import Pipeline, Prepared, Result
+from .records import RunRecord
+from .spec import ExperimentSpec
+
+Cell = tuple[str, Sample, int]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a run would cost, from prompt token counts and prices, before any call."""
+
+    cells: int
+    pending: int
+    input_tokens: int
+    cost_usd: float
+    unpriced_cells: int
+    by_variant: dict[str, float] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        unpriced = f", {self.unpriced_cells} cells unpriced" if self.unpriced_cells else ""
+        return (f"{self.pending} of {self.cells} cells to run, {self.input_tokens:,} prompt tokens, "
+                f"estimated ${self.cost_usd:.4f}{unpriced}")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did: cells computed now, cells already done, model calls, errors by code."""
+
+    computed: int
+    skipped: int
+    model_calls: int
+    errors: dict[str, int]
+    seconds: float
+    out: Path
+
+    def __str__(self) -> str:
+        errors = ", ".join(f"{k} ×{v}" for k, v in self.errors.items()) or "none"
+        return (f"{self.computed} cells computed, {self.skipped} already done, errors: {errors}, "
+                f"{self.seconds:.1f} s\nmodel calls: {self.model_calls}")
+
+
+class Experiment:
+    """An eval set, named variants (each a ``PipelineConfig``), extra scorers, and a run folder."""
+
+    def __init__(self, evalset: EvalSet, variants: dict[str, PipelineConfig], out: str | Path, *,
+                 scorers: list[Any] = (), repeats: int = 1, concurrency: int = 16, budget_usd: float | None = None,
+                 expected_output_tokens: int = 60, spec: ExperimentSpec | None = None, cache: Any = "auto"):
+        if not variants:
+            raise ConfigError("an experiment needs at least one variant")
+        self.evalset, self.variants, self.out = evalset, dict(variants), Path(out)
+        self.scorers, self.repeats, self.concurrency = list(scorers), repeats, concurrency
+        self.budget_usd, self.expected_output_tokens, self.spec = budget_usd, expected_output_tokens, spec
+        chunks: dict = {}
+        self.pipelines = {n: Pipeline(c, cache=cache, chunk_cache=chunks) for n, c in self.variants.items()}
+        self._prepared: dict[tuple[str, str], Prepared | Result] = {}
+
+    @classmethod
+    def from_spec(cls, spec: ExperimentSpec, out: str | Path, **kw: Any) -> "Experiment":
+        evalset = load_evalset(spec.evalset)
+        if spec.limit:
+            evalset = _first_stratified(evalset, spec.limit)
+        base = PipelineConfig.build(**spec.base)
+        variants = {name: base.variant(**changes) if changes else base for name, changes in spec.variant_changes()}
+        return cls(evalset, variants, out, scorers=list(spec.scorers), repeats=spec.repeats,
+                   concurrency=spec.concurrency, budget_usd=spec.budget_usd,
+                   expected_output_tokens=spec.expected_output_tokens, spec=spec, **kw)
+
+    # ---- the run folder -------------------------------------------------------------------------------------
+    @property
+    def records_path(self) -> Path:
+        return self.out / "records.jsonl"
+
+    def done_keys(self) -> set[tuple[str, str, int]]:
+        """Keys of finished cells (a line cut short by an interrupted write is ignored and recomputed)."""
+        if not self.records_path.exists():
+            return set()
+        keys = set()
+        for line in self.records_path.read_text(encoding="utf-8").splitlines():
+            try:
+                d = json.loads(line)
+                keys.add((d["config_hash"], d["sample_id"], d["repeat"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+        return keys
+
+    def cells(self) -> list[Cell]:
+        return [(v, s, r) for v in self.variants for s in self.evalset for r in range(self.repeats)]
+
+    def pending(self) -> list[Cell]:
+        done = self.done_keys()
+        return [(v, s, r) for v, s, r in self.cells() if (self.variants[v].hash, s.id, r) not in done]
+
+    def _write_manifest(self) -> None:
+        from .. import __version__
+
+        self.out.mkdir(parents=True, exist_ok=True)
+        path = self.out / "manifest.json"
+        manifest = {
+            "name": self.spec.name if self.spec else self.out.name, "workbench_version": __version__,
+            "evalset": {"name": self.evalset.name, "version": self.evalset.version, "hash": self.evalset.hash,
+                        "samples": len(self.evalset)},
+            "variants": {n: {"config_hash": c.hash, "label": c.label, "config": c.model_dump(mode="json")}
+                         for n, c in self.variants.items()},
+            "scorers": [s if isinstance(s, dict) else s.model_dump(mode="json") for s in self.scorers],
+            "repeats": self.repeats, "spec": self.spec.model_dump(mode="json") if self.spec else None,
+        }
+        if path.exists():
+            old = json.loads(path.read_text(encoding="utf-8"))
+            if old.get("evalset", {}).get("hash") != manifest["evalset"]["hash"]:
+                raise ConfigError(f"{self.out} holds a run over another eval set "
+                                  f"({old.get('evalset', {}).get('hash', '?')[:19]})",
+                                  hint="use a new output folder for a new eval set")
+            manifest["created"] = old.get("created")
+        manifest.setdefault("created", None)
+        manifest["created"] = manifest["created"] or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+
+    # ---- before the run -------------------------------------------------------------------------------------
+    def _prepare(self, variant: str, sample: Sample, checks: dict) -> Prepared | Result:
+        key = (variant, sample.id)
+        if key not in self._prepared:
+            pipeline = self.pipelines[variant]
+            policy_key = (pipeline.config.input_policy.model_dump_json(), sample.id)
+            inputs = sample.inputs.model_dump()
+            if policy_key not in checks:
+                checks[policy_key] = pipeline.config.input_policy.check(inputs)
+            self._prepared[key] = pipeline.prepare(inputs, check=checks[policy_key])
+        return self._prepared[key]
+
+    def estimate(self) -> Estimate:
+        """Prompt tokens and cost of the pending cells, from token counts and prices (no model call)."""
+        from ..models.pricing import price_for
+        from ..models.tokens import tokenizer_for
+
+        checks: dict = {}
+        tokens = unpriced = 0
+        cost = 0.0
+        by_variant: dict[str, float] = {}
+        pending = self.pending()
+        for variant, sample, _ in pending:
+            prepared = self._prepare(variant, sample, checks)
+            if isinstance(prepared, Result):
+                continue
+            model = self.variants[variant].tiers[prepared.tier].model
+            n = tokenizer_for(model).count_messages(prepared.messages)
+            price = price_for(model)
+            tokens += n
+            if price is None:
+                unpriced += 1
+                continue
+            c = n * price.input + self.expected_output_tokens * price.output
+            cost += c
+            by_variant[variant] = by_variant.get(variant, 0.0) + c
+        return Estimate(len(self.cells()), len(pending), tokens, cost, unpriced, by_variant)
+
+    # ---- the run --------------------------------------------------------------------------------------------
+    def run(self, *, confirm: bool = False, progress: bool = True) -> RunSummary:
+        """Run the pending cells. Inside a running event loop (Jupyter) it runs in a worker thread."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.arun(confirm=confirm, progress=progress))
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, self.arun(confirm=confirm, progress=progress)).result()
+
+    async def arun(self, *, confirm: bool = False, progress: bool = True) -> RunSummary:
+        start = time.perf_counter()
+        pending = self.pending()
+        skipped = len(self.cells()) - len(pending)
+        self._write_manifest()
+        if pending and self.budget_usd is not None and not confirm:
+            est = self.estimate()
+            if est.cost_usd > self.budget_usd:
+                raise BudgetExceededError(f"estimated ${est.cost_usd:.2f} is over the budget of "
+                                          f"${self.budget_usd:.2f} ({est})",
+                                          hint="raise budget_usd, use fewer samples/variants, or confirm the run")
+        records = await self._run_cells(pending, progress)
+        errors: dict[str, int] = {}
+        for r in records:
+            if r.error:
+                errors[r.error["code"]] = errors.get(r.error["code"], 0) + 1
+        return RunSummary(len(records), skipped, sum(r.model_calls for r in records), errors,
+                          time.perf_counter() - start, self.out)
+
+    async def _run_cells(self, pending: list[Cell], progress: bool) -> list[RunRecord]:
+        from tqdm.auto import tqdm
+
+        sem, checks, done = asyncio.Semaphore(self.concurrency), {}, []
+        bar = tqdm(total=len(pending), desc=self.out.name, disable=not progress or not pending, unit="cell")
+        self.out.mkdir(parents=True, exist_ok=True)
+        with self.records_path.open("a", encoding="utf-8") as sink:
+            async def one(cell: Cell) -> None:
+                async with sem:
+                    record = await self._cell(*cell, checks)
+                sink.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+                sink.flush()
+                done.append(record)
+                bar.update()
+
+            try:
+                await asyncio.gather(*(one(c) for c in pending))
+            finally:
+                bar.close()
+        return done
+
+    async def _cell(self, variant: str, sample: Sample, repeat: int, checks: dict) -> RunRecord:
+        pipeline = self.pipelines[variant]
+        try:
+            result = await pipeline.aexecute(self._prepare(variant, sample, checks))
+        except WorkbenchError as e:  # execute returns results for model errors; this is a config-level failure
+            result = Result("failed", error=e.to_dict(), config_hash=pipeline.config.hash)
+        scores, judge_calls = await self._scores(sample, result)
+        return RunRecord(
+            variant=variant, config_hash=pipeline.config.hash, sample_id=sample.id, repeat=repeat,
+            category=sample.category, status=result.status, output=result.output, scores=scores,
+            error=result.error, model=result.model, tier=result.tier, input_tokens=result.input_tokens,
+            output_tokens=result.output_tokens, cost_usd=result.answer_cost_usd, cost_basis=result.cost_basis,
+            latency_ms=result.latency_ms, cache=result.cache, model_calls=result.attempts + judge_calls,
+            tags=list(sample.tags), expected_status=str(sample.metadata.get("expected_status", "ok")))
+
+    async def _scores(self, sample: Sample, result: Result) -> tuple[dict[str, dict[str, Any]], int]:
+        from ..scoring import ascore_all
+
+        criteria = [*sample.criteria, *self.scorers]
+        if not criteria:
+            return {}, 0
+        scores = await ascore_all(sample, result.output if result.status == "ok" else None, criteria)
+        calls = sum(int(s.details.get("model_calls", s.details.get("repeats", 0)) or 0)
+                    for s in scores if s.scorer.startswith("llm_judge"))
+        return {s.scorer: {"value": s.value, "passed": s.passed, "measured": s.measured,
+                           "explanation": s.explanation} for s in scores}, calls
+
+
+def _first_stratified(evalset: EvalSet, n: int) -> EvalSet:
+    """The first samples of each category, in proportion, ``n`` in all (deterministic)."""
+    counts = evalset.by_category()
+    total = len(evalset)
+    quota = {c: max(1, round(n * k / total)) if k else 0 for c, k in counts.items()}
+    kept, seen = [], {c: 0 for c in counts}
+    for s in evalset:
+        if seen[s.category] < quota[s.category]:
+            kept.append(s)
+            seen[s.category] += 1
+    return EvalSet(kept[:n], evalset.name, evalset.version, evalset.description, evalset.changelog)

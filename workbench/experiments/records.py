@@ -1,0 +1,53 @@
+"""``RunRecord``: one (variant, sample, repeat) cell of an experiment — appended to ``records.jsonl``."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """The outcome of one cell: the pipeline's result and every score."""
+
+    variant: str
+    """The variant's name."""
+    config_hash: str
+    """The variant's ``PipelineConfig`` hash (the cell key uses it, so an edited variant is recomputed)."""
+    sample_id: str
+    repeat: int
+    category: str
+    status: str
+    """The pipeline's status (ok, rejected, failed) — an error is a record with a code, never a missing row."""
+    output: str | None
+    scores: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """scorer name -> ``{"value", "passed", "measured", "explanation"}``."""
+    error: dict[str, str] | None = None
+    model: str | None = None
+    tier: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+    """What the answer costs (the pipeline's ``answer_cost_usd``: a response-cache hit keeps its original cost, so
+    a variant's cost per item does not depend on what happened to be cached)."""
+    cost_basis: str | None = None
+    latency_ms: float = 0.0
+    cache: str = "miss"
+    model_calls: int = 0
+    """Requests sent to a provider or the offline tier for this cell, judge included (cache hits excluded)."""
+    tags: list[str] = field(default_factory=list)
+    expected_status: str = "ok"
+    """The status the sample expects (``metadata.expected_status``; e.g. ``rejected`` for a hostile input the
+    policy must refuse): a cell whose status matches it passes even without an answer."""
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.config_hash, self.sample_id, self.repeat)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunRecord":
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})

@@ -1,0 +1,71 @@
+"""Many variants against one baseline: Holm–Bonferroni correction and a comparison table."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..errors import UsageError
+from ._data import StatsError
+from .comparison import Comparison, paired_comparison
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm–Bonferroni adjusted p-values, in the input order.
+
+    Sort ascending; the i-th smallest (1-based) becomes ``max_{j ≤ i} min(1, (m − j + 1)·p_(j))``. Rejecting
+    where the adjusted p < alpha controls the family-wise error rate at alpha, and is never less powerful than
+    Bonferroni (Holm 1979; same as R's ``p.adjust(p, "holm")``)."""
+    p = [float(x) for x in pvalues]
+    if any(math.isnan(x) or not 0 <= x <= 1 for x in p):
+        raise UsageError(f"p-values must be in [0, 1], got {p}")
+    m = len(p)
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(sorted(range(m), key=p.__getitem__)):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def compare_many(values_by_variant: Mapping[str, Any], baseline: str, *, alpha: float = 0.05,
+                 kind: str = "auto", n_boot: int = 10_000, ci: float = 0.95, seed: int | None = 0,
+                 min_pairs: int = 10, mid_p: bool = False) -> list[Comparison]:
+    """Compare every variant with ``baseline`` (B = variant, A = baseline), Holm-correcting the p-values.
+
+    ``values_by_variant`` maps a variant name to its ``{sample_id: value}`` (or Series). Each comparison pairs
+    on its own (a sample one variant missed is dropped from that comparison only). ``significant`` and the
+    verdict use the adjusted p-value; the bootstrap intervals are per-comparison (not simultaneous).
+    A variant with too few pairs raises ``StatsError`` naming it."""
+    if baseline not in values_by_variant:
+        raise StatsError(f"baseline {baseline!r} is not among the variants {sorted(values_by_variant)}",
+                         code="unknown_variant", hint="pass the name of one of the variants as baseline")
+    raw = [paired_comparison(values_by_variant[baseline], values, name_a=baseline, name_b=name, kind=kind,
+                             n_boot=n_boot, ci=ci, seed=seed, alpha=alpha, min_pairs=min_pairs, mid_p=mid_p)
+           for name, values in values_by_variant.items() if name != baseline]
+    adjusted = holm([c.p_value for c in raw])
+    label = f"holm ({len(raw)} comparisons)"
+    return [dataclasses.replace(c, p_adjusted=p, correction=label) for c, p in zip(raw, adjusted)]
+
+
+TABLE_COLUMNS = ("variant", "baseline", "kind", "n_pairs", "mean_baseline", "mean_variant", "difference",
+                 "ci_low", "ci_high", "test", "p_value", "p_adjusted", "significant", "b01", "b10",
+                 "odds_ratio", "n_dropped", "n_unpaired", "verdict")
+
+
+def comparison_table(comparisons: Sequence[Comparison]) -> Any:
+    """A pandas DataFrame, one row per comparison (columns: ``TABLE_COLUMNS``), indexed by variant."""
+    import pandas as pd
+
+    rows = [_row(c) for c in comparisons]
+    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS)).set_index("variant")
+
+
+def _row(c: Comparison) -> dict[str, Any]:
+    return {"variant": c.name_b, "baseline": c.name_a, "kind": c.kind, "n_pairs": c.n_pairs,
+            "mean_baseline": c.mean_a, "mean_variant": c.mean_b, "difference": c.difference,
+            "ci_low": c.ci_low, "ci_high": c.ci_high, "test": c.test, "p_value": c.p_value,
+            "p_adjusted": c.p_adjusted, "significant": c.significant, "b01": c.b01, "b10": c.b10,
+            "odds_ratio": c.odds_ratio, "n_dropped": c.n_dropped,
+            "n_unpaired": c.n_unpaired_a + c.n_unpaired_b, "verdict": c.verdict}

@@ -1,0 +1,90 @@
+"""Quality against cost and latency: the variants no other beats on every axis at once (the Pareto front)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import UsageError
+from ._data import is_missing
+
+
+def _records(rows: Any) -> list[dict[str, Any]]:
+    """Rows as dicts, from a list of dicts or a DataFrame."""
+    if hasattr(rows, "to_dict") and hasattr(rows, "columns"):
+        return rows.to_dict("records")
+    return [dict(r) for r in rows]
+
+
+def _objectives(records: list[dict[str, Any]], maximise: Sequence[str],
+                minimise: Sequence[str]) -> np.ndarray:
+    """(rows × criteria) matrix oriented so larger is better everywhere; NaN where a value is missing."""
+    cols = [*maximise, *minimise]
+    sign = np.array([1.0] * len(maximise) + [-1.0] * len(minimise))
+    for name in cols:
+        if records and not any(name in r for r in records):
+            raise UsageError(f"no row has a {name!r} column", hint=f"columns: {sorted(records[0])}")
+    values = [[np.nan if is_missing(r.get(c)) else float(r[c]) for c in cols] for r in records]
+    m = np.array(values, dtype=float)
+    return m.reshape(len(records), len(cols)) * sign
+
+
+def pareto_front(rows: Any, maximise: Sequence[str] = ("quality",),
+                 minimise: Sequence[str] = ("cost", "latency")) -> list[bool]:
+    """Non-dominated flags, one per row: True when no other row is at least as good on every criterion and
+    strictly better on one. Rows missing a criterion (None/NaN) are never on the front and dominate nothing;
+    identical rows do not dominate each other."""
+    m = _objectives(_records(rows), maximise, minimise)
+    complete = ~np.isnan(m).any(axis=1)
+    full = m[complete]
+    # dominated[i] = some j with full[j] >= full[i] everywhere and > somewhere
+    ge = (full[:, None, :] >= full[None, :, :]).all(axis=2)   # ge[j, i]: j at least as good as i
+    gt = (full[:, None, :] > full[None, :, :]).any(axis=2)
+    dominated = (ge & gt).any(axis=0)
+    flags = np.zeros(len(m), dtype=bool)
+    flags[np.flatnonzero(complete)] = ~dominated
+    return flags.tolist()
+
+
+def plot_pareto(df: Any, x: str = "cost", y: str = "quality", *, size: str | None = None,
+                colour: str | None = "latency", label: str | None = "variant", ax: Any = None) -> Any:
+    """Scatter ``y`` (maximised) against ``x`` (minimised), the 2-D front as a step line; returns the axes.
+
+    ``colour`` and ``size`` name optional columns (skipped when absent); ``label`` annotates each point.
+    Points on the front are outlined. matplotlib is imported here, on first use."""
+    import pandas as pd
+
+    frame = df if isinstance(df, pd.DataFrame) else pd.DataFrame(_records(df))
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(6, 4))
+    front = np.array(pareto_front(frame, maximise=(y,), minimise=(x,)))
+    scatter = ax.scatter(frame[x], frame[y], c=_column(frame, colour, "C0"), s=_sizes(frame, size),
+                         edgecolors=np.where(front, "black", "none"), linewidths=1.5, zorder=3)
+    if colour in frame and pd.api.types.is_numeric_dtype(frame[colour]):
+        ax.figure.colorbar(scatter, ax=ax, label=colour)
+    pts = frame.loc[front, [x, y]].sort_values(x)
+    ax.step(pts[x], pts[y], where="post", color="black", linewidth=1, zorder=2, label="Pareto front")
+    if label in frame:
+        for _, row in frame.iterrows():
+            ax.annotate(str(row[label]), (row[x], row[y]), textcoords="offset points", xytext=(5, 4),
+                        fontsize=8)
+    ax.set_xlabel(f"{x} (lower is better)")
+    ax.set_ylabel(f"{y} (higher is better)")
+    ax.legend(loc="lower right")
+    return ax
+
+
+def _column(frame: Any, name: str | None, default: Any) -> Any:
+    return frame[name] if name is not None and name in frame else default
+
+
+def _sizes(frame: Any, name: str | None) -> Any:
+    """Marker areas 30–300 scaled from ``name``'s range, or a constant 60."""
+    if name is None or name not in frame:
+        return 60
+    v = frame[name].astype(float).to_numpy()
+    span = np.nanmax(v) - np.nanmin(v)
+    return 30 + 270 * ((v - np.nanmin(v)) / span if span > 0 else np.zeros_like(v))
