@@ -130,7 +130,7 @@ def test_apply_reviews_accept_edit_reject():
     assert b.inputs.question == "Refund window?" and b.expected == ["30 days", "30"] and b.category == "edge"
     assert a.metadata["verified"] and a.metadata["review"] == "accept"
     assert len(a.inputs.documents) == 3 and a.inputs.documents[0].id == "refund-policy.md"
-    assert [c.scorer for c in a.criteria] == ["contains_any", "token_f1"]
+    assert [c.scorer for c in a.criteria] == ["contains_any"]
 
 
 def test_apply_reviews_unanswerable_and_unverified_edits():

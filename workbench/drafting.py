@@ -25,7 +25,9 @@ from .evalsets import CATEGORIES, Category, EvalSet, Sample
 
 #: Default composition targets of an eval set (samples per category).
 TARGETS: dict[str, int] = {"normal": 150, "edge": 25, "unanswerable": 20, "adversarial": 20}
-ANSWER_CRITERIA = [{"scorer": "contains_any"}, {"scorer": "token_f1", "threshold": 0.5}]
+ANSWER_CRITERIA = [{"scorer": "contains_any"}]
+"""An answerable sample passes when the answer states one of the expected spans (a quoted sentence is fine);
+token F1 is reported by experiments as a continuous score, not used to pass or fail."""
 REFUSAL_CRITERIA = [{"scorer": "refusal"}]
 
 

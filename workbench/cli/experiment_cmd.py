@@ -10,7 +10,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("experiment", help="run an experiment spec, or list runs",
                        description="Run a grid of variants over an eval set (resumable), or `list` runs.")
     p.add_argument("spec", help="an experiment spec YAML, or `list`")
-    p.add_argument("--out", help="run folder (default: $WORKBENCH_HOME/runs/<spec name>)")
+    p.add_argument("--out", help="run folder (default: $WORKBENCH_HOME/runs/<spec name>-<eval-set hash>)")
     p.add_argument("--confirm", action="store_true", help="run even when the estimate is over the budget")
     p.add_argument("--estimate", action="store_true", help="print the cost estimate and stop")
     p.add_argument("--no-progress", action="store_true")
@@ -23,11 +23,10 @@ def run(args: argparse.Namespace) -> int:
     if args.spec == "list":
         return _list(args)
     from ..experiments import Experiment, ExperimentResults, ExperimentSpec
-    from ..paths import workspace
 
     spec = ExperimentSpec.load(args.spec)
-    out = args.out or str(workspace("runs", spec.name))
-    exp = Experiment.from_spec(spec, out)
+    exp = Experiment.from_spec(spec, args.out)
+    out = exp.out
     estimate = exp.estimate()
     print(f"{spec.name}: {len(exp.variants)} variants x {len(exp.evalset)} samples x {spec.repeats} repeats; "
           f"{estimate}", file=sys.stderr)

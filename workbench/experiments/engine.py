@@ -78,10 +78,15 @@ class Experiment:
         self._prepared: dict[tuple[str, str], Prepared | Result] = {}
 
     @classmethod
-    def from_spec(cls, spec: ExperimentSpec, out: str | Path, **kw: Any) -> "Experiment":
+    def from_spec(cls, spec: ExperimentSpec, out: str | Path | None = None, **kw: Any) -> "Experiment":
+        """The experiment a spec describes; ``out`` defaults to ``$WORKBENCH_HOME/runs/<name>-<eval-set hash>``,
+        so a new version of the eval set starts a new run folder instead of mixing records."""
+        from ..paths import workspace
+
         evalset = load_evalset(spec.evalset)
         if spec.limit:
             evalset = _first_stratified(evalset, spec.limit)
+        out = out or workspace("runs", f"{spec.name}-{evalset.hash.removeprefix('sha256:')[:10]}")
         base = PipelineConfig.build(**spec.base)
         variants = {name: base.variant(**changes) if changes else base for name, changes in spec.variant_changes()}
         return cls(evalset, variants, out, scorers=list(spec.scorers), repeats=spec.repeats,

@@ -185,7 +185,8 @@ def _verdict(c: Comparison) -> str:
     else:
         direction = "higher" if c.difference > 0 else "lower"
         head = f"{c.name_b} scores {size}{unit} {direction} than {c.name_a}"
-    interval = f"{round(c.ci * 100, 1):g}% CI {_num(c.ci_low, c.points)} to {_num(c.ci_high, c.points)}"
+    low, high = (c.ci_low, c.ci_high) if not c.significant or c.difference > 0 else (-c.ci_high, -c.ci_low)
+    interval = f"{round(c.ci * 100, 1):g}% CI {_num(low, c.points)} to {_num(high, c.points)}"  # of the stated gap
     detail = (f"{'difference 0; ' if same else ''}{interval}; "
               f"{_TEST_LABEL.get(c.test, c.test)} {_fmt_adjusted(c)}, {c.n_pairs} paired samples")
     tail = ("the difference is significant." if c.significant else
