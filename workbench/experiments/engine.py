@@ -216,6 +216,7 @@ class Experiment:
         sem, checks, done = asyncio.Semaphore(self.concurrency), {}, []
         bar = tqdm(total=len(pending), desc=self.out.name, disable=not progress or not pending, unit="cell")
         self.out.mkdir(parents=True, exist_ok=True)
+        _end_with_newline(self.records_path)
         with self.records_path.open("a", encoding="utf-8") as sink:
             async def one(cell: Cell) -> None:
                 async with sem:
@@ -257,6 +258,15 @@ class Experiment:
                     for s in scores if s.scorer.startswith("llm_judge"))
         return {s.scorer: {"value": s.value, "passed": s.passed, "measured": s.measured,
                            "explanation": s.explanation} for s in scores}, calls
+
+
+def _end_with_newline(path: Path) -> None:
+    """After a write cut short (a killed run), start the next record on a line of its own."""
+    if path.exists() and path.stat().st_size:
+        with path.open("rb+") as f:
+            f.seek(-1, 2)
+            if f.read(1) != b"\n":
+                f.write(b"\n")
 
 
 def _first_stratified(evalset: EvalSet, n: int) -> EvalSet:

@@ -1,0 +1,57 @@
+"""``workbench report SPEC.yaml --out report.html``: execute notebook 03 with the spec as its parameters
+(papermill) and render it to HTML (nbconvert), tables and plots included, to share and archive a run."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+NOTEBOOK = "notebooks/03_prompt_variants_across_tiers.ipynb"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="run notebook 03 on a spec and render it to HTML")
+    p.add_argument("spec", help="an experiment spec YAML")
+    p.add_argument("--out", required=True, help="the HTML file to write")
+    p.add_argument("--run-dir", help="the run folder (default: the spec's default under $WORKBENCH_HOME/runs)")
+    p.add_argument("--notebook", help=f"the report notebook (default: {NOTEBOOK} of the project)")
+    p.set_defaults(run=run)
+
+
+def _notebook(arg: str | None) -> Path:
+    from ..errors import UsageError
+    from ..paths import project_root
+
+    path = Path(arg) if arg else (project_root() or Path.cwd()) / NOTEBOOK
+    if not path.exists():
+        raise UsageError(f"report notebook not found: {path}", hint="run from the project folder or pass --notebook")
+    return path
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import UsageError
+    from ..experiments import ExperimentSpec
+    from ..paths import workspace
+
+    ExperimentSpec.load(args.spec)  # a malformed spec fails here, naming the field, before a kernel starts
+    notebook = _notebook(args.notebook)
+    try:
+        import nbformat
+        import papermill
+        from nbconvert import HTMLExporter
+    except ImportError as e:
+        raise UsageError(f"reports need the notebook stack ({e.name} is missing)",
+                         hint="uv pip install -e '.[lab]'") from None
+    executed = workspace("reports", Path(args.out).stem + ".ipynb")
+    params = {"SPEC": str(Path(args.spec).resolve()), "OUT": str(Path(args.run_dir).resolve()) if args.run_dir else None}
+    try:
+        papermill.execute_notebook(str(notebook), str(executed), parameters=params, cwd=str(notebook.parent),
+                                   kernel_name="python3", progress_bar=False)
+    except papermill.PapermillExecutionError as e:
+        print(f"error: the report notebook failed in cell {e.exec_count}: {e.ename}: {e.evalue}", file=sys.stderr)
+        return 1
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(body, encoding="utf-8")
+    print(f"report written to {args.out} (executed notebook: {executed})", file=sys.stderr)
+    return 0
