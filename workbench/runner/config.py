@@ -1,0 +1,169 @@
+"""The exported production config: the chosen pipeline(s), how traffic is split, cached, degraded and escalated,
+the gate thresholds, and the evidence that chose it — with a ``config_hash`` over everything else.
+
+Loading checks the schema and the hash: a hand-edited or tampered file is refused with a message that says how to
+re-export. No secrets and no deployment settings live here: keys, database, queue and webhook URLs come from flags
+or the environment (``--db`` / ``WORKBENCH_DB_URL``, ``--queue`` / ``WORKBENCH_QUEUE_URL``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..config import PipelineConfig
+from ..errors import ConfigError, WorkbenchError
+from ..hashing import content_hash
+
+SCHEMA_VERSION = 1
+
+
+class ConfigTamperedError(WorkbenchError):
+    """The file's content does not match its ``config_hash``: it was edited after export."""
+
+    code = "config_tampered"
+    exit_code = 2
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TrafficSplit(_Frozen):
+    """Weights per variant; an input is assigned by hashing ``sticky_key`` (the same key -> the same variant).
+    One mechanism for A/B tests and gradual rollouts (e.g. ``{"current": 0.9, "candidate": 0.1}``)."""
+
+    weights: dict[str, float]
+    sticky_key: str = Field("id", description="input field whose value pins the assignment")
+
+    @model_validator(mode="after")
+    def _valid(self):
+        if not self.weights or any(w < 0 for w in self.weights.values()) or sum(self.weights.values()) <= 0:
+            raise ValueError("split weights must be non-negative and not all zero")
+        return self
+
+
+class CacheSettings(_Frozen):
+    """Exact cache (same request) and semantic cache (a similar question above ``similarity_threshold``)."""
+
+    exact: bool = True
+    semantic: bool = False
+    similarity_threshold: float = Field(0.95, gt=0.0, le=1.0)
+    ttl_seconds: int | None = Field(7 * 24 * 3600, ge=1)
+
+
+class DegradationPolicy(_Frozen):
+    """What happens when the pipeline cannot answer normally (all models failed, provider down)."""
+
+    offline_fallback: bool = Field(True, description="answer with the rule-based offline tier as a last resort")
+    offline_model: str = "local/extractive"
+    queue_for_later: bool = Field(True, description="with a queue configured, re-queue the item for a later retry")
+    partial_result: bool = Field(True, description="return the selected context when no answer can be made")
+
+
+class EscalationRules(_Frozen):
+    """When a human should look: the item goes to the escalation table (``workbench escalations``)."""
+
+    rejected_codes: list[str] = Field(default_factory=lambda: ["injection_suspected"],
+                                      description="input codes that escalate instead of a silent rejection")
+    on_invalid_output: bool = Field(True, description="output failing its schema/validation after retries")
+    on_failure: bool = Field(True, description="no model could answer (after degradation)")
+    min_judge_confidence: float | None = Field(None, ge=0, le=1, description="escalate below this judge score")
+
+
+class GateThresholds(_Frozen):
+    """What the eval set must reach for this config to ship (``workbench gate``)."""
+
+    min_pass_rate: float = Field(0.5, ge=0, le=1)
+    min_pass_rate_by_category: dict[str, float] = Field(default_factory=dict)
+    max_cost_per_item_usd: float | None = Field(None, ge=0)
+    max_error_rate: float = Field(0.05, ge=0, le=1)
+
+
+class LoggingSettings(_Frozen):
+    """What the log store keeps: every request's metadata; raw text only for a sample, PII redacted."""
+
+    capture_rate: float = Field(0.1, ge=0, le=1, description="share of requests whose raw input/output is kept")
+    redact_pii: bool = True
+    retention_days: int = Field(30, ge=1)
+
+
+class Evidence(_Frozen):
+    """Why this config: the experiment and eval set it was chosen on, and its scores with intervals."""
+
+    experiment: str
+    evalset_name: str
+    evalset_hash: str
+    variant: str
+    scores: dict[str, dict[str, float | int | None]] = Field(default_factory=dict,
+                                                            description="metric -> {value, ci_low, ci_high, n}")
+    override_reason: str | None = Field(None, description="set when exported despite missing a threshold")
+
+
+class ProductionConfig(_Frozen):
+    """Everything the runner needs, hashed. ``variants[name]`` are full ``PipelineConfig``s."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    name: str
+    variants: dict[str, PipelineConfig]
+    split: TrafficSplit
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    degradation: DegradationPolicy = Field(default_factory=DegradationPolicy)
+    escalation: EscalationRules = Field(default_factory=EscalationRules)
+    gate: GateThresholds = Field(default_factory=GateThresholds)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    evidence: Evidence
+    created_at: str | None = None
+    config_hash: str = ""
+
+    @model_validator(mode="after")
+    def _split_names_variants(self):
+        unknown = sorted(set(self.split.weights) - set(self.variants))
+        if unknown:
+            raise ValueError(f"split names unknown variant(s) {', '.join(unknown)}")
+        return self
+
+    def computed_hash(self) -> str:
+        """The content hash of everything except ``config_hash`` itself."""
+        return content_hash(self.model_dump(mode="json", exclude={"config_hash"}))
+
+    def with_hash(self) -> "ProductionConfig":
+        return self.model_copy(update={"config_hash": self.computed_hash()})
+
+    def to_yaml(self) -> str:
+        import yaml
+
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=120)
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        return cls.model_json_schema()
+
+
+def load_production_config(path: str | Path) -> ProductionConfig:
+    """Load and verify an exported config: schema, then hash. Errors say what is wrong and how to re-export."""
+    import yaml
+
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"cannot read config {path}: {e.strerror}") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: an exported pipeline config must be a mapping")
+    try:
+        config = ProductionConfig(**raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise ConfigError(f"{path}: field {'.'.join(map(str, err['loc']))}: {err['msg']}",
+                          hint="re-export it from notebook 05 (workbench.export.export_config)") from None
+    if config.config_hash != config.computed_hash():
+        raise ConfigTamperedError(
+            f"{path}: config_hash {config.config_hash[:19]}… does not match the content "
+            f"({config.computed_hash()[:19]}…): the file was edited after export",
+            hint="do not edit exported configs by hand; change the variant and re-export it (notebook 05 or "
+                 "workbench.export.export_config), or restore it with `workbench rollout`")
+    return config
