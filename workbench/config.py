@@ -19,6 +19,7 @@ from .hashing import content_hash
 from .inputs.policy import InputPolicy
 from .models.tiers import Tier, TierSet
 from .prompts import PromptTemplate
+from .yamlfiles import field_error
 
 SCHEMA_VERSION = 1
 
@@ -130,7 +131,7 @@ class PipelineConfig(_Frozen):
     @classmethod
     def build(cls, prompt: str | PromptTemplate = "grounded_qa", *, version: int | None = None,
               tier: str = "medium", tiers: TierSet | None = None, chunking: dict[str, Any] | None = None,
-              **fields: Any) -> "PipelineConfig":
+              **fields: Any) -> PipelineConfig:
         """A config from a prompt id (or template) and tier names; the tiers it needs are embedded."""
         from .models.client import current_tiers
         from .prompts import load_prompt
@@ -148,10 +149,10 @@ class PipelineConfig(_Frozen):
             return cls(prompt=template, prompt_hash=template.hash, tier=tier,
                        tiers={n: tiers.get(n) for n in sorted(wanted)}, **fields)
         except ValidationError as e:
-            raise ConfigError(f"invalid pipeline config: {_describe(e)}") from None
+            raise ConfigError(f"invalid pipeline config: {field_error(e)}") from None
 
     def variant(self, *, prompt: str | PromptTemplate | None = None, version: int | None = None,
-                tiers: TierSet | None = None, **changes: Any) -> "PipelineConfig":
+                tiers: TierSet | None = None, **changes: Any) -> PipelineConfig:
         """A copy with some fields changed (re-validated; tiers and prompt re-embedded as needed)."""
         data = self.model_dump()
         data.pop("prompt"), data.pop("prompt_hash"), data.pop("tiers"), data.pop("schema_version")
@@ -181,7 +182,3 @@ def _tiers_named(data: dict[str, Any]) -> set[str]:
     return {data["tier"], *(r["tier"] for r in rules), *(data.get("fallbacks") or [])}
 
 
-def _describe(e: ValidationError) -> str:
-    err = e.errors()[0]
-    where = ".".join(map(str, err["loc"]))
-    return f"field {where}: {err['msg']}" if where else err["msg"]

@@ -18,9 +18,8 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import ConfigError
 from ..prompts import Criterion
 
 
@@ -55,23 +54,11 @@ class ExperimentSpec(BaseModel):
         return out
 
     @classmethod
-    def load(cls, path: str | Path) -> "ExperimentSpec":
-        import yaml
+    def load(cls, path: str | Path) -> ExperimentSpec:
+        from ..yamlfiles import build, read_mapping
 
         path = Path(path)
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except OSError as e:
-            raise ConfigError(f"cannot read experiment spec {path}: {e.strerror}") from None
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{path}: not valid YAML: {e}") from None
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: an experiment spec must be a mapping")
-        try:
-            spec = cls(**raw)
-        except ValidationError as e:
-            err = e.errors()[0]
-            raise ConfigError(f"{path}: field {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+        spec = build(cls, read_mapping(path, "experiment spec"), path)
         base = path.parent.parent if path.parent.name == "experiments" else path.parent
         if not Path(spec.evalset).is_absolute() and not Path(spec.evalset).exists():
             spec = spec.model_copy(update={"evalset": str(base / spec.evalset)})

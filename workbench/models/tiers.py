@@ -117,28 +117,22 @@ def default_tiers_path() -> Path:
 
 def load_tiers(path: str | Path | None = None) -> TierSet:
     """Read a tiers file; errors name the file and the tier/field."""
-    import yaml
+    from ..yamlfiles import read_mapping
 
     p = Path(path) if path else default_tiers_path()
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ConfigError(f"cannot read tiers file {p}: {e.strerror}") from e
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{p}: not valid YAML: {e}") from e
-    if not isinstance(raw, dict) or not isinstance(raw.get("tiers"), dict):
+    raw = read_mapping(p, "tiers file")
+    if not isinstance(raw.get("tiers"), dict):
         raise ConfigError(f"{p}: expected a mapping with a 'tiers' key")
     tiers = {}
     for name, spec in raw["tiers"].items():
         try:
             tiers[name] = Tier(name=name, **(spec or {}))
         except (ValidationError, TypeError) as e:
-            raise ConfigError(f"{p}: tier {name!r}: {_first_error(e)}") from e
+            raise ConfigError(f"{p}: tier {name!r}: {_first_error(e)}") from None
     return TierSet(tiers=tiers, source=str(p))
 
 
 def _first_error(e: Exception) -> str:
-    if isinstance(e, ValidationError):
-        err = e.errors()[0]
-        return f"field {'.'.join(map(str, err['loc']))}: {err['msg']}"
-    return str(e)
+    from ..yamlfiles import field_error
+
+    return field_error(e) if isinstance(e, ValidationError) else str(e)
