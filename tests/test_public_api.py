@@ -22,9 +22,25 @@ def test_exported_members_are_pinned():
         assert getattr(workbench, name) is not None
 
 
-def test_every_models_export_resolves():
-    for name in workbench.models.__all__:
-        assert getattr(workbench.models, name) is not None, name
+PACKAGES = ["workbench.models", "workbench.inputs", "workbench.chunking", "workbench.scoring",
+            "workbench.experiments", "workbench.stats", "workbench.costs", "workbench.runner"]
+
+
+def test_every_lazy_export_resolves():
+    import importlib
+
+    for package in PACKAGES:
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            assert getattr(module, name) is not None, f"{package}.{name}"
+
+
+def test_subpackages_import_light():
+    code = ("import sys, " + ", ".join(PACKAGES) + "; "
+            "print(' '.join(m for m in ('litellm', 'pandas', 'sqlalchemy', 'matplotlib', 'scipy', 'ragas') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == ""
 
 
 def test_unknown_attribute_is_an_attribute_error():
