@@ -10,6 +10,7 @@ change after it was evaluated.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -110,8 +111,9 @@ class PipelineConfig(_Frozen):
             raise ValueError(f"tier(s) {', '.join(missing)} are used but not embedded in 'tiers'")
         return self
 
-    @property
+    @functools.cached_property
     def hash(self) -> str:
+        """Content hash of the whole config (computed once: the config is frozen)."""
         return content_hash(self.model_dump(mode="json"))
 
     @property

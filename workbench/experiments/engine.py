@@ -67,14 +67,17 @@ class Experiment:
 
     def __init__(self, evalset: EvalSet, variants: dict[str, PipelineConfig], out: str | Path, *,
                  scorers: list[Any] = (), repeats: int = 1, concurrency: int = 16, budget_usd: float | None = None,
-                 expected_output_tokens: int = 60, spec: ExperimentSpec | None = None, cache: Any = "auto"):
+                 expected_output_tokens: int = 60, spec: ExperimentSpec | None = None, cache: Any = "auto",
+                 models: dict[str, Any] | None = None):
+        """``models`` (tier -> Model) replaces the tiers' models in every variant (benchmarks, tests)."""
         if not variants:
             raise ConfigError("an experiment needs at least one variant")
         self.evalset, self.variants, self.out = evalset, dict(variants), Path(out)
         self.scorers, self.repeats, self.concurrency = list(scorers), repeats, concurrency
         self.budget_usd, self.expected_output_tokens, self.spec = budget_usd, expected_output_tokens, spec
         chunks: dict = {}
-        self.pipelines = {n: Pipeline(c, cache=cache, chunk_cache=chunks) for n, c in self.variants.items()}
+        self.pipelines = {n: Pipeline(c, cache=cache, chunk_cache=chunks, models=models)
+                          for n, c in self.variants.items()}
         self._prepared: dict[tuple[str, str], Prepared | Result] = {}
 
     @classmethod
