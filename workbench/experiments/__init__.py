@@ -10,6 +10,7 @@ from .._lazy import lazy_exports
 _EXPORTS = {
     "ExperimentSpec": ".spec", "Experiment": ".engine", "Estimate": ".engine", "RunSummary": ".engine",
     "RunRecord": ".records", "ExperimentResults": ".results", "list_runs": ".results",
+    "compare_prompt_lengths": ".shortening",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -81,7 +81,7 @@ class Experiment:
         self._prepared: dict[tuple[str, str], Prepared | Result] = {}
 
     @classmethod
-    def from_spec(cls, spec: ExperimentSpec, out: str | Path | None = None, **kw: Any) -> "Experiment":
+    def from_spec(cls, spec: ExperimentSpec, out: str | Path | None = None, **kw: Any) -> Experiment:
         """The experiment a spec describes; ``out`` defaults to ``$WORKBENCH_HOME/runs/<name>-<eval-set hash>``,
         so a new version of the eval set starts a new run folder instead of mixing records."""
         from ..paths import workspace
