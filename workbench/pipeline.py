@@ -39,6 +39,8 @@ class Result:
     """The parsed structured answer when the prompt asks for JSON."""
     model: str | None = None
     """The model that answered."""
+    priced_as: str | None = None
+    """The model whose price applies (the real model for an offline stand-in; see ``Completion.priced_as``)."""
     tier: str | None = None
     """The tier the input was routed to (the answering model may be a fallback of it)."""
     cost_usd: float | None = None
@@ -231,7 +233,7 @@ class Pipeline:
             sum(c.cost_usd for c in completions if not c.cached)
         return Result(
             status=status, output=last.text if last else None, data=last.data if last else None,
-            model=last.model if last else None, tier=p.tier,
+            model=last.model if last else None, priced_as=last.priced_as if last else None, tier=p.tier,
             cost_usd=paid, answer_cost_usd=answer_cost,
             cost_basis=last.cost_basis if last else None, latency_ms=(time.perf_counter() - start) * 1000,
             input_tokens=sum(c.usage.input_tokens for c in completions),

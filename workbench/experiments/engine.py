@@ -245,7 +245,7 @@ class Experiment:
         return RunRecord(
             variant=variant, config_hash=pipeline.config.hash, sample_id=sample.id, repeat=repeat,
             category=sample.category, status=result.status, output=result.output, scores=scores,
-            error=result.error, model=result.model, tier=result.tier, input_tokens=result.input_tokens,
+            error=result.error, model=result.model, priced_as=result.priced_as, tier=result.tier, input_tokens=result.input_tokens,
             output_tokens=result.output_tokens, cost_usd=result.answer_cost_usd, cost_basis=result.cost_basis,
             latency_ms=result.latency_ms, cache=result.cache, model_calls=result.attempts + judge_calls,
             tags=list(sample.tags), expected_status=str(sample.metadata.get("expected_status", "ok")))

@@ -24,6 +24,8 @@ class RunRecord:
     """scorer name -> ``{"value", "passed", "measured", "explanation"}``."""
     error: dict[str, str] | None = None
     model: str | None = None
+    priced_as: str | None = None
+    """The model the cost is priced as (the real model when an offline stand-in answered)."""
     tier: str | None = None
     input_tokens: int = 0
     output_tokens: int = 0
