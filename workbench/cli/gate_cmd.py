@@ -1,0 +1,43 @@
+"""``workbench gate --config C --evalset E``: does an exported config still meet its own thresholds?
+
+Exit 0 when every gated variant meets every threshold, 1 when one is below (the failed criteria and the gaps are
+printed), 2 when the gate cannot run (unreadable or tampered config, missing or malformed eval set, an LLM judge
+below the minimum kappa).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("gate", help="run an eval set through an exported config and check its gate thresholds",
+                       description="Run an eval set through an exported config's pipeline(s) and check its gate "
+                       "thresholds. Exit 0 pass, 1 below a threshold, 2 usage error.")
+    p.add_argument("--config", required=True, help="an exported pipeline config (configs/pipeline.yaml)")
+    p.add_argument("--evalset", required=True, help="the eval set JSONL")
+    p.add_argument("--limit", type=int, help="only the first N samples, stratified by category (a quick check)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--judge-labels", help="human labels to calibrate an LLM-judge criterion on "
+                                          "(default evalsets/judge/judge_labels.jsonl)")
+    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import DataError, UsageError
+    from ..gate import run_gate
+
+    if not Path(args.evalset).is_file():
+        raise UsageError(f"no eval set at {args.evalset}", hint="give the path of an eval-set JSONL")
+    try:
+        report = run_gate(args.config, args.evalset, limit=args.limit, concurrency=args.concurrency,
+                          judge_labels=args.judge_labels, progress=args.progress)
+    except DataError as e:  # the gate could not run: not the same as "below the thresholds"
+        print(f"error [{e.code}]: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if args.format == "json" else report.to_text())
+    return report.exit_code

@@ -1,0 +1,192 @@
+"""Export the winning variant of an experiment as a hashed production config, with the evidence that chose it.
+
+    from workbench.export import evidence_from_results, export_config, write_schema
+    from workbench.runner.config import GateThresholds
+    ev = evidence_from_results(results, "grounded_qa@v3 · medium")      # pass rates with 95% CIs, cost, errors
+    cfg = export_config(results, "grounded_qa@v3 · medium", name="northwind-qa",
+                        gate=GateThresholds(min_pass_rate=0.5), path="build/configs/pipeline.yaml")
+    write_schema("build/configs/pipeline.schema.json")
+
+The variant's ``PipelineConfig`` is rebuilt from the run's manifest (the exact config the experiment scored, its hash
+checked), so nothing is re-described by hand. An export whose evidence misses a gate threshold is **refused**
+(``ExportRefusedError``, listing each missed threshold, the measured value and the gap) unless an
+``override_reason`` is given, which is then recorded in ``evidence.override_reason`` for reviewers to see.
+No secrets and no deployment settings go into the file (checked before writing).
+
+Notebook-side: uses numpy/scipy for the bootstrap intervals; the runner never imports this module.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, UsageError, WorkbenchError
+from .gate import Check, check_thresholds, measure
+
+
+class ExportRefusedError(WorkbenchError):
+    """The evidence misses a gate threshold: the config is not exported (give ``override_reason`` to force)."""
+
+    code = "export_refused"
+    exit_code = 1
+
+    def __init__(self, message: str, *, checks: list[Check] | None = None, **kw: Any):
+        super().__init__(message, **kw)
+        self.checks = list(checks or [])
+
+
+_SECRET_KEYS = re.compile(r"(^|_)(api_key|api_secret|secret|password|passwd|token|access_key|credentials?)$", re.IGNORECASE)
+_DEPLOY_URL = re.compile(r"\b(postgres(ql)?|mysql|mariadb|sqlite|redis|rediss|amqps?|kafka|mongodb(\+srv)?)"
+                         r"(\+\w+)?://", re.IGNORECASE)
+
+
+def _records_of(results: Any, variant: str) -> list[Any]:
+    if variant not in results.variants:
+        raise UsageError(f"no variant {variant!r} in the run {results.folder}",
+                         hint=f"choose one of: {', '.join(results.variants)}")
+    records = [r for r in results.records if r.variant == variant]
+    if not records:
+        raise UsageError(f"variant {variant!r} has no records in {results.folder}: run the experiment first")
+    return records
+
+
+def _with_ci(values: list[float]) -> dict[str, float | int | None]:
+    """Mean with a 95% percentile-bootstrap interval (``workbench.stats.bootstrap_ci``, seeded)."""
+    if not values:
+        return {"value": None, "ci_low": None, "ci_high": None, "n": 0}
+    from .stats import bootstrap_ci
+
+    lo, hi = bootstrap_ci(values, n_boot=5000, seed=0)
+    return {"value": sum(values) / len(values), "ci_low": lo, "ci_high": hi, "n": len(values)}
+
+
+def evidence_from_results(results: Any, variant: str, experiment: str | None = None):
+    """The evidence for one variant of a run: overall pass rate and pass rate per category (errors count as fails,
+    same rules as ``ExperimentResults``), each with a bootstrap 95% CI and n; cost per item; error rate (status
+    neither ok nor expected); the eval set's name and hash from the run's manifest."""
+    from .experiments.results import OVERALL
+    from .runner.config import Evidence
+
+    records = _records_of(results, variant)
+    values = results.values(variant, OVERALL)
+    category = {r.sample_id: r.category for r in records}
+    scores: dict[str, dict[str, float | int | None]] = {}
+    measured = [float(v) for v in values.values() if v is not None]
+    scores["pass_rate"] = {**_with_ci(measured), "unmeasured": len(values) - len(measured)}
+    for cat in dict.fromkeys(category.values()):
+        scores[f"pass_rate[{cat}]"] = _with_ci([float(v) for sid, v in values.items()
+                                                if v is not None and category.get(sid) == cat])
+    scores["error_rate"] = _with_ci([float(r.status not in ("ok", r.expected_status)) for r in records])
+    costs = [r.cost_usd for r in records]
+    scores["cost_per_item_usd"] = _with_ci([float(c) for c in costs]) if all(c is not None for c in costs) \
+        else {"value": None, "ci_low": None, "ci_high": None, "n": len(costs)}
+    ev = results.manifest.get("evalset", {})
+    return Evidence(experiment=experiment or results.manifest.get("name") or results.folder.name,
+                    evalset_name=str(ev.get("name")),
+                    evalset_hash=ev.get("hash", ""), variant=variant, scores=scores)
+
+
+def measured_from_evidence(evidence: Any) -> dict[str, Any]:
+    """The figures ``check_thresholds`` reads, from an ``Evidence`` record."""
+    s = evidence.scores
+    return {"pass_rate": s.get("pass_rate", {}).get("value"),
+            "by_category": {k[len("pass_rate["):-1]: v.get("value") for k, v in s.items()
+                            if k.startswith("pass_rate[")},
+            "error_rate": s.get("error_rate", {}).get("value"),
+            "cost_per_item_usd": s.get("cost_per_item_usd", {}).get("value")}
+
+
+def pipeline_config_of(results: Any, variant: str):
+    """The exact ``PipelineConfig`` a run scored for ``variant`` (rebuilt from the manifest, hash checked)."""
+    from .config import PipelineConfig
+
+    entry = results.manifest.get("variants", {}).get(variant)
+    if entry is None:
+        raise UsageError(f"no variant {variant!r} in the run {results.folder}",
+                         hint=f"choose one of: {', '.join(results.variants)}")
+    cfg = PipelineConfig(**entry["config"])
+    if entry.get("config_hash") and cfg.hash != entry["config_hash"]:
+        raise ConfigError(f"variant {variant!r}: the manifest's config does not match its hash "
+                          f"({entry['config_hash'][:19]}…)", hint="re-run the experiment into a fresh folder")
+    return cfg
+
+
+def check_no_secrets(data: Any, where: str = "") -> None:
+    """Raise ``ConfigError`` if a key looks like a credential or a value is a database/queue URL."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if _SECRET_KEYS.search(str(k)) and v not in (None, "", [], {}):
+                raise ConfigError(f"the export holds a credential-like field {where}{k}",
+                                  hint="keys come from the environment, never from the exported config")
+            check_no_secrets(v, f"{where}{k}.")
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            check_no_secrets(v, f"{where}{i}.")
+    elif isinstance(data, str) and _DEPLOY_URL.search(data):
+        raise ConfigError(f"the export holds a database/queue URL at {where.rstrip('.')}",
+                          hint="deployment settings come from flags or the environment (--db, --queue)")
+
+
+def export_config(results: Any, variant: str, *, name: str, gate: Any, split: dict[str, float] | None = None,
+                  cache: Any = None, degradation: Any = None, escalation: Any = None, logging: Any = None,
+                  candidates: dict[str, str] | None = None, override_reason: str | None = None,
+                  experiment: str | None = None, path: str | Path | None = None,
+                  created_at: str | None = None):
+    """The production config for ``variant`` of ``results`` (an ``ExperimentResults``), hashed.
+
+    ``candidates`` maps extra variant names of the same run to ship alongside (an A/B test: give ``split`` too,
+    e.g. ``{variant: 0.9, candidate: 0.1}``; default ``{variant: 1.0}``, candidates at 0). Every shipped variant
+    is checked against ``gate``; a miss raises ``ExportRefusedError`` unless ``override_reason`` is given (it is
+    then recorded in the evidence). ``path`` writes the YAML."""
+    from .runner.config import (
+        CacheSettings,
+        DegradationPolicy,
+        EscalationRules,
+        LoggingSettings,
+        ProductionConfig,
+        TrafficSplit,
+    )
+
+    names = [variant, *(c for c in (candidates or {}) if c != variant)]
+    variants = {n: pipeline_config_of(results, n) for n in names}
+    evidence = evidence_from_results(results, variant, experiment)
+    missed = [(variant, c) for c in check_thresholds(gate, measured_from_evidence(evidence)) if not c.passed]
+    for cand in names[1:]:
+        m = measure(_records_of(results, cand))
+        missed += [(cand, c) for c in check_thresholds(gate, m) if not c.passed]
+    if missed and not (override_reason and override_reason.strip()):
+        listing = "; ".join(f"{v}: {c.describe()}" for v, c in missed)
+        raise ExportRefusedError(f"{len(missed)} gate threshold(s) missed — {listing}", checks=[c for _, c in missed],
+                                 hint="choose another variant, change the thresholds with a reason, or pass "
+                                      "override_reason=... to export anyway (it is recorded in the evidence)")
+    if missed:
+        evidence = evidence.model_copy(update={"override_reason": override_reason.strip()})
+    weights = split or {variant: 1.0, **{c: 0.0 for c in names[1:]}}
+    config = ProductionConfig(
+        name=name, variants=variants, split=TrafficSplit(weights=weights), cache=cache or CacheSettings(),
+        degradation=degradation or DegradationPolicy(), escalation=escalation or EscalationRules(), gate=gate,
+        logging=logging or LoggingSettings(), evidence=evidence,
+        created_at=created_at or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())).with_hash()
+    check_no_secrets(config.model_dump(mode="json"))
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = (f"# Exported pipeline config {name!r}: do not edit by hand. config_hash covers every field;\n"
+                  f"# an edited file is refused. Re-export with workbench.export.export_config.\n")
+        path.write_text(header + config.to_yaml(), encoding="utf-8")
+    return config
+
+
+def write_schema(path: str | Path) -> Path:
+    """Write the JSON Schema of ``ProductionConfig`` (``configs/pipeline.schema.json``)."""
+    from .runner.config import ProductionConfig
+
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "ProductionConfig",
+              **ProductionConfig.json_schema()}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,286 @@
+"""The CI gate: run an eval set through an exported config's pipeline(s) and compare with its thresholds.
+
+    from workbench.gate import run_gate
+    report = run_gate("configs/pipeline.yaml", "evalsets/northwind_qa.jsonl")
+    report.passed, print(report.to_text()), report.to_dict()
+
+or ``workbench gate --config configs/pipeline.yaml --evalset evalsets/northwind_qa.jsonl`` (exit 0 pass, 1 below
+a threshold, 2 a usage error: unreadable or tampered config, bad eval set, an uncalibrated judge).
+
+* **Which pipelines.** Every variant in the config is gated (the main one and any A/B candidate: each of them
+  serves traffic, so each must meet the thresholds); the gate passes when all of them do.
+* **Same path, same rules.** Each variant runs through the experiments engine — the same ``Pipeline`` the runner
+  ships — and every sample is scored by its own criteria (``score_all``). A cell's pass/fail is
+  ``workbench.experiments.results._cell_value``: errors count as fails, a sample whose
+  ``metadata.expected_status`` is ``rejected`` passes when its input is rejected, unmeasured cells are counted
+  apart. The *error rate* is the share of cells whose status is neither ``ok`` nor the expected one.
+* **Fast reruns.** Model calls go through the workspace response cache, so a second gate run on the same config
+  makes no model calls; the cells themselves are always recomputed and re-scored.
+* **Judges must be calibrated.** When a criterion is an LLM judge, the judge is first calibrated on the human
+  labels (``evalsets/judge/judge_labels.jsonl``); below the minimum kappa (``gate.judge_min_kappa`` when the config
+  has it, else ``DEFAULT_JUDGE_MIN_KAPPA``) the gate refuses to run (exit 2): a judge that disagrees with humans
+  cannot decide a release.
+
+Notebook-free: no pandas or scipy here, so a CI image needs the core install plus the scorers' own dependencies.
+"""
+from __future__ import annotations
+
+import html
+import json
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import UsageError
+
+DEFAULT_JUDGE_MIN_KAPPA = 0.6
+"""Minimum Cohen's kappa against human labels for an LLM judge to decide a gate."""
+
+DEFAULT_JUDGE_LABELS = Path("evalsets") / "judge" / "judge_labels.jsonl"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One threshold: what was measured, the bar, and by how much it was missed."""
+
+    criterion: str
+    """``pass_rate``, ``pass_rate[<category>]``, ``error_rate`` or ``cost_per_item_usd``."""
+    measured: float | None
+    """None when it could not be measured (no samples, an unpriced model)."""
+    threshold: float
+    direction: Literal["min", "max"]
+    """``min``: measured must be ≥ threshold; ``max``: ≤."""
+
+    @property
+    def passed(self) -> bool:
+        if self.measured is None:
+            return False
+        return self.measured >= self.threshold if self.direction == "min" else self.measured <= self.threshold
+
+    @property
+    def gap(self) -> float | None:
+        """How far short of the threshold (positive = missed by that much, ≤ 0 = met)."""
+        if self.measured is None:
+            return None
+        return self.threshold - self.measured if self.direction == "min" else self.measured - self.threshold
+
+    def describe(self) -> str:
+        op = "≥" if self.direction == "min" else "≤"
+        if self.measured is None:
+            return f"{self.criterion}: not measurable (need {op} {_fmt(self.criterion, self.threshold)})"
+        verdict = "ok" if self.passed else f"FAIL, missed by {_fmt(self.criterion, self.gap, delta=True)}"
+        return (f"{self.criterion}: {_fmt(self.criterion, self.measured)} (need {op} "
+                f"{_fmt(self.criterion, self.threshold)}) {verdict}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "passed": self.passed, "gap": self.gap}
+
+
+def _fmt(criterion: str, x: float | None, delta: bool = False) -> str:
+    if x is None:
+        return "n/a"
+    if criterion.startswith("cost"):
+        return f"${x:.6f}"
+    return f"{x * 100:.1f} points" if delta else f"{x:.3f}"
+
+
+def check_thresholds(gate: Any, measured: dict[str, Any]) -> list[Check]:
+    """Compare measured figures (``pass_rate``, ``by_category``, ``error_rate``, ``cost_per_item_usd``) with a
+    ``GateThresholds``. The same function decides the gate and the export refusal."""
+    checks = [Check("pass_rate", measured.get("pass_rate"), gate.min_pass_rate, "min")]
+    by_cat = measured.get("by_category") or {}
+    checks += [Check(f"pass_rate[{c}]", by_cat.get(c), t, "min")
+               for c, t in sorted(gate.min_pass_rate_by_category.items())]
+    checks.append(Check("error_rate", measured.get("error_rate"), gate.max_error_rate, "max"))
+    if gate.max_cost_per_item_usd is not None:
+        checks.append(Check("cost_per_item_usd", measured.get("cost_per_item_usd"), gate.max_cost_per_item_usd,
+                            "max"))
+    return checks
+
+
+def measure(records: list[Any]) -> dict[str, Any]:
+    """Pass rate (overall and per category), error rate and cost per item of a list of ``RunRecord``s."""
+    from .experiments.results import OVERALL, _cell_value
+
+    passed: list[bool] = []
+    by_cat: dict[str, list[bool]] = {}
+    unmeasured = errors = 0
+    costs = [r.cost_usd for r in records]
+    for r in records:
+        ok = _cell_value(r, OVERALL)[1]
+        if r.status not in ("ok", r.expected_status):
+            errors += 1
+        if ok is None:
+            unmeasured += 1
+            continue
+        passed.append(bool(ok))
+        by_cat.setdefault(r.category, []).append(bool(ok))
+    n = len(records)
+    return {
+        "n": n, "unmeasured": unmeasured,
+        "pass_rate": sum(passed) / len(passed) if passed else None,
+        "by_category": {c: sum(v) / len(v) for c, v in by_cat.items()},
+        "n_by_category": {c: len(v) for c, v in by_cat.items()},
+        "error_rate": errors / n if n else None,
+        "cost_per_item_usd": (sum(costs) / n) if n and all(c is not None for c in costs) else None,
+    }
+
+
+@dataclass(frozen=True)
+class VariantReport:
+    """The gate's measurement of one variant."""
+
+    variant: str
+    config_hash: str
+    measured: dict[str, Any]
+    checks: list[Check]
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if not c.passed]
+
+
+@dataclass(frozen=True)
+class GateReport:
+    """The outcome of a gate run: one ``VariantReport`` per gated variant; passes when all pass."""
+
+    config: str
+    config_hash: str
+    evalset: str
+    evalset_hash: str
+    samples: int
+    variants: list[VariantReport]
+    judge: dict[str, Any] | None = None
+    """The judge calibration the gate relied on (None when no criterion is an LLM judge)."""
+    records: str | None = None
+    """The folder holding the gate's per-sample records (for inspecting failures)."""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(v.passed for v in self.variants)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.passed else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"passed": self.passed, "config": self.config, "config_hash": self.config_hash,
+                "evalset": self.evalset, "evalset_hash": self.evalset_hash, "samples": self.samples,
+                "variants": [{"variant": v.variant, "config_hash": v.config_hash, "passed": v.passed,
+                              "measured": v.measured, "checks": [c.to_dict() for c in v.checks]}
+                             for v in self.variants],
+                "judge": self.judge, "records": self.records, "notes": self.notes}
+
+    def to_text(self) -> str:
+        lines = [f"gate {self.config} ({self.config_hash[:19]}…) on {self.evalset} ({self.samples} samples)"]
+        for v in self.variants:
+            m = v.measured
+            lines.append(f"variant {v.variant}: {'PASS' if v.passed else 'FAIL'} "
+                         f"({m['n']} cells, {m['unmeasured']} unmeasured)")
+            lines += [f"  {'✓' if c.passed else '✗'} {c.describe()}" for c in v.checks]
+        lines += [f"note: {n}" for n in self.notes]
+        if self.judge:
+            lines.append(f"judge: {self.judge['judge']} kappa {self.judge['kappa']:.3f} "
+                         f"(min {self.judge['min_kappa']})")
+        failed = [f"{v.variant}: {c.criterion}" for v in self.variants for c in v.failed]
+        lines.append("gate PASSED" if self.passed else f"gate FAILED ({len(failed)} criteria): " + "; ".join(failed))
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(v.variant)}</td><td>{html.escape(c.criterion)}</td>"
+            f"<td>{_fmt(c.criterion, c.measured)}</td><td>{'≥' if c.direction == 'min' else '≤'} "
+            f"{_fmt(c.criterion, c.threshold)}</td><td>{'✓' if c.passed else '✗ ' + _fmt(c.criterion, c.gap, True)}"
+            f"</td></tr>" for v in self.variants for c in v.checks)
+        return (f"<div><b>gate {'PASSED' if self.passed else 'FAILED'}</b> — {html.escape(self.config)} on "
+                f"{html.escape(self.evalset)} ({self.samples} samples)<table><tr><th>variant</th><th>criterion</th>"
+                f"<th>measured</th><th>threshold</th><th>result</th></tr>{rows}</table></div>")
+
+
+def _judge_criteria(evalset: Any) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for s in evalset:
+        for c in s.criteria:
+            spec = c if isinstance(c, dict) else c.model_dump(exclude_none=True)
+            if spec.get("scorer") == "llm_judge":
+                seen[json.dumps(spec, sort_keys=True, default=str)] = spec
+    return list(seen.values())
+
+
+def require_calibrated_judges(evalset: Any, min_kappa: float, labels: str | Path | None = None
+                              ) -> dict[str, Any] | None:
+    """Calibrate every LLM-judge criterion of ``evalset`` on the human labels; ``UsageError`` (code
+    ``judge_not_calibrated``) when one agrees with humans below ``min_kappa``. None when there is no judge."""
+    from .paths import project_root
+    from .scoring import calibrate_judge, require_calibrated, scorer_from_spec
+    from .scoring.calibration import CalibrationError
+
+    specs = _judge_criteria(evalset)
+    if not specs:
+        return None
+    path = Path(labels) if labels else (project_root() or Path.cwd()) / DEFAULT_JUDGE_LABELS
+    if not path.exists():
+        raise UsageError(f"the eval set scores with an LLM judge but there are no human labels to calibrate it "
+                         f"on ({path})", code="judge_not_calibrated",
+                         hint="pass --judge-labels PATH (a judge-labels JSONL), or gate on deterministic checks")
+    last = None
+    for spec in specs:
+        cal = calibrate_judge(scorer_from_spec(spec), path)
+        try:
+            require_calibrated(cal, min_kappa)
+        except CalibrationError as e:
+            raise UsageError(f"a judge under the configured kappa cannot be used in a gate: {e.message}",
+                             code="judge_not_calibrated", hint=e.hint) from None
+        last = {"judge": cal.judge, "kappa": cal.kappa, "accuracy": cal.accuracy, "n": cal.n,
+                "min_kappa": min_kappa, "labels": str(path)}
+    return last
+
+
+def run_gate(config: Any, evalset: Any, *, limit: int | None = None, concurrency: int = 16,
+             judge_labels: str | Path | None = None, cache: Any = "auto", progress: bool = False) -> GateReport:
+    """Run ``evalset`` through every variant of ``config`` (a ``ProductionConfig`` or a path, verified on load)
+    and check ``config.gate``. ``limit`` keeps the first N samples, stratified by category (quick checks)."""
+    from .evalsets import EvalSet, load_evalset
+    from .experiments.engine import Experiment, _first_stratified
+    from .paths import workspace
+    from .runner.config import ProductionConfig, load_production_config
+
+    label = str(config) if not isinstance(config, ProductionConfig) else config.name
+    config = config if isinstance(config, ProductionConfig) else load_production_config(config)
+    if config.config_hash != config.computed_hash():
+        from .runner.config import ConfigTamperedError
+
+        raise ConfigTamperedError(f"config {config.name}: config_hash does not match the content",
+                                  hint="export it with workbench.export.export_config (it sets the hash)")
+    es = evalset if isinstance(evalset, EvalSet) else load_evalset(evalset)
+    if limit is not None:
+        if limit < 1:
+            raise UsageError("--limit must be at least 1")
+        es = _first_stratified(es, limit)
+    min_kappa = getattr(config.gate, "judge_min_kappa", None) or DEFAULT_JUDGE_MIN_KAPPA
+    judge = require_calibrated_judges(es, min_kappa, judge_labels)
+
+    out = workspace("gates", f"{config.name}-{config.config_hash.removeprefix('sha256:')[:10]}-"
+                             f"{es.hash.removeprefix('sha256:')[:10]}")
+    shutil.rmtree(out, ignore_errors=True)  # always re-measure; the response cache keeps reruns fast
+    exp = Experiment(es, dict(config.variants), out, concurrency=concurrency, cache=cache)
+    exp.run(progress=progress)
+    from .experiments.results import ExperimentResults
+
+    records = ExperimentResults(out).records
+    reports = []
+    for name, cfg in config.variants.items():
+        m = measure([r for r in records if r.variant == name])
+        reports.append(VariantReport(name, cfg.hash, m, check_thresholds(config.gate, m)))
+    notes = [f"only the first {len(es)} samples (--limit), stratified by category"] if limit else []
+    if not limit and config.evidence.evalset_hash and config.evidence.evalset_hash != es.hash:
+        notes.append(f"the eval set ({es.hash[:19]}…) is not the one the evidence was measured on "
+                     f"({config.evidence.evalset_hash[:19]}…): compare the numbers with care")
+    return GateReport(label, config.config_hash, f"{es.name} v{es.version}", es.hash, len(es), reports,
+                      judge=judge, records=str(out), notes=notes)
