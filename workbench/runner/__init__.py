@@ -13,6 +13,11 @@ _EXPORTS = {
     "ProductionConfig": ".config", "load_production_config": ".config", "ConfigTamperedError": ".config",
     "TrafficSplit": ".config", "CacheSettings": ".config", "DegradationPolicy": ".config",
     "EscalationRules": ".config", "GateThresholds": ".config", "LoggingSettings": ".config", "Evidence": ".config",
+    # the runner, its split, log store, metrics and escalation queue
+    "Runner": ".runner", "RunnerResult": ".runner", "assign": ".split", "LogStore": ".logstore",
+    "LogStoreError": ".logstore", "default_db_url": ".logstore", "Metrics": ".metrics", "render_metrics": ".metrics",
+    "escalate": ".escalation", "list_escalations": ".escalation", "resolve": ".escalation",
+    "to_candidate_sample": ".escalation", "export_candidates": ".escalation",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

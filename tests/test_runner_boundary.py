@@ -1,0 +1,34 @@
+"""The runner is core-only: importing it, building a Runner and running one input imports nothing from the
+notebook side (pandas, matplotlib, ipywidgets, datasets, ragas). Checked in a fresh interpreter."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+FORBIDDEN = ("pandas", "matplotlib", "ipywidgets", "datasets", "ragas")
+
+SCRIPT = textwrap.dedent("""
+    import json, sys
+    import workbench.runner as wr
+    from workbench.config import PipelineConfig
+    config = wr.ProductionConfig(
+        name="boundary", variants={"a": PipelineConfig.build("grounded_qa", version=2, tier="medium")},
+        split=wr.TrafficSplit(weights={"a": 1.0}),
+        evidence=wr.Evidence(experiment="t", evalset_name="x", evalset_hash="sha256:0", variant="a")).with_hash()
+    runner = wr.Runner.from_config(config, db_url=sys.argv[1], cache_path=sys.argv[2])
+    line = runner.run({"id": "b1", "question": "How long is the refund window?",
+                       "documents": [{"id": "d", "text": "Refunds are available within 30 days of the charge."}]}
+                      ).to_line()
+    runner.render_metrics()
+    loaded = sorted({m.split(".")[0] for m in sys.modules} & set(FORBIDDEN))
+    print(json.dumps({"status": line["status"], "loaded": loaded}))
+""").replace("FORBIDDEN", repr(FORBIDDEN))
+
+
+def test_runner_imports_no_notebook_dependency(tmp_path):
+    out = subprocess.run([sys.executable, "-c", SCRIPT, f"sqlite:///{tmp_path / 'b.sqlite'}", str(tmp_path / "c")],
+                         capture_output=True, text=True, timeout=300, check=False, env=dict(os.environ), cwd=os.getcwd())
+    assert out.returncode == 0, out.stderr[-2000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report == {"status": "ok", "loaded": []}

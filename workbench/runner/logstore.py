@@ -1,0 +1,341 @@
+"""The runner's log store, through SQLAlchemy Core: one row per request, and the escalation table.
+
+SQLite by default (``$WORKBENCH_DB_URL``, else ``<workspace>/runner/runner.sqlite``; WAL mode), Postgres by URL
+(``postgresql+psycopg://user@host/db``). The schema is versioned: ``schema_version`` records the migrations
+applied, and ``MIGRATIONS`` (ordered functions) bring any older file up to date on open. ``purge`` deletes
+requests older than the retention (run on open when ``retention_days`` is given).
+
+Raw text is kept only for a deterministic sample of inputs (``capture_rate``), with personal data redacted when
+``redact_pii`` and secrets always redacted; keys, endpoints and database URLs are never logged.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from ..errors import WorkbenchError
+from ..hashing import content_hash
+from ..inputs.pii import find_pii, redact
+from ..paths import workspace
+from .config import LoggingSettings
+from .split import bucket
+
+
+class LogStoreError(WorkbenchError):
+    """The log store cannot be opened or written (bad URL, unwritable path, database down)."""
+
+    code = "log_store"
+    exit_code = 2
+
+
+def default_db_url() -> str:
+    """``$WORKBENCH_DB_URL``, else SQLite at ``<workspace>/runner/runner.sqlite``."""
+    return os.environ.get("WORKBENCH_DB_URL") or f"sqlite:///{workspace('runner', 'runner.sqlite', create=False)}"
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password masked, for messages."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a malformed URL: show no part of it that could hold a secret
+        return "<unparseable database URL>"
+
+
+# ---- schema ---------------------------------------------------------------------------------------------------
+def _request_columns_v1() -> list[sa.Column]:
+    s, f, i = sa.String, sa.Float, sa.Integer
+    return [sa.Column("id", i, primary_key=True, autoincrement=True), sa.Column("ts", f, nullable=False),
+            sa.Column("item_id", s(512)), sa.Column("input_hash", s(80)), sa.Column("input_chars", i),
+            sa.Column("language", s(16)), sa.Column("length_class", s(16)), sa.Column("content_type", s(32)),
+            sa.Column("variant", s(128)), sa.Column("config_hash", s(80)), sa.Column("model", s(256)),
+            sa.Column("tier", s(64)), sa.Column("input_tokens", i), sa.Column("output_tokens", i),
+            sa.Column("cost_usd", f), sa.Column("cost_basis", s(16)), sa.Column("latency_ms", f),
+            sa.Column("cache", s(16)), sa.Column("status", s(16), nullable=False), sa.Column("error_code", s(64)),
+            sa.Column("output_hash", s(80)), sa.Column("raw_input", sa.Text), sa.Column("raw_output", sa.Text)]
+
+
+def _request_columns_v2() -> list[sa.Column]:
+    return [sa.Column(name, sa.Boolean, nullable=False, server_default=sa.false())
+            for name in ("fallback", "degraded", "escalated")]
+
+
+def _escalation_columns() -> list[sa.Column]:
+    return [sa.Column("id", sa.Integer, primary_key=True, autoincrement=True), sa.Column("ts", sa.Float, nullable=False),
+            sa.Column("item_id", sa.String(512)), sa.Column("reason", sa.String(64), nullable=False),
+            sa.Column("status", sa.String(16), nullable=False, server_default="open"),
+            sa.Column("input", sa.Text), sa.Column("output", sa.Text), sa.Column("resolution", sa.Text),
+            sa.Column("human_answer", sa.Text), sa.Column("resolved_at", sa.Float)]
+
+
+_META = sa.MetaData()
+VERSIONS = sa.Table("schema_version", _META, sa.Column("version", sa.Integer, primary_key=True),
+                    sa.Column("applied_at", sa.Float, nullable=False))
+REQUESTS = sa.Table("requests", _META, *_request_columns_v1(), *_request_columns_v2())
+ESCALATIONS = sa.Table("escalations", _META, *_escalation_columns())
+
+
+def _v1(conn: Connection) -> None:
+    """Requests (metadata, sampled raw text) and escalations."""
+    meta = sa.MetaData()
+    sa.Table("requests", meta, *_request_columns_v1())
+    sa.Table("escalations", meta, *_escalation_columns())
+    meta.create_all(conn)
+
+
+def _v2(conn: Connection) -> None:
+    """Flags per request (fallback / degraded / escalated) and indexes for monitoring and the review queue."""
+    for name in ("fallback", "degraded", "escalated"):
+        conn.exec_driver_sql(f"ALTER TABLE requests ADD COLUMN {name} BOOLEAN NOT NULL DEFAULT FALSE")
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_requests_ts ON requests (ts)")
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_escalations_status ON escalations (status)")
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
+"""Migration ``i`` (0-based) brings the schema from version ``i`` to ``i + 1``; append, never edit."""
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+# ---- engine ---------------------------------------------------------------------------------------------------
+def _sqlite_engine(url: sa.URL) -> Engine:
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # transactions are begun below, so DDL is transactional too
+        cur = dbapi_conn.cursor()
+        for pragma in ("journal_mode=WAL", "busy_timeout=30000", "synchronous=NORMAL"):
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``: SQLite with WAL and transactional DDL, or any other SQLAlchemy URL."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    return sa.create_engine(parsed, pool_pre_ping=True)
+
+
+def migrate(engine: Engine, target: int | None = None) -> int:
+    """Apply the missing migrations up to ``target`` (default: all); returns the schema version. Safe when two
+    processes open the same database at once: the loser of a race re-reads the version and retries."""
+    target = SCHEMA_VERSION if target is None else target
+    for attempt in range(4):
+        try:
+            with engine.begin() as conn:
+                VERSIONS.create(conn, checkfirst=True)
+                current = conn.execute(sa.select(sa.func.max(VERSIONS.c.version))).scalar() or 0
+                for version in range(current + 1, target + 1):
+                    MIGRATIONS[version - 1](conn)
+                    conn.execute(VERSIONS.insert().values(version=version, applied_at=time.time()))
+                return max(current, target)
+        except sa.exc.DBAPIError:
+            if attempt == 3:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+class LogStore:
+    """Requests and escalations in SQL. Opening creates or upgrades the schema and purges old requests."""
+
+    def __init__(self, url: str | None = None, *, retention_days: int | None = None,
+                 clock: Callable[[], float] = time.time, schema_version: int | None = None):
+        """``schema_version`` stops migrating at that version (for tests of upgrades)."""
+        self.url = url or default_db_url()
+        self.clock = clock
+        try:
+            self.engine = make_engine(self.url)
+            self.version = migrate(self.engine, schema_version)
+        except (sa.exc.SQLAlchemyError, OSError, ValueError) as e:
+            raise LogStoreError(f"cannot open the log store {safe_url(self.url)}: {_reason(e)}",
+                                hint="check --db / WORKBENCH_DB_URL, the disk space and permissions") from None
+        self.retention_days = retention_days
+        if retention_days is not None and self.version == SCHEMA_VERSION:
+            self.purge(retention_days)
+
+    def __repr__(self) -> str:
+        return f"LogStore({safe_url(self.url)!r}, version={self.version})"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def log_request(self, row: dict[str, Any]) -> int:
+        """Insert one request row (unknown keys are ignored); returns its id."""
+        values = {k: v for k, v in row.items() if k in REQUESTS.c and k != "id"}
+        values.setdefault("ts", self.clock())
+        with self.engine.begin() as conn:
+            return conn.execute(REQUESTS.insert().values(**values)).inserted_primary_key[0]
+
+    def requests(self, since: float | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Request rows (oldest first) with ``ts >= since``, as dicts: what monitoring reads."""
+        query = sa.select(REQUESTS).order_by(REQUESTS.c.id)
+        if since is not None:
+            query = query.where(REQUESTS.c.ts >= since)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def purge(self, older_than_days: float | None = None) -> int:
+        """Delete requests (and resolved escalations) older than ``older_than_days`` (default: the retention);
+        returns the number of requests deleted."""
+        days = self.retention_days if older_than_days is None else older_than_days
+        if days is None:
+            return 0
+        cutoff = self.clock() - float(days) * 86400.0
+        with self.engine.begin() as conn:
+            deleted = conn.execute(REQUESTS.delete().where(REQUESTS.c.ts < cutoff)).rowcount
+            conn.execute(ESCALATIONS.delete().where(ESCALATIONS.c.status == "resolved",
+                                                    ESCALATIONS.c.resolved_at < cutoff))
+        return int(deleted or 0)
+
+
+def _reason(e: BaseException) -> str:
+    if isinstance(e, sa.exc.DBAPIError) and e.orig is not None:
+        return f"{type(e.orig).__name__}: {e.orig}"
+    return f"{type(e).__name__}: {getattr(e, 'strerror', None) or e}"
+
+
+class RequestLog:
+    """Failure-tolerant access to a log store, for the runner: opened on first use (and again at most every
+    ``retry_seconds`` after a failure); an error is counted, said on stderr the first time, and never raised."""
+
+    def __init__(self, url: str | None = None, *, retention_days: int | None = None,
+                 clock: Callable[[], float] = time.time, on_error: Callable[[], None] | None = None,
+                 retry_seconds: float = 30.0):
+        self.url, self.retention_days, self.clock = url or default_db_url(), retention_days, clock
+        self.on_error, self.retry_seconds = on_error, retry_seconds
+        self.errors = 0
+        self.store: LogStore | None = None
+        self._retry_at = 0.0
+        self._lock, self._opening = threading.Lock(), threading.Lock()
+
+    def open(self) -> LogStore | None:
+        """The open store, or None while it cannot be opened."""
+        if self.store is None and time.monotonic() >= self._retry_at:
+            with self._opening:
+                if self.store is None and time.monotonic() >= self._retry_at:
+                    try:
+                        self.store = LogStore(self.url, retention_days=self.retention_days, clock=self.clock)
+                    except Exception as e:  # noqa: BLE001
+                        self._retry_at = time.monotonic() + self.retry_seconds
+                        self.failed(e)
+        return self.store
+
+    def write(self, action: Callable[[LogStore], Any]) -> Any:
+        """``action(store)``, or None when the store is unavailable or the action fails (counted)."""
+        store = self.open()
+        if store is None:
+            return None
+        try:
+            return action(store)
+        except Exception as e:  # noqa: BLE001 - a full disk or a database error must not lose the result
+            self.failed(e)
+            return None
+
+    def failed(self, error: BaseException) -> None:
+        """Count a log-store error; say it on stderr the first time only."""
+        with self._lock:
+            self.errors += 1
+            first = self.errors == 1
+        if self.on_error is not None:
+            self.on_error()
+        if first:
+            text = " ".join(f"{type(error).__name__}: {getattr(error, 'message', None) or error}".split())[:300]
+            print(f"workbench runner: log store error ({safe_url(self.url)}): {text}; results are still returned, "
+                  "further log errors are counted (log_errors_total), not printed", file=sys.stderr)
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+
+# ---- what a row holds -----------------------------------------------------------------------------------------
+def scrub(text: str, redact_pii: bool = True) -> str:
+    """``text`` with secrets always redacted, and personal data too when ``redact_pii``."""
+    if redact_pii:
+        return redact(text)
+    out, pos = [], 0
+    for m in find_pii(text):
+        if m.kind == "secret":
+            out += [text[pos:m.start], "[SECRET]"]
+            pos = m.end
+    return "".join(out) + text[pos:]
+
+
+def captured(input_hash: str, capture_rate: float) -> bool:
+    """Whether an input's raw text is kept: a deterministic sample of ``capture_rate`` by input hash."""
+    return capture_rate >= 1.0 or (capture_rate > 0.0 and bucket("capture:" + input_hash) < capture_rate)
+
+
+def input_hash(inputs: Any) -> str:
+    """``content_hash`` of the input (of its ``repr`` when it is not JSON-serialisable)."""
+    try:
+        return content_hash(inputs)
+    except (TypeError, ValueError):
+        return content_hash(repr(inputs))
+
+
+def text_chars(value: Any, top: bool = True) -> int:
+    """Characters of every string in an input at any depth (the top-level ``id`` excluded)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(text_chars(v, False) for k, v in value.items() if not (top and k == "id"))
+    if isinstance(value, list | tuple):
+        return sum(text_chars(v, False) for v in value)
+    return 0
+
+
+def scrub_value(value: Any, redact_pii: bool = True) -> Any:
+    """A copy of a JSON-like value with every string scrubbed (``scrub``)."""
+    if isinstance(value, str):
+        return scrub(value, redact_pii)
+    if isinstance(value, dict):
+        return {k: scrub_value(v, redact_pii) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub_value(v, redact_pii) for v in value]
+    return value
+
+
+def raw_json(inputs: Any, redact_pii: bool = True) -> str:
+    """The input as JSON with every string scrubbed (``scrub``)."""
+    return json.dumps(scrub_value(inputs, redact_pii), ensure_ascii=False, default=str)
+
+
+def request_row(result: Any, inputs: Any, settings: LoggingSettings, *, ts: float,
+                config_hash: str | None) -> dict[str, Any]:
+    """The ``requests`` row for a ``RunnerResult``: metadata always; raw text only for a sampled input."""
+    ihash = input_hash(inputs)
+    keep = captured(ihash, settings.capture_rate)
+    classes = result.pipeline.classes if result.pipeline is not None else {}
+    return {"ts": ts, "item_id": None if result.id is None else str(result.id), "input_hash": ihash,
+            "input_chars": text_chars(inputs), "language": classes.get("language"),
+            "length_class": classes.get("length"), "content_type": classes.get("content_type"),
+            "variant": result.variant, "config_hash": config_hash, "model": result.model, "tier": result.tier,
+            "input_tokens": result.input_tokens, "output_tokens": result.output_tokens, "cost_usd": result.cost_usd,
+            "cost_basis": result.cost_basis, "latency_ms": result.latency_ms, "cache": result.cache,
+            "status": result.status, "error_code": (result.error or {}).get("code"),
+            "output_hash": None if result.output is None else content_hash(result.output),
+            "fallback": bool(result.fallback), "degraded": result.status == "degraded",
+            "escalated": result.status == "escalated",
+            "raw_input": raw_json(inputs, settings.redact_pii) if keep else None,
+            "raw_output": scrub(result.output, settings.redact_pii) if keep and result.output is not None else None}

@@ -1,0 +1,385 @@
+"""``Runner``: the exported config's ``Pipeline`` on every input, with split, caches, degradation, escalation,
+metrics and the log store around it. ``run`` / ``arun`` never raise for bad input or a failing provider.
+
+    runner = Runner.from_config("configs/pipeline.yaml")        # or a ProductionConfig
+    line = runner.run({"id": "q1", "question": "...", "documents": [...]}).to_line()
+
+Flow per input: sticky split → variant; ① validation (a rejected input is ``rejected`` or, for a code in
+``escalation.rejected_codes``, ``escalated``) → semantic cache → the variant's ``Pipeline`` (its exact cache,
+retries, fallbacks) → on a model failure, the offline model, else the selected context (``degraded``) → an output
+still invalid, or a failure nothing covered → ``escalated`` (a row in the escalation table) → metrics and one row in
+the log store. A log-store failure never loses the result: it is counted, reported once on stderr, and the
+result is returned as it is.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sqlite3
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ..chunking.select import format_context
+from ..models.cache import ResponseCache
+from ..models.records import Completion
+from ..models.wrappers import CachedModel, Model
+from ..paths import workspace
+from ..pipeline import Pipeline, Prepared, Result
+from . import escalation, logstore
+from .config import ProductionConfig, load_production_config
+from .metrics import Metrics
+from .split import assign_input
+
+Status = Literal["ok", "degraded", "escalated", "rejected", "failed"]
+LINE_KEYS = ("id", "status", "output", "variant", "model", "tier", "cost_usd", "cost_basis", "latency_ms", "cache",
+             "error")
+"""The keys of ``RunnerResult.to_line()``, in order."""
+
+
+@dataclass(frozen=True)
+class RunnerResult:
+    """What the runner did with one input. ``to_line()`` is the output line of ``workbench run``."""
+
+    id: Any
+    """The input's ``id`` (None when it had none)."""
+    status: Status
+    """``ok``, ``degraded`` (offline model or partial context), ``escalated``, ``rejected`` or ``failed``."""
+    output: str | None = None
+    variant: str | None = None
+    model: str | None = None
+    tier: str | None = None
+    cost_usd: float | None = 0.0
+    """What was paid now: 0 for a cache hit or a rejected input; None when unpriced."""
+    cost_basis: str | None = None
+    latency_ms: float = 0.0
+    cache: Literal["miss", "exact", "semantic"] = "miss"
+    error: dict[str, str] | None = None
+    """``{"code", "message"}``; for ``degraded`` the failure that was degraded from."""
+    fallback: bool = False
+    """Answered by a model other than the tier's first (a fallback tier or the offline model)."""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    escalation_id: int | None = None
+    """The row in the escalation table (None when not escalated or when the log store was unavailable)."""
+    pipeline: Result | None = field(default=None, repr=False, compare=False)
+    """The pipeline's own ``Result`` (classes, flags, context, attempts), when the pipeline ran."""
+
+    def to_line(self) -> dict[str, Any]:
+        """Exactly ``LINE_KEYS``, JSON-ready."""
+        return {k: getattr(self, k) for k in LINE_KEYS}
+
+
+@dataclass
+class _Turn:
+    """Work state of one input while it goes through the runner."""
+
+    inputs: Any
+    start: float
+    variant: str | None = None
+    pipeline: Pipeline | None = None
+    prepared: Prepared | Result | None = None
+    result: Result | None = None
+    offline: Completion | None = None
+    done: RunnerResult | None = None
+    escalate: str | None = None
+    escalate_output: str | None = None
+
+    @property
+    def item_id(self) -> Any:
+        return self.inputs.get("id") if isinstance(self.inputs, dict) else None
+
+
+class _TolerantCache(ResponseCache):
+    """The exact response cache, where a disk error is a miss (or a skipped write), never a failed request."""
+
+    def get(self, key: str) -> Completion | None:
+        try:
+            return super().get(key)
+        except sqlite3.Error:
+            return None
+
+    def put(self, key: str, completion: Completion) -> None:
+        try:
+            super().put(key, completion)
+        except sqlite3.Error:
+            pass
+
+
+class Runner:
+    """Runs an exported ``ProductionConfig``; one ``Pipeline`` per variant, built once."""
+
+    def __init__(self, config: ProductionConfig, *, db_url: str | None = None, models: dict[str, Model] | None = None,
+                 cache_path: str | Path | None = None, clock: Callable[[], float] = time.time,
+                 metrics: Metrics | None = None):
+        """``db_url``: the log store (else ``$WORKBENCH_DB_URL``, else SQLite in the workspace); ``models``: tier ->
+        model overrides (tests); ``cache_path``: folder of the response caches (else ``<workspace>/runner``)."""
+        self.config, self.clock = config, clock
+        self.db_url = db_url or logstore.default_db_url()
+        self.metrics = metrics or Metrics()
+        self._cache_dir = Path(cache_path) if cache_path else workspace("runner")
+        self._exact = self._open_exact() if config.cache.exact else None
+        self.pipelines = {name: self._pipeline(cfg, models) for name, cfg in config.variants.items()}
+        self._offline: Model | None = None
+        self._semantic = self._open_semantic() if config.cache.semantic else None
+        self.log = logstore.RequestLog(self.db_url, retention_days=config.logging.retention_days, clock=clock,
+                                       on_error=self.metrics.log_errors_total.inc)
+        self.log.open()
+
+    @classmethod
+    def from_config(cls, source: str | Path | ProductionConfig, **kw: Any) -> Runner:
+        """A runner for an exported config file (schema and hash checked) or a ``ProductionConfig``."""
+        config = source if isinstance(source, ProductionConfig) else load_production_config(source)
+        return cls(config, **kw)
+
+    def __repr__(self) -> str:
+        return f"Runner({self.config.name!r}, variants={list(self.pipelines)}, store={logstore.safe_url(self.db_url)!r})"
+
+    @property
+    def store(self) -> logstore.LogStore | None:
+        """The log store (None while it cannot be opened)."""
+        return self.log.open()
+
+    @property
+    def log_errors(self) -> int:
+        """Log-store errors so far (each request's result was returned anyway)."""
+        return self.log.errors
+
+    def close(self) -> None:
+        """Release the log store's connections."""
+        self.log.close()
+
+    def render_metrics(self) -> tuple[str, bytes]:
+        """``(content_type, body)`` for ``GET /metrics``."""
+        return self.metrics.render()
+
+    # ---- setup ---------------------------------------------------------------------------------------------
+    def _open_exact(self) -> ResponseCache | None:
+        try:
+            return _TolerantCache(self._cache_dir / "responses.sqlite")
+        except (OSError, sqlite3.Error) as e:
+            warnings.warn(f"runner: exact cache disabled, cannot open it in {self._cache_dir}: {e}", RuntimeWarning,
+                          stacklevel=3)
+            return None
+
+    def _pipeline(self, cfg: Any, models: dict[str, Model] | None) -> Pipeline:
+        tier_models = None
+        if models:
+            tier_models = {t: CachedModel(m, self._exact) if self._exact is not None else m for t, m in models.items()}
+        return Pipeline(cfg, cache=self._exact, models=tier_models)
+
+    def _open_semantic(self) -> Any:
+        try:
+            from .semantic_cache import SemanticCache
+
+            path, cache = self._cache_dir / "semantic.sqlite", self.config.cache
+            try:
+                return SemanticCache(path, cache.similarity_threshold, ttl_seconds=cache.ttl_seconds, clock=self.clock)
+            except TypeError:  # an implementation without TTL support
+                return SemanticCache(path, cache.similarity_threshold)
+        except (ImportError, OSError, sqlite3.Error) as e:
+            warnings.warn(f"runner: semantic caching is configured but unavailable ({e}); running without it",
+                          RuntimeWarning, stacklevel=3)
+            return None
+
+    def _offline_model(self) -> Model:
+        if self._offline is None:
+            from ..models.client import build_model
+
+            self._offline = build_model(model=self.config.degradation.offline_model, retries=0)
+        return self._offline
+
+    # ---- run -----------------------------------------------------------------------------------------------
+    def run(self, inputs: dict[str, Any]) -> RunnerResult:
+        """Run one input to a ``RunnerResult``; never raises for bad input or provider failures."""
+        turn = self._begin(inputs)
+        if turn.done is None and turn.result is None:
+            try:
+                turn.result = turn.pipeline.execute(turn.prepared, turn.start)
+            except Exception as e:  # noqa: BLE001 - a bug below must not lose the item
+                turn.result = _crashed(e)
+        if self._should_degrade(turn):
+            try:
+                turn.offline = self._offline_model().complete(turn.prepared.messages, **_settings(turn.pipeline))
+            except Exception:  # noqa: BLE001 - the offline model failed too: partial result or escalation
+                turn.offline = None
+        return self._finish(turn)
+
+    async def arun(self, inputs: dict[str, Any]) -> RunnerResult:
+        """The async twin of ``run`` (log-store writes happen in a worker thread)."""
+        turn = self._begin(inputs)
+        if turn.done is None and turn.result is None:
+            try:
+                turn.result = await turn.pipeline.aexecute(turn.prepared, turn.start)
+            except Exception as e:  # noqa: BLE001
+                turn.result = _crashed(e)
+        if self._should_degrade(turn):
+            try:
+                turn.offline = await self._offline_model().acomplete(turn.prepared.messages,
+                                                                     **_settings(turn.pipeline))
+            except Exception:  # noqa: BLE001
+                turn.offline = None
+        return await asyncio.to_thread(self._finish, turn)
+
+    def reject(self, item_id: Any, code: str, message: str) -> RunnerResult:
+        """Record an input refused before the pipeline (a line that is not JSON, has no id...) and return it."""
+        turn = _Turn({"id": item_id} if item_id is not None else None, time.perf_counter())
+        turn.done = RunnerResult(item_id, "rejected", error={"code": code, "message": message})
+        return self._finish(turn)
+
+    def _begin(self, inputs: Any) -> _Turn:
+        """Split, ① validation, semantic cache: the turn, finished early when one of them decides the outcome."""
+        turn = _Turn(inputs, time.perf_counter())
+        try:
+            turn.variant = assign_input(self.config.split, inputs)
+            turn.pipeline = self.pipelines[turn.variant]
+            turn.prepared = turn.pipeline.prepare(inputs)
+            if isinstance(turn.prepared, Result):
+                turn.result = turn.prepared
+                turn.done = self._rejected(turn)
+            else:
+                turn.done = self._semantic_hit(turn)
+        except Exception as e:  # noqa: BLE001
+            turn.result = _crashed(e)
+        return turn
+
+    def _should_degrade(self, turn: _Turn) -> bool:
+        r = turn.result
+        return (turn.done is None and r is not None and r.status == "failed" and isinstance(turn.prepared, Prepared)
+                and (r.error or {}).get("code") != "invalid_output" and self.config.degradation.offline_fallback)
+
+    # ---- outcomes ------------------------------------------------------------------------------------------
+    def _finish(self, turn: _Turn) -> RunnerResult:
+        final = turn.done or self._outcome(turn)
+        final = dataclasses.replace(final, latency_ms=(time.perf_counter() - turn.start) * 1000.0)
+        if turn.escalate is not None:
+            final = dataclasses.replace(final, escalation_id=self._write_escalation(turn))
+        self.metrics.observe_request(status=final.status, variant=final.variant, tier=final.tier,
+                                     latency_s=final.latency_ms / 1000.0, cost_usd=final.cost_usd, cache=final.cache,
+                                     error_code=(final.error or {}).get("code"), escalated=final.status == "escalated")
+        self._log(turn, final)
+        return final
+
+    def _outcome(self, turn: _Turn) -> RunnerResult:
+        r = turn.result
+        if r.status == "ok":
+            self._semantic_put(turn, r)
+            return self._from(turn, r, "ok")
+        if (r.error or {}).get("code") == "invalid_output":
+            turn.escalate_output = r.output
+            return self._escalate_or_fail(turn, r, "invalid_output", self.config.escalation.on_invalid_output)
+        degraded = self._degraded(turn, r)
+        if degraded is not None:
+            return degraded
+        return self._escalate_or_fail(turn, r, f"failed:{(r.error or {}).get('code', 'error')}",
+                                      self.config.escalation.on_failure)
+
+    def _from(self, turn: _Turn, r: Result, status: Status, **changes: Any) -> RunnerResult:
+        base = RunnerResult(
+            id=turn.item_id, status=status, output=r.output, variant=turn.variant, model=r.model, tier=r.tier,
+            cost_usd=None if r.cost_usd is None else float(r.cost_usd), cost_basis=r.cost_basis, cache=r.cache, error=None if status == "ok" else r.error,
+            fallback=self._is_fallback(turn, r.model, r.tier), input_tokens=r.input_tokens,
+            output_tokens=r.output_tokens, pipeline=r)
+        return dataclasses.replace(base, **changes) if changes else base
+
+    def _rejected(self, turn: _Turn) -> RunnerResult:
+        r = turn.result
+        codes = {(r.error or {}).get("code")} | {f.get("code") for f in r.flags}
+        listed = [c for c in self.config.escalation.rejected_codes if c in codes]
+        if listed:
+            turn.escalate = f"rejected:{listed[0]}"
+            return self._from(turn, r, "escalated", cost_usd=0.0)
+        return self._from(turn, r, "rejected", cost_usd=0.0)
+
+    def _escalate_or_fail(self, turn: _Turn, r: Result, reason: str, rule: bool) -> RunnerResult:
+        if rule:
+            turn.escalate = reason
+            return self._from(turn, r, "escalated", output=None)
+        return self._from(turn, r, "failed")
+
+    def _degraded(self, turn: _Turn, r: Result) -> RunnerResult | None:
+        """The offline model's valid answer, else the selected context; None when neither is available."""
+        c, prepared = turn.offline, turn.prepared
+        paid = r.cost_usd if c is None or r.cost_usd is None or c.cost_usd is None else r.cost_usd + c.cost_usd
+        if c is not None and turn.pipeline.output_problem(c) is None:
+            return self._from(turn, r, "degraded", output=c.text, model=c.model, cost_usd=paid,
+                              cost_basis=c.cost_basis, fallback=True, input_tokens=r.input_tokens + c.usage.input_tokens,
+                              output_tokens=r.output_tokens + c.usage.output_tokens)
+        if self.config.degradation.partial_result and isinstance(prepared, Prepared) and prepared.context:
+            return self._from(turn, r, "degraded", output=format_context(prepared.context), model=None,
+                              cost_basis=None, fallback=False)
+        return None
+
+    def _is_fallback(self, turn: _Turn, model: str | None, tier: str | None) -> bool:
+        if model is None or tier is None or turn.pipeline is None:
+            return False
+        try:
+            return model != turn.pipeline.model(tier).name
+        except Exception:  # noqa: BLE001 - the tier's model cannot be built: nothing to compare with
+            return False
+
+    # ---- semantic cache ------------------------------------------------------------------------------------
+    def _semantic_scope(self, turn: _Turn) -> tuple[str, str] | None:
+        """``(scope, question)``: scope = the variant's config hash + the content hash of the documents."""
+        if self._semantic is None or not isinstance(turn.prepared, Prepared):
+            return None
+        clean = turn.prepared.check.normalised if isinstance(turn.prepared.check.normalised, dict) else turn.inputs
+        docs = logstore.input_hash(clean.get("documents") or [])
+        return f"{turn.pipeline.config.hash}|{docs}", str(clean.get("question", ""))
+
+    def _semantic_hit(self, turn: _Turn) -> RunnerResult | None:
+        scope = self._semantic_scope(turn)
+        try:
+            answer = self._semantic.get(*scope) if scope else None
+        except Exception:  # noqa: BLE001 - a broken semantic cache is a miss
+            answer = None
+        if not isinstance(answer, dict) or answer.get("output") is None:
+            return None
+        return RunnerResult(turn.item_id, "ok", output=answer["output"], variant=turn.variant,
+                            model=answer.get("model"), tier=answer.get("tier") or turn.prepared.tier, cost_usd=0.0,
+                            cost_basis=answer.get("cost_basis"), cache="semantic")
+
+    def _semantic_put(self, turn: _Turn, r: Result) -> None:
+        scope = self._semantic_scope(turn)
+        if scope is None:
+            return
+        try:
+            self._semantic.put(*scope, {"output": r.output, "model": r.model, "tier": r.tier,
+                                        "cost_basis": r.cost_basis})
+        except Exception:  # noqa: BLE001, S110 - caching is best effort
+            pass
+
+    # ---- log store -----------------------------------------------------------------------------------------
+    def _write_escalation(self, turn: _Turn) -> int | None:
+        return self.log.write(lambda store: escalation.escalate(
+            store, item_id=turn.item_id, reason=turn.escalate, inputs=turn.inputs, output=turn.escalate_output,
+            redact_pii=self.config.logging.redact_pii))
+
+    def _log(self, turn: _Turn, final: RunnerResult) -> None:
+        cfg = self.config.variants.get(final.variant) if final.variant else None
+        row = logstore.request_row(final, turn.inputs, self.config.logging, ts=self.clock(),
+                                   config_hash=cfg.hash if cfg else None)
+        self.log.write(lambda store: store.log_request(row))
+
+
+def _crashed(error: BaseException) -> Result:
+    """A failed ``Result`` for an unexpected exception (a bug): the item still gets a line."""
+    return Result("failed", error={"code": "internal_error", "message": _short(error)}, cost_usd=0.0)
+
+
+def _short(error: BaseException, limit: int = 300) -> str:
+    text = " ".join(f"{type(error).__name__}: {getattr(error, 'message', None) or error}".split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _settings(pipeline: Pipeline) -> dict[str, Any]:
+    """The call settings the offline model needs: the JSON response format when the output has a schema."""
+    cfg = pipeline.config
+    schema = cfg.output.json_schema or cfg.prompt.output_schema
+    if not schema:
+        return {}
+    return {"response_format": {"type": "json_schema", "json_schema": {"name": cfg.prompt.id, "schema": schema}}}
+
