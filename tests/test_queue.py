@@ -1,0 +1,279 @@
+"""The durable queue: huey broker + SQL item ledger; a SIGKILLed worker loses nothing and duplicates nothing.
+
+Workers here use a fake runner (``WORKBENCH_RUNNER_FACTORY=test_queue:fake_factory``) that sleeps
+``WORKBENCH_FAKE_DELAY`` seconds per item, so a worker can be killed mid-batch; one test runs the real runner.
+The helpers (``make_config``, ``FakeRunner``) are shared by test_http and test_rollout.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from workbench.cli import main
+from workbench.runner.ledger import Ledger
+
+ROOT = Path(__file__).resolve().parent.parent
+FACTORY = "test_queue:fake_factory"
+
+
+# ---------------------------------------------------------------- shared helpers
+def make_config(name: str = "qa", variant: str = "current", tier: str = "medium", version: int = 2):
+    """A small, valid, hashed ProductionConfig with one variant."""
+    from workbench.runner.config import Evidence, ProductionConfig, TrafficSplit
+
+    cfg = _build_in_root(version, tier)
+    return ProductionConfig(name=name, variants={variant: cfg}, split=TrafficSplit(weights={variant: 1.0}),
+                            evidence=Evidence(experiment="test", evalset_name="northwind_qa",
+                                              evalset_hash="sha256:0", variant=variant)).with_hash()
+
+
+def _build_in_root(version: int, tier: str):
+    from workbench.config import PipelineConfig
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        return PipelineConfig.build("grounded_qa", version=version, tier=tier)
+    finally:
+        os.chdir(cwd)
+
+
+def write_config(path: Path, **kw: Any) -> Path:
+    path.write_text(make_config(**kw).to_yaml(), encoding="utf-8")
+    return path
+
+
+class FakeResult:
+    def __init__(self, line: dict[str, Any]):
+        self.line = line
+
+    def to_line(self) -> dict[str, Any]:
+        return dict(self.line)
+
+
+class FakeRunner:
+    """Answers ``echo: <question>`` after ``WORKBENCH_FAKE_DELAY`` seconds, with the config's first variant."""
+
+    def __init__(self, config: Any, db_url: str | None = None):
+        from workbench.runner.metrics import Metrics
+
+        self.config = config
+        self.delay = float(os.environ.get("WORKBENCH_FAKE_DELAY", "0"))
+        self.metrics = Metrics()
+
+    def run(self, inputs: dict[str, Any]) -> FakeResult:
+        time.sleep(self.delay)
+        variant = next(iter(self.config.split.weights))
+        self.metrics.observe_request(status="ok", variant=variant, tier="medium", latency_s=self.delay)
+        return FakeResult({"id": inputs.get("id"), "status": "ok", "output": f"echo: {inputs.get('question', '')}",
+                           "variant": variant, "model": "fake/echo", "tier": "medium", "cost_usd": 0.0,
+                           "cost_basis": "offline", "latency_ms": self.delay * 1000, "cache": "miss",
+                           "error": None})
+
+
+def fake_factory(config: Any, db_url: str | None = None) -> FakeRunner:
+    return FakeRunner(config, db_url)
+
+
+def write_inputs(path: Path, n: int) -> Path:
+    path.write_text("".join(json.dumps({"id": f"q{i:03d}", "question": f"question {i}?"}) + "\n"
+                            for i in range(n)), encoding="utf-8")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def worker_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ, WORKBENCH_RUNNER_FACTORY=FACTORY,
+               PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]), **extra)
+    return env
+
+
+def start_worker(config: Path, queue: str, *args: str, delay: float = 0.0, db: str | None = None) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "workbench", "worker", "--config", str(config), "--queue", queue, *args]
+    if db:
+        cmd += ["--db", db]
+    return subprocess.Popen(cmd, cwd=ROOT, env=worker_env(WORKBENCH_FAKE_DELAY=str(delay)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def read_lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def wait_for(predicate, timeout: float = 60.0, every: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(every)
+    return False
+
+
+@pytest.fixture
+def fake_runner(monkeypatch):
+    monkeypatch.setenv("WORKBENCH_RUNNER_FACTORY", FACTORY)
+    monkeypatch.setenv("WORKBENCH_FAKE_DELAY", "0")
+
+
+@pytest.fixture
+def qdir(tmp_path) -> dict[str, Any]:
+    q = tmp_path / "queue"
+    return {"queue": f"sqlite:///{q / 'huey.db'}", "ledger": f"sqlite:///{q / 'ledger.db'}", "dir": q,
+            "config": write_config(tmp_path / "c.yaml"), "tmp": tmp_path}
+
+
+# ---------------------------------------------------------------- ledger
+def test_ledger_lease_complete_is_idempotent(tmp_path):
+    ledger = Ledger(f"sqlite:///{tmp_path / 'l.db'}")
+    added, known = ledger.add([("a", {"id": "a"}), ("b", {"id": "b"})])
+    assert added == ["a", "b"] and known == []
+    assert ledger.add([("a", {"id": "a"}), ("c", {"id": "c"})]) == (["c"], ["a"])
+    item = ledger.lease("a", "w1", 60)
+    assert item and item.input == {"id": "a"} and item.attempts == 1
+    assert ledger.lease("a", "w2", 60) is None  # held by a live lease
+    assert ledger.complete("a", {"id": "a", "n": 1}, "sha256:x")
+    assert not ledger.complete("a", {"id": "a", "n": 2}, "sha256:y")  # exactly one result
+    assert ledger.lease("a", "w2", 60) is None  # done: a duplicate task is skipped
+    rows = {r["item_id"]: r for r in ledger.rows()}
+    assert rows["a"]["result"] == {"id": "a", "n": 1} and rows["a"]["config_hash"] == "sha256:x"
+    assert [r["item_id"] for r in ledger.rows()] == ["a", "b", "c"]
+    assert ledger.counts() == {"pending": 2, "leased": 0, "done": 1}
+
+
+def test_ledger_reaps_expired_leases_and_unpushed_items(tmp_path):
+    ledger = Ledger(f"sqlite:///{tmp_path / 'l.db'}")
+    ledger.add([("a", {"id": "a"}), ("b", {"id": "b"})])
+    assert ledger.reap(broker_empty=False) == ["a", "b"]  # never pushed
+    assert ledger.reap(broker_empty=False) == []
+    assert ledger.lease("a", "dead", 0.01)
+    time.sleep(0.05)
+    assert ledger.reap(broker_empty=False) == ["a"]  # the lease expired: pending again
+    assert ledger.counts()["leased"] == 0
+    assert ledger.reap(broker_empty=True) == []  # within the grace period
+    time.sleep(0.05)
+    # the broker is empty but items are pending: their tasks were lost (a worker died before leasing)
+    assert ledger.reap(broker_empty=True, grace_seconds=0.01) == ["a", "b"]
+    assert ledger.reap(broker_empty=False) == []
+
+
+# ---------------------------------------------------------------- worker in-process
+def test_enqueue_worker_export_in_order(qdir, fake_runner, capsys):
+    from workbench.runner.queue import Worker, WorkQueue
+    from workbench.runner.rollout import ConfigSource
+
+    inputs = write_inputs(qdir["tmp"] / "in.jsonl", 12)
+    assert main(["enqueue", "--config", str(qdir["config"]), "--input", str(inputs), "--queue", qdir["queue"]]) == 0
+    assert main(["enqueue", "--input", str(inputs), "--queue", qdir["queue"]]) == 0  # idempotent by id
+    assert "0 item(s)" in capsys.readouterr().err
+    queue = WorkQueue(qdir["queue"])
+    assert queue.status()["pending"] == 12 and queue.size() == 12
+    queue.push(["q003", "q004"])  # duplicate tasks: each item still runs once
+    report = Worker(queue, ConfigSource(path=qdir["config"]), concurrency=3, until_empty=True).run()
+    assert report.processed == 12 and report.skipped == 2
+    out = qdir["tmp"] / "out.jsonl"
+    assert main(["queue", "export", "--out", str(out), "--queue", qdir["queue"]]) == 0
+    lines = read_lines(out)
+    assert [x["id"] for x in lines] == [f"q{i:03d}" for i in range(12)]
+    assert all(x["status"] == "ok" and x["output"] == f"echo: question {i}?" for i, x in enumerate(lines))
+    assert set(lines[0]) == {"id", "status", "output", "variant", "model", "tier", "cost_usd", "cost_basis",
+                             "latency_ms", "cache", "error"}
+    assert main(["queue", "status", "--format", "json", "--queue", qdir["queue"]]) == 0
+    status = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert status["done"] == 12 and status["pending"] == 0 and status["broker_tasks"] == 0
+
+
+def test_bad_lines_are_refused_and_max_items(qdir, fake_runner, capsys):
+    from workbench.runner.queue import Worker, WorkQueue
+    from workbench.runner.rollout import ConfigSource
+
+    path = qdir["tmp"] / "in.jsonl"
+    path.write_text('{"id": "a", "question": "x"}\nnot json\n[1]\n{"question": "no id"}\n{"id": "a"}\n'
+                    '{"id": 7, "question": "int id"}\n', encoding="utf-8")
+    assert main(["enqueue", "--input", str(path), "--queue", qdir["queue"]]) == 1
+    err = capsys.readouterr().err
+    assert "enqueued 2 item(s)" in err and err.count("error:") == 4
+    queue = WorkQueue(qdir["queue"])
+    assert Worker(queue, ConfigSource(path=qdir["config"]), max_items=1).run().processed == 1
+    assert queue.ledger.counts() == {"pending": 1, "leased": 0, "done": 1}
+    lines = []
+    queue.export(type("W", (), {"write": lambda self, s: lines.append(json.loads(s))})())
+    assert [x["status"] for x in lines] == ["ok", "pending"] and lines[1]["id"] == 7
+
+
+def test_worker_with_the_real_runner(qdir, monkeypatch):
+    pytest.importorskip("workbench.runner.runner")
+    from workbench.runner.queue import Worker, WorkQueue
+    from workbench.runner.rollout import ConfigSource
+
+    monkeypatch.delenv("WORKBENCH_RUNNER_FACTORY", raising=False)
+    monkeypatch.setenv("WORKBENCH_DB_URL", f"sqlite:///{qdir['tmp'] / 'runner.db'}")
+    text = (ROOT / "corpus" / "refund-policy.md").read_text(encoding="utf-8") \
+        if (ROOT / "corpus" / "refund-policy.md").exists() else "Refunds are available within 30 days."
+    queue = WorkQueue(qdir["queue"], qdir["ledger"])
+    queue.submit([(f"r{i}", {"id": f"r{i}", "question": "How long is the refund window?",
+                             "documents": [{"id": "refund-policy.md", "text": text}]}) for i in range(3)])
+    report = Worker(queue, ConfigSource(path=qdir["config"]), until_empty=True).run()
+    assert report.processed == 3
+    lines = [r["result"] for r in queue.ledger.rows()]
+    assert [x["id"] for x in lines] == ["r0", "r1", "r2"]
+    assert all(x["status"] in ("ok", "degraded") and x["variant"] == "current" for x in lines)
+
+
+# ---------------------------------------------------------------- SIGKILL
+def test_sigkilled_worker_loses_nothing_and_duplicates_nothing(qdir):
+    inputs = write_inputs(qdir["tmp"] / "in.jsonl", 30)
+    assert main(["enqueue", "--input", str(inputs), "--queue", qdir["queue"]]) == 0
+    ledger = Ledger(qdir["ledger"])
+    first = start_worker(qdir["config"], qdir["queue"], "--concurrency", "2", "--lease-seconds", "2", delay=0.2)
+    try:
+        assert wait_for(lambda: ledger.counts()["done"] >= 6 and ledger.counts()["leased"] >= 1, timeout=60), \
+            first.stderr.read() if first.poll() is not None else "worker made no progress"
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    killed = ledger.counts()
+    assert killed["done"] < 30 and killed["leased"] >= 1  # killed mid-batch, holding leases
+    second = start_worker(qdir["config"], qdir["queue"], "--lease-seconds", "2", "--until-empty", delay=0.01)
+    _, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    assert ledger.counts() == {"pending": 0, "leased": 0, "done": 30}
+    export = qdir["tmp"] / "out.jsonl"
+    assert main(["queue", "export", "--out", str(export), "--queue", qdir["queue"]]) == 0
+    lines = read_lines(export)
+    assert [x["id"] for x in lines] == [f"q{i:03d}" for i in range(30)]  # none lost, none duplicated, in order
+    assert all(x["status"] == "ok" for x in lines)
+    assert any(r["attempts"] >= 2 for r in ledger.rows())  # an item the dead worker held ran again
+
+
+# ---------------------------------------------------------------- a dead broker
+def test_dead_redis_is_a_clear_error_and_items_stay_pending(qdir, capsys):
+    port = free_port()  # nothing listens here
+    inputs = write_inputs(qdir["tmp"] / "in.jsonl", 5)
+    dead = f"redis://127.0.0.1:{port}/0"
+    code = main(["enqueue", "--input", str(inputs), "--queue", dead, "--db", qdir["ledger"]])
+    err = capsys.readouterr().err
+    assert code == 2 and "error [queue_unavailable]" in err and "unreachable" in err and "Traceback" not in err
+    ledger = Ledger(qdir["ledger"])
+    assert ledger.counts() == {"pending": 5, "leased": 0, "done": 0}  # accepted items are kept
+    assert all(r["result"] is None for r in ledger.rows())
+    proc = start_worker(qdir["config"], dead, "--until-empty", db=qdir["ledger"])
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "queue_unavailable" in err and "Traceback" not in err
+    assert main(["queue", "status", "--queue", dead, "--db", qdir["ledger"]]) == 2
+    assert "5 pending" in capsys.readouterr().out

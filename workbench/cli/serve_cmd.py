@@ -1,0 +1,30 @@
+"""``workbench serve``: the runner over HTTP (POST /v1/run, GET /healthz, GET /metrics)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="serve the production runner over HTTP",
+                       description="POST /v1/run (one input -> its result line; SSE with \"stream\": true or "
+                                   "Accept: text/event-stream), GET /healthz, GET /metrics. Without --config (or "
+                                   "with --config active) it follows the rollout store's active config.")
+    p.add_argument("--config", help="exported config file, or `active` (default) to follow `workbench rollout`")
+    p.add_argument("--store", help="rollout store folder (default: $WORKBENCH_HOME/configs)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--db", help="log store URL (default: $WORKBENCH_DB_URL)")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..runner.http import serve
+    from ..runner.rollout import ConfigSource
+
+    source = ConfigSource.from_args(args.config, args.store, args.db)
+    config, _ = source.current()  # fail early on a bad config
+    print(f"serving {config.name} {config.config_hash[:19]} on http://{args.host}:{args.port}", file=sys.stderr)
+    serve(source, host=args.host, port=args.port, log_level=args.log_level)
+    return 0

@@ -1,0 +1,45 @@
+"""``workbench worker``: run queued items with the production runner, each exactly once."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("worker", help="process the durable queue with the production runner",
+                       description="Lease items from the queue ledger, run them, store one result per item. "
+                                   "Without --config (or with --config active) the worker follows the rollout "
+                                   "store's active config and switches between items when it changes.")
+    p.add_argument("--config", help="exported config file, or `active` (default) to follow `workbench rollout`")
+    p.add_argument("--store", help="rollout store folder (default: $WORKBENCH_HOME/configs)")
+    p.add_argument("--queue", help="queue URL (default: $WORKBENCH_QUEUE_URL, else $WORKBENCH_HOME/queue/huey.db)")
+    p.add_argument("--db", help="database URL for the ledger and log store (default: $WORKBENCH_DB_URL)")
+    p.add_argument("--concurrency", type=int, default=1, help="items in flight (threads); default 1")
+    p.add_argument("--lease-seconds", type=float, default=300.0,
+                   help="how long an item stays leased before another worker may take it (default 300)")
+    stop = p.add_mutually_exclusive_group()
+    stop.add_argument("--max-items", type=int, help="stop after processing this many items")
+    stop.add_argument("--until-empty", action="store_true", help="stop when nothing is pending or leased")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..runner.queue import Worker, WorkQueue
+    from ..runner.rollout import ConfigSource
+
+    source = ConfigSource.from_args(args.config, args.store, args.db)
+    config, _ = source.current()  # fail early on a bad config
+    queue = WorkQueue(args.queue, args.db)
+    worker = Worker(queue, source, concurrency=args.concurrency, lease_seconds=args.lease_seconds,
+                    max_items=args.max_items, until_empty=args.until_empty)
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    print(f"worker {worker.owner}: {config.name} {config.config_hash[:19]} on {queue.url}"
+          f"{' (following the active config)' if source.following else ''}", file=sys.stderr)
+    try:
+        report = worker.run()
+    finally:
+        queue.close()
+    print(f"worker {worker.owner}: processed {report.processed}, skipped {report.skipped} duplicate(s), "
+          f"re-enqueued {report.reaped}", file=sys.stderr)
+    return 0

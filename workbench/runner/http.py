@@ -1,0 +1,134 @@
+"""The HTTP front of the runner (starlette + uvicorn; the ``serve`` extra): ``workbench serve``.
+
+    POST /v1/run   one input object -> the result line (the format of ``workbench run``); with ``"stream": true``
+                   in the body or ``Accept: text/event-stream``: server-sent events, the output in ``chunk``
+                   events ``{"text": ...}``, then one ``result`` event with the full line
+    GET  /healthz  200 {"status": "ok", "name", "config_hash"} (503 when no config can be loaded)
+    GET  /metrics  the runner's Prometheus metrics
+
+Errors are JSON ``{"error": {"code", "message"}}`` with 400 (bad JSON, not an object), 404, 405, 413 or 503;
+never a traceback. A rejected or failed *input* is still a 200 whose line has ``status`` and ``error``.
+The config comes from a ``ConfigSource``: a fixed file, or the rollout store's active pointer, re-read per request.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from ..errors import WorkbenchError
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+CHUNK_WORDS = 8
+
+
+def error_response(status: int, code: str, message: str) -> JSONResponse:
+    """The one error shape of the API."""
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def sse(event: str, data: Any) -> bytes:
+    """One server-sent event with a JSON payload."""
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+def chunks(text: str, words: int = CHUNK_WORDS) -> list[str]:
+    """``text`` in pieces of about ``words`` words that concatenate back to exactly ``text``."""
+    import re
+
+    tokens = re.findall(r"\S+\s*|\s+", text)
+    return ["".join(tokens[i:i + words]) for i in range(0, len(tokens), words)]
+
+
+async def _run(runner: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    if hasattr(runner, "arun"):
+        result = await runner.arun(inputs)
+    else:
+        result = await run_in_threadpool(runner.run, inputs)
+    return result.to_line()
+
+
+async def _stream(runner: Any, inputs: dict[str, Any]) -> AsyncIterator[bytes]:
+    try:
+        line = await _run(runner, inputs)
+    except Exception as e:  # noqa: BLE001 - the runner never raises; if it does, the stream ends with an error event
+        yield sse("error", {"error": {"code": "internal", "message": f"{type(e).__name__}: {e}"}})
+        return
+    output = line.get("output")
+    text = output if isinstance(output, str) else (json.dumps(output, ensure_ascii=False) if output else "")
+    for piece in chunks(text):
+        yield sse("chunk", {"text": piece})
+    yield sse("result", line)
+
+
+def create_app(source: Any) -> Starlette:
+    """The ASGI app for a ``rollout.ConfigSource`` (anything with ``current() -> (config, runner)``)."""
+
+    async def current() -> tuple[Any, Any]:
+        return await run_in_threadpool(source.current)
+
+    async def run_endpoint(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return error_response(413, "too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+        try:
+            inputs = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as e:
+            return error_response(400, "invalid_json", f"the body is not valid JSON: {e}")
+        if not isinstance(inputs, dict):
+            return error_response(400, "not_object", "the body must be one JSON object (an input)")
+        stream = inputs.pop("stream", False) is True or "text/event-stream" in request.headers.get("accept", "")
+        try:
+            _, runner = await current()
+        except WorkbenchError as e:
+            return error_response(503, e.code, e.message)
+        if stream:
+            return StreamingResponse(_stream(runner, inputs), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache"})
+        try:
+            return JSONResponse(await _run(runner, inputs))
+        except Exception as e:  # noqa: BLE001 - the runner never raises; if it does, answer without a traceback
+            return error_response(500, "internal", f"{type(e).__name__}: {e}")
+
+    async def healthz(request: Request) -> Response:
+        try:
+            config, _ = await current()
+        except WorkbenchError as e:
+            return error_response(503, e.code, e.message)
+        return JSONResponse({"status": "ok", "name": config.name, "config_hash": config.config_hash})
+
+    async def metrics(request: Request) -> Response:
+        from .metrics import render_metrics
+
+        try:
+            _, runner = await current()
+        except WorkbenchError as e:
+            return error_response(503, e.code, e.message)
+        content_type, payload = render_metrics(runner)
+        return Response(payload, headers={"Content-Type": content_type})
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 500)
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        return error_response(status, codes.get(status, "http_error"), str(getattr(exc, "detail", exc)))
+
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        return error_response(500, "internal", f"{type(exc).__name__}: {exc}")
+
+    routes = [Route("/v1/run", run_endpoint, methods=["POST"]), Route("/healthz", healthz, methods=["GET"]),
+              Route("/metrics", metrics, methods=["GET"])]
+    return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: internal_error})
+
+
+def serve(source: Any, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:
+    """Run the app with uvicorn until interrupted."""
+    import uvicorn
+
+    uvicorn.run(create_app(source), host=host, port=port, log_level=log_level)

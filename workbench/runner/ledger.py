@@ -1,0 +1,227 @@
+"""The item ledger of the durable queue: one row per enqueued item, in SQL (SQLite by default, Postgres by URL).
+
+huey removes a task from its broker when a worker takes it, so a worker killed mid-item would lose that task. The
+ledger is the source of truth instead; the broker only carries item ids:
+
+    pending ──lease()──► leased ──complete()──► done
+       ▲                    │
+       └──── reap() ◄───────┘  (lease expired: the worker died; the id is pushed to the broker again)
+
+Every transition is one conditional ``UPDATE``, so it is safe across processes and machines: an item is leased by
+one worker at a time, and ``complete()`` only writes a result while the item is not done yet — a duplicate task, or
+a slow worker whose lease expired and was taken over, never writes a second result. Lease expiry compares
+wall-clock epoch seconds: keep the workers' clocks in sync (NTP) when they run on several machines.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+STATES = ("pending", "leased", "done")
+
+_META = sa.MetaData()
+ITEMS = sa.Table(
+    "queue_items", _META,
+    sa.Column("queue", sa.String(200), primary_key=True, doc="queue name (several queues can share a database)"),
+    sa.Column("item_id", sa.String(500), primary_key=True, doc="the input's id: processing is idempotent by it"),
+    sa.Column("seq", sa.BigInteger, nullable=False, doc="enqueue order (exports follow it)"),
+    sa.Column("kind", sa.String(20), nullable=False, doc="`run` (a runner input) or `cell` (an experiment cell)"),
+    sa.Column("input", sa.Text, nullable=False, doc="the input object, as JSON"),
+    sa.Column("state", sa.String(10), nullable=False, doc="pending | leased | done"),
+    sa.Column("lease_owner", sa.String(200), doc="the worker holding the lease"),
+    sa.Column("lease_expires", sa.Float, doc="epoch seconds after which another worker may take the item"),
+    sa.Column("attempts", sa.Integer, nullable=False, doc="how many leases were granted"),
+    sa.Column("result", sa.Text, doc="the result line, as JSON (set once, when done)"),
+    sa.Column("config_hash", sa.String(100), doc="the config that produced the result"),
+    sa.Column("queued_at", sa.Float, doc="when the id was last pushed to the broker (null: never)"),
+    sa.Column("updated", sa.Float, nullable=False),
+)
+sa.Index("ix_queue_items_state", ITEMS.c.queue, ITEMS.c.state)
+
+
+@dataclass(frozen=True)
+class LeasedItem:
+    """An item a worker holds: process it, then ``complete()`` it."""
+
+    item_id: str
+    kind: str
+    input: dict[str, Any]
+    attempts: int
+
+
+def make_engine(url: str) -> sa.Engine:
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and ``BEGIN IMMEDIATE`` (safe across processes)."""
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, pool_pre_ping=True)
+    database = sa.engine.make_url(url).database
+    if database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):  # pragma: no cover - trivial
+        dbapi_conn.isolation_level = None
+        dbapi_conn.execute("pragma journal_mode=wal")
+        dbapi_conn.execute("pragma busy_timeout=30000")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # pragma: no cover - trivial
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class Ledger:
+    """Item states of one named queue in a SQL database (tables are created on first use)."""
+
+    def __init__(self, url: str, queue: str = "workbench"):
+        self.url = url
+        self.queue = queue
+        self.engine = make_engine(url)
+        _META.create_all(self.engine, checkfirst=True)
+
+    def _where(self, item_id: str | None = None):
+        cond = ITEMS.c.queue == self.queue
+        return cond if item_id is None else sa.and_(cond, ITEMS.c.item_id == item_id)
+
+    def add(self, items: Iterable[tuple[str, dict[str, Any]]], kind: str = "run") -> tuple[list[str], list[str]]:
+        """Record new items as pending, in order. Returns ``(added ids, ids already known)``: known ids are kept
+        as they are (idempotent enqueue), whatever their state."""
+        items = list(items)
+        added: list[str] = []
+        known: list[str] = []
+        now = time.time()
+        with self.engine.begin() as conn:
+            existing = self._existing(conn, [i for i, _ in items])
+            seq = conn.execute(sa.select(sa.func.max(ITEMS.c.seq)).where(self._where())).scalar() or 0
+            rows = []
+            for item_id, payload in items:
+                if item_id in existing:
+                    known.append(item_id)
+                    continue
+                existing.add(item_id)
+                seq += 1
+                rows.append({"queue": self.queue, "item_id": item_id, "seq": seq, "kind": kind,
+                             "input": json.dumps(payload, ensure_ascii=False), "state": "pending",
+                             "attempts": 0, "updated": now})
+                added.append(item_id)
+            if rows:
+                conn.execute(ITEMS.insert(), rows)
+        return added, known
+
+    def _existing(self, conn: sa.Connection, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            found.update(conn.execute(sa.select(ITEMS.c.item_id).where(
+                self._where(), ITEMS.c.item_id.in_(chunk))).scalars())
+        return found
+
+    def mark_queued(self, ids: Iterable[str], queued: bool = True) -> None:
+        """Note that these ids were pushed to the broker (so ``reap`` does not push them again yet), or, with
+        ``queued=False``, that pushing them failed (the next ``enqueue`` or worker pushes them)."""
+        ids = list(ids)
+        now = time.time() if queued else None
+        with self.engine.begin() as conn:
+            for start in range(0, len(ids), 500):
+                conn.execute(ITEMS.update().where(self._where(), ITEMS.c.item_id.in_(ids[start:start + 500]))
+                             .values(queued_at=now))
+
+    def lease(self, item_id: str, owner: str, seconds: float) -> LeasedItem | None:
+        """Take the item if it is pending or its lease expired; ``None`` when it is done or held by a live lease."""
+        now = time.time()
+        with self.engine.begin() as conn:
+            took = conn.execute(ITEMS.update().where(
+                self._where(item_id),
+                sa.or_(ITEMS.c.state == "pending",
+                       sa.and_(ITEMS.c.state == "leased", ITEMS.c.lease_expires < now)),
+            ).values(state="leased", lease_owner=owner, lease_expires=now + seconds,
+                     attempts=ITEMS.c.attempts + 1, updated=now)).rowcount
+            if took != 1:
+                return None
+            row = conn.execute(sa.select(ITEMS.c.kind, ITEMS.c.input, ITEMS.c.attempts)
+                               .where(self._where(item_id))).one()
+        return LeasedItem(item_id, row.kind, json.loads(row.input), row.attempts)
+
+    def renew(self, item_id: str, owner: str, seconds: float) -> bool:
+        """Extend a lease this owner still holds."""
+        now = time.time()
+        with self.engine.begin() as conn:
+            return conn.execute(ITEMS.update().where(
+                self._where(item_id), ITEMS.c.state == "leased", ITEMS.c.lease_owner == owner,
+            ).values(lease_expires=now + seconds, updated=now)).rowcount == 1
+
+    def complete(self, item_id: str, result: dict[str, Any], config_hash: str | None = None) -> bool:
+        """Store the result and mark the item done — only if it is not done yet (exactly one result per item).
+        Returns whether this call wrote it."""
+        now = time.time()
+        with self.engine.begin() as conn:
+            return conn.execute(ITEMS.update().where(self._where(item_id), ITEMS.c.state != "done").values(
+                state="done", result=json.dumps(result, ensure_ascii=False), config_hash=config_hash,
+                lease_owner=None, lease_expires=None, updated=now)).rowcount == 1
+
+    def release(self, item_id: str, owner: str) -> None:
+        """Give a lease back unfinished (a worker stopping cleanly): the item is pending again."""
+        with self.engine.begin() as conn:
+            conn.execute(ITEMS.update().where(
+                self._where(item_id), ITEMS.c.state == "leased", ITEMS.c.lease_owner == owner,
+            ).values(state="pending", lease_owner=None, lease_expires=None, queued_at=None, updated=time.time()))
+
+    def reap(self, *, broker_empty: bool, grace_seconds: float = 2.0) -> list[str]:
+        """Items that need a new broker task, claimed for re-pushing (``queued_at`` set now):
+
+        - leases that expired (their worker died): back to pending;
+        - pending items never pushed (the broker was down at enqueue);
+        - when the broker is empty, pending items pushed more than ``grace_seconds`` ago (a worker died between
+          taking the task and leasing the item). A duplicate task is harmless: leasing is idempotent.
+        """
+        now = time.time()
+        reclaimed: list[str] = []
+        with self.engine.begin() as conn:
+            expired = list(conn.execute(sa.select(ITEMS.c.item_id).where(
+                self._where(), ITEMS.c.state == "leased", ITEMS.c.lease_expires < now)).scalars())
+            for item_id in expired:
+                if conn.execute(ITEMS.update().where(
+                        self._where(item_id), ITEMS.c.state == "leased", ITEMS.c.lease_expires < now,
+                ).values(state="pending", lease_owner=None, lease_expires=None, queued_at=now,
+                         updated=now)).rowcount == 1:
+                    reclaimed.append(item_id)
+            stale = ITEMS.c.queued_at.is_(None)
+            if broker_empty:
+                stale = sa.or_(stale, ITEMS.c.queued_at < now - grace_seconds)
+            lost = list(conn.execute(sa.select(ITEMS.c.item_id).where(
+                self._where(), ITEMS.c.state == "pending", stale).order_by(ITEMS.c.seq)).scalars())
+            for item_id in lost:
+                if conn.execute(ITEMS.update().where(self._where(item_id), ITEMS.c.state == "pending", stale)
+                                .values(queued_at=now)).rowcount == 1:
+                    reclaimed.append(item_id)
+        return reclaimed
+
+    def counts(self) -> dict[str, int]:
+        """Items per state (every state present, zero when none)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(ITEMS.c.state, sa.func.count()).where(self._where())
+                                .group_by(ITEMS.c.state)).all()
+        out = dict.fromkeys(STATES, 0)
+        out.update({state: n for state, n in rows})
+        return out
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """Every item in enqueue order: ``item_id, kind, state, attempts, config_hash, input, result``."""
+        cols = [ITEMS.c.item_id, ITEMS.c.kind, ITEMS.c.state, ITEMS.c.attempts, ITEMS.c.config_hash,
+                ITEMS.c.input, ITEMS.c.result]
+        with self.engine.connect() as conn:
+            for r in conn.execute(sa.select(*cols).where(self._where()).order_by(ITEMS.c.seq, ITEMS.c.item_id)):
+                yield {"item_id": r.item_id, "kind": r.kind, "state": r.state, "attempts": r.attempts,
+                       "config_hash": r.config_hash, "input": json.loads(r.input),
+                       "result": json.loads(r.result) if r.result else None}
+
+    def close(self) -> None:
+        self.engine.dispose()
