@@ -1,14 +1,18 @@
-"""The main job: execute every notebook end to end on the offline tier, executed copies under the workspace.
+"""The main job: execute every notebook end to end on the offline tier, then run the exported config through the
+production runner and the CI gate.
 
     .venv/bin/python scripts/demo.py [--only 00_model_layer]
 
-Executed notebooks go to ``$WORKBENCH_HOME/notebooks`` (default ``build/notebooks``). Exits non-zero when a
-notebook fails, naming the cell.
+Executed notebooks go to ``$WORKBENCH_HOME/notebooks`` (default ``build/notebooks``); notebook 05 exports
+``$WORKBENCH_HOME/configs/pipeline.yaml``, which ``workbench run`` then answers 20 eval-set inputs with (output in
+``$WORKBENCH_HOME/runner/demo_out.jsonl``) and ``workbench gate`` checks. Exits non-zero when a step fails.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,6 +37,33 @@ def execute(notebook: Path, out_dir: Path) -> float:
     return time.perf_counter() - start
 
 
+def run_exported_config(home: Path) -> int:
+    """The exported config through ``workbench run`` (20 eval inputs and one broken line) and ``workbench gate``."""
+    config = home / "configs" / "pipeline.yaml"
+    if not config.exists():
+        print(f"skipped the runner: {config} was not exported (run notebook 05)", file=sys.stderr)
+        return 0
+    evalset = ROOT / "evalsets" / "northwind_qa.jsonl"
+    lines = [json.loads(x) for x in evalset.read_text(encoding="utf-8").splitlines()[:: 12]][:20]
+    inputs = home / "runner" / "demo_in.jsonl"
+    inputs.parent.mkdir(parents=True, exist_ok=True)
+    inputs.write_text("".join(json.dumps({"id": s["id"], **s["inputs"]}) + "\n" for s in lines) + "not json\n",
+                      encoding="utf-8")
+    out = home / "runner" / "demo_out.jsonl"
+    steps = [["run", "--config", str(config), "--input", str(inputs), "--out", str(out)],
+             ["gate", "--config", str(config), "--evalset", str(evalset)]]
+    for step in steps:
+        r = subprocess.run([sys.executable, "-m", "workbench", *step], capture_output=True, text=True, check=False)
+        print((r.stdout + r.stderr).strip()[-1500:])
+        if r.returncode != 0:
+            print(f"FAILED workbench {step[0]} (exit {r.returncode})", file=sys.stderr)
+            return 1
+    statuses = [json.loads(x)["status"] for x in out.read_text(encoding="utf-8").splitlines()]
+    print(f"ok  runner answered {len(statuses)} lines: " +
+          ", ".join(f"{s} {statuses.count(s)}" for s in sorted(set(statuses))) + f"  -> {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--only", action="append", help="run only notebooks whose name starts with this")
@@ -53,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"ok  {nb.name:<40} {seconds:6.1f} s  -> {out_dir / nb.name}")
     print(f"{len(notebooks)} notebooks executed; outputs in {out_dir}")
-    return 0
+    return 0 if opts.only else run_exported_config(Path(os.environ["WORKBENCH_HOME"]))
 
 
 if __name__ == "__main__":

@@ -79,6 +79,8 @@ class GateThresholds(_Frozen):
     min_pass_rate_by_category: dict[str, float] = Field(default_factory=dict)
     max_cost_per_item_usd: float | None = Field(None, ge=0)
     max_error_rate: float = Field(0.05, ge=0, le=1)
+    judge_min_kappa: float = Field(0.6, ge=0, le=1, description="an LLM judge criterion is only trusted in the "
+                                   "gate when its kappa against human labels reaches this")
 
 
 class LoggingSettings(_Frozen):
