@@ -1,0 +1,271 @@
+"""The runner's semantic cache: an answer for a question *similar enough* to one already answered, in the same
+scope (the variant's config hash and the documents' content hash), persistent in SQLite.
+
+    cache = SemanticCache("semantic.sqlite", threshold=0.95)
+    cache.put(scope, "How long is the refund window on the Growth plan?", {"answer": "30 days"})
+    cache.get(scope, "how long's the refund window on the Growth plan")     # -> {"answer": "30 days"}
+    cache.get(scope, "How long is the refund window on the Starter plan?")  # -> None (another entity)
+
+A lookup normalises the question (``semantic_guard.normalise_question``): an equal key is an exact hit. Otherwise
+it embeds the key and scores the scope's entries by cosine; the best entries at or above ``threshold`` are read
+from SQLite and the first one that is not expired and passes the **near-miss guard** (same numbers, dates,
+currencies, named entities, negation and contrast words: ``semantic_guard.signature``) is the hit.
+
+Scoring is exact (``vectors @ q``) while a scope holds up to ``brute_force_max`` entries; above that an
+``ann.LSHIndex`` (random-hyperplane LSH, 8 tables, query-directed multi-probe) picks the candidates, which are
+then scored exactly. The index can only *miss* a neighbour (recall ≈ 0.99 of brute force at 0.95, measured by
+``benchmarks/runner.py``), never invent one; below a threshold of 0.7 every lookup is a brute-force scan.
+
+Vectors are loaded per scope on first use and kept in memory (``4 × dim`` bytes per entry: 150 MB for 100k
+entries of 384 dimensions); rows written by other processes are picked up at the next lookup of that scope.
+Only numpy and the standard library are used, so the runner image needs nothing more.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .ann import LSHIndex
+from .semantic_guard import normalise_question, signature
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS semantic_cache (
+    id INTEGER PRIMARY KEY, scope TEXT NOT NULL, embedder TEXT NOT NULL, norm TEXT NOT NULL,
+    question TEXT NOT NULL, embedding BLOB NOT NULL, answer TEXT NOT NULL, created REAL NOT NULL,
+    UNIQUE (scope, embedder, norm));
+CREATE INDEX IF NOT EXISTS ix_semantic_cache_scope_id ON semantic_cache (scope, embedder, id);
+"""
+
+
+@dataclass(frozen=True)
+class Match:
+    """A semantic-cache hit."""
+
+    answer: dict[str, Any]
+    """The cached answer (a fresh copy)."""
+    question: str
+    """The cached question it answered."""
+    similarity: float
+    """Cosine similarity of the normalised questions (1.0 for an exact key match)."""
+    created: float
+    """When the answer was stored (clock seconds)."""
+    entry_id: int
+    """The row id in SQLite."""
+
+
+@dataclass(repr=False)
+class _Scope:
+    """The vectors of one scope in memory (rows in id order) and their index."""
+
+    vectors: np.ndarray
+    ids: np.ndarray
+    size: int = 0
+    last_id: int = 0
+    index: LSHIndex | None = None
+    signatures: dict[int, Any] = field(default_factory=dict)
+
+
+class SemanticCache:
+    """Answers by question similarity within a scope; see the module docstring."""
+
+    def __init__(self, path: str | Path | None, threshold: float = 0.95, embedder: Any = None, *,
+                 ttl_seconds: float | None = None, clock: Callable[[], float] = time.time,
+                 entity_terms: Iterable[str] = (), brute_force_max: int = 4096, max_checks: int = 32):
+        """``path``: the SQLite file (``None``: the workspace's ``cache/semantic.sqlite``; ``":memory:"`` works).
+        ``embedder``: any ``Embedder`` (default ``HashingEmbedder()``). ``entity_terms``: words the guard treats as
+        named entities in any case (e.g. plan names). ``max_checks``: candidates at or above the threshold read and
+        guarded per lookup, best first."""
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError("threshold must be in (0, 1]")
+        if embedder is None:
+            from ..models.embedders import HashingEmbedder
+
+            embedder = HashingEmbedder()
+        if path is None:
+            from ..paths import workspace
+
+            path = workspace("cache", "semantic.sqlite")
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.threshold, self.embedder, self.ttl_seconds, self.clock = threshold, embedder, ttl_seconds, clock
+        self.entity_terms = frozenset(t.lower() for t in entity_terms)
+        self.brute_force_max, self.max_checks = brute_force_max, max_checks
+        self._embedder_name = str(embedder.name)
+        self._lock = threading.RLock()
+        self._scopes: dict[str, _Scope] = {}
+        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        if self.path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    # -- the API the runner uses ------------------------------------------------------------------------------
+    def get(self, scope: str, question: str) -> dict | None:
+        """The cached answer for ``question`` in ``scope``, or ``None``."""
+        match = self.lookup(scope, question)
+        return None if match is None else match.answer
+
+    def put(self, scope: str, question: str, answer: dict) -> None:
+        """Store (or replace) the answer to ``question`` in ``scope``."""
+        self.put_many(scope, [(question, answer)])
+
+    # -- the rest ---------------------------------------------------------------------------------------------
+    def put_many(self, scope: str, items: Iterable[tuple[str, dict]]) -> int:
+        """Store many answers in one transaction (one embedding batch); returns how many."""
+        items = list(items)
+        if not items:
+            return 0
+        norms = [normalise_question(q) for q, _ in items]
+        vectors = np.asarray(self.embedder.embed(norms), dtype=np.float32)
+        now = self.clock()
+        rows = [(scope, self._embedder_name, norm, q, vec.tobytes(), json.dumps(a, ensure_ascii=False), now)
+                for (q, a), norm, vec in zip(items, norms, vectors)]
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT INTO semantic_cache (scope, embedder, norm, question, embedding, answer, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope, embedder, norm) DO UPDATE SET "
+                    "question = excluded.question, answer = excluded.answer, created = excluded.created", rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            if scope in self._scopes:
+                self._refresh(scope)
+        return len(rows)
+
+    def lookup(self, scope: str, question: str, vector: np.ndarray | None = None) -> Match | None:
+        """The hit for ``question`` with its similarity, or ``None``. ``vector``: the embedding of
+        ``normalise_question(question)`` if the caller already has it."""
+        norm = normalise_question(question)
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, question, answer, created FROM semantic_cache WHERE scope = ? AND embedder = ? AND "
+                "norm = ?", (scope, self._embedder_name, norm)).fetchone()
+            if row is not None and self._fresh(row[3]):
+                return Match(json.loads(row[2]), row[1], 1.0, row[3], row[0])
+            state = self._refresh(scope)
+            if not state.size:
+                return None
+            if vector is None:
+                vector = self.embedder.embed([norm])[0]
+            positions, sims = self._nearest(state, np.asarray(vector, dtype=np.float32).ravel())
+            return self._first_valid(state, question, positions, sims)
+
+    def prune(self) -> int:
+        """Delete expired entries (all scopes); returns how many. Scopes in memory are reloaded on next use."""
+        if self.ttl_seconds is None:
+            return 0
+        with self._lock:
+            deleted = self._db.execute("DELETE FROM semantic_cache WHERE created < ?",
+                                       (self.clock() - self.ttl_seconds,)).rowcount
+            self._scopes.clear()
+        return deleted
+
+    def clear(self, scope: str | None = None) -> None:
+        """Forget one scope, or everything."""
+        with self._lock:
+            if scope is None:
+                self._db.execute("DELETE FROM semantic_cache")
+                self._scopes.clear()
+            else:
+                self._db.execute("DELETE FROM semantic_cache WHERE scope = ?", (scope,))
+                self._scopes.pop(scope, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM semantic_cache").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+            self._scopes.clear()
+
+    def __repr__(self) -> str:
+        return f"SemanticCache({self.path!r}, threshold={self.threshold}, embedder={self._embedder_name!r})"
+
+    # -- internals --------------------------------------------------------------------------------------------
+    def _fresh(self, created: float) -> bool:
+        return self.ttl_seconds is None or self.clock() - created <= self.ttl_seconds
+
+    def _refresh(self, scope: str) -> _Scope:
+        """The scope in memory, with the rows added since it was last read (by any process)."""
+        state = self._scopes.get(scope)
+        rows = self._db.execute(
+            "SELECT id, embedding FROM semantic_cache WHERE scope = ? AND embedder = ? AND id > ? ORDER BY id",
+            (scope, self._embedder_name, state.last_id if state else 0)).fetchall()
+        if state is None or (not state.size and rows):
+            dim = len(rows[0][1]) // 4 if rows else 0
+            state = _Scope(np.empty((max(len(rows), 64), dim), np.float32), np.empty(max(len(rows), 64), np.int64))
+            self._scopes[scope] = state
+        rows = [r for r in rows if len(r[1]) == 4 * state.vectors.shape[1]]  # another dimension: not comparable
+        if not rows:
+            return state
+        new = np.frombuffer(b"".join(r[1] for r in rows), np.float32).reshape(len(rows), -1)
+        end = state.size + len(rows)
+        if end > len(state.ids):
+            capacity = max(end, 2 * len(state.ids))
+            state.vectors = np.concatenate([state.vectors[:state.size],
+                                            np.empty((capacity - state.size, new.shape[1]), np.float32)])
+            state.ids = np.concatenate([state.ids[:state.size], np.empty(capacity - state.size, np.int64)])
+        state.vectors[state.size:end] = new
+        state.ids[state.size:end] = [r[0] for r in rows]
+        state.size, state.last_id = end, rows[-1][0]
+        if state.index is not None:
+            state.index.add(len(rows), state.vectors)
+        elif state.size > self.brute_force_max and self.threshold >= 0.7:
+            state.index = LSHIndex(new.shape[1], tables=8, bits=16 if self.threshold >= 0.8 else 14)
+            state.index.add(state.size, state.vectors)
+            state.index.merge(state.vectors)
+        return state
+
+    def _nearest(self, state: _Scope, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions scoring at or above the threshold, best first (at most ``max_checks``), and their scores."""
+        # einsum, not ``@``: a matrix-vector product of a few thousand rows is faster on one core than through
+        # BLAS threads, which on a busy machine wait a scheduler slice (~16 ms measured) to start
+        if state.index is None:
+            positions = None
+            sims = np.einsum("ij,j->i", state.vectors[:state.size], q)
+        else:
+            tail = np.arange(state.index.tail_start, state.size)
+            positions = np.concatenate([state.index.candidates(q), tail])
+            sims = np.einsum("ij,j->i", state.vectors[positions], q)
+        keep = np.flatnonzero(sims >= self.threshold - 1e-6)
+        keep = keep[np.argsort(-sims[keep], kind="stable")[:self.max_checks]]
+        return (keep if positions is None else positions[keep]), sims[keep]
+
+    def _first_valid(self, state: _Scope, question: str, positions: np.ndarray, sims: np.ndarray) -> Match | None:
+        """The best candidate that still exists, is fresh and passes the near-miss guard."""
+        if not len(positions):
+            return None
+        ids = [int(i) for i in state.ids[positions]]
+        mine = signature(question, self.entity_terms)
+        for start in range(0, len(ids), 8):  # best first, in small batches: usually the first one decides
+            batch = ids[start:start + 8]
+            rows = {r[0]: r for r in self._db.execute(
+                f"SELECT id, question, created FROM semantic_cache WHERE id IN ({','.join('?' * len(batch))})",
+                batch)}
+            for entry_id, sim in zip(batch, sims[start:start + 8]):
+                row = rows.get(entry_id)
+                if row is None or not self._fresh(row[2]):
+                    continue
+                theirs = state.signatures.get(entry_id)
+                if theirs is None or theirs[0] != row[1]:  # memoised per entry (the question may have changed)
+                    if len(state.signatures) > 100_000:
+                        state.signatures.clear()
+                    theirs = state.signatures[entry_id] = (row[1], signature(row[1], self.entity_terms))
+                if mine.compatible(theirs[1]):
+                    answer = self._db.execute("SELECT answer FROM semantic_cache WHERE id = ?", (entry_id,)).fetchone()
+                    if answer is not None:
+                        return Match(json.loads(answer[0]), row[1], float(sim), row[2], entry_id)
+        return None
