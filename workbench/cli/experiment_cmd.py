@@ -16,6 +16,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--root", help="with `list`: where run folders are (default: $WORKBENCH_HOME/runs)")
     p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--queue", help="spread the cells over `workbench worker`s on this queue URL; waits for them")
+    p.add_argument("--db", help="with --queue: the ledger database URL (default: $WORKBENCH_DB_URL or next to it)")
+    p.add_argument("--timeout", type=float, default=3600.0, help="with --queue: seconds to wait for the workers")
     p.set_defaults(run=run)
 
 
@@ -34,12 +37,45 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"cells": estimate.cells, "pending": estimate.pending, "input_tokens": estimate.input_tokens,
                           "cost_usd": estimate.cost_usd, "unpriced_cells": estimate.unpriced_cells}))
         return 0
-    summary = exp.run(confirm=args.confirm, progress=not args.no_progress)
+    summary = _distributed(exp, args) if args.queue else exp.run(confirm=args.confirm,
+                                                                 progress=not args.no_progress)
     table = ExperimentResults(out).summary()
     if not table.empty:
         print(table.to_string(float_format=lambda x: f"{x:.4g}"))
     print(summary)
+    if args.queue and exp.pending():
+        print(f"error: {len(exp.pending())} cells are still pending after {args.timeout:g} s: start more "
+              f"`workbench worker --queue {args.queue}` processes, then run this command again", file=sys.stderr)
+        return 1
     return 0
+
+
+def _distributed(exp, args: argparse.Namespace):
+    """Submit the pending cells to the queue, wait for the workers, collect their records."""
+    import time
+
+    from ..errors import BudgetExceededError
+    from ..experiments.distributed import run_distributed
+    from ..experiments.engine import RunSummary
+    from ..runner.queue import WorkQueue
+
+    start = time.perf_counter()
+    if exp.budget_usd is not None and not args.confirm and exp.estimate().cost_usd > exp.budget_usd:
+        raise BudgetExceededError(f"estimated cost is over the budget of ${exp.budget_usd:.2f}",
+                                  hint="confirm with --confirm")
+    skipped = len(exp.cells()) - len(exp.pending())
+    queue = WorkQueue(args.queue, args.db)
+    try:
+        submitted, records = run_distributed(exp, args.spec, queue, timeout=args.timeout)
+    finally:
+        queue.close()
+    print(f"submitted {submitted} cells to {queue.url}; {len(exp.pending())} still pending", file=sys.stderr)
+    errors: dict[str, int] = {}
+    for r in records:
+        if r.get("error"):
+            errors[r["error"]["code"]] = errors.get(r["error"]["code"], 0) + 1
+    return RunSummary(len(records), skipped, sum(r.get("model_calls", 0) for r in records), errors,
+                      time.perf_counter() - start, exp.out)
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -24,6 +24,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+def _run_cell(inputs: dict) -> dict:
+    """An experiment cell (``workbench experiment SPEC --queue URL``); the experiment side loads only here."""
+    from ..experiments.distributed import run_cell_item
+
+    return run_cell_item(inputs)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..runner.queue import Worker, WorkQueue
     from ..runner.rollout import ConfigSource
@@ -32,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     config, _ = source.current()  # fail early on a bad config
     queue = WorkQueue(args.queue, args.db)
     worker = Worker(queue, source, concurrency=args.concurrency, lease_seconds=args.lease_seconds,
-                    max_items=args.max_items, until_empty=args.until_empty)
+                    max_items=args.max_items, until_empty=args.until_empty, handlers={"cell": _run_cell})
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     print(f"worker {worker.owner}: {config.name} {config.config_hash[:19]} on {queue.url}"
           f"{' (following the active config)' if source.following else ''}", file=sys.stderr)

@@ -232,12 +232,14 @@ class Worker:
 
     def __init__(self, queue: WorkQueue, source: Any, *, concurrency: int = 1, lease_seconds: float = 300.0,
                  max_items: int | None = None, until_empty: bool = False, poll_seconds: float = 0.2,
-                 owner: str | None = None):
+                 owner: str | None = None, handlers: dict[str, Any] | None = None):
+        """``handlers`` maps other item kinds to ``fn(inputs) -> result dict`` (e.g. ``cell`` for experiment cells,
+        given by the CLI so this module never imports the notebook side)."""
         import socket
         import threading
         import uuid
 
-        self.queue, self.source = queue, source
+        self.queue, self.source, self.handlers = queue, source, dict(handlers or {})
         self.concurrency, self.lease_seconds = max(1, concurrency), lease_seconds
         self.max_items, self.until_empty, self.poll_seconds = max_items, until_empty, poll_seconds
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -346,7 +348,7 @@ class Worker:
                 self._claimed -= 1
             return
         try:
-            line = run_item(runner, item.kind, item.input)
+            line = run_item(runner, item.kind, item.input, self.handlers)
         except BaseException:
             self.queue.ledger.release(item_id, self.owner)
             raise
@@ -357,10 +359,15 @@ class Worker:
                 self._configs.append(config.config_hash)
 
 
-def run_item(runner: Any, kind: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    """The result line for one item. The runner never raises; if it does anyway, the line says so."""
+def run_item(runner: Any, kind: str, inputs: dict[str, Any], handlers: dict[str, Any] | None = None
+             ) -> dict[str, Any]:
+    """The result line for one item. The runner never raises; if it does anyway, the line says so. Items of
+    another kind go to their handler."""
     if kind != "run":
-        raise UsageError(f"this worker cannot run {kind!r} items", hint="upgrade the worker")
+        handler = (handlers or {}).get(kind)
+        if handler is None:
+            raise UsageError(f"this worker cannot run {kind!r} items", hint="upgrade the worker")
+        return handler(inputs)
     try:
         return runner.run(inputs).to_line()
     except Exception as e:  # noqa: BLE001 - a bug in the runner: keep the item's result, do not kill the worker
