@@ -27,7 +27,6 @@ import contextlib
 import json
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -93,27 +92,11 @@ class LatencyResult:
 
 
 # -- the server ---------------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def fault_server(latency_ms: float, in_process: bool) -> Iterator[str]:
+def fault_server(latency_ms: float, in_process: bool):
     """A FaultServer at ``latency_ms``, in a thread or its own process; yields its base URL."""
-    if in_process:
-        from workbench.models.fault_server import FaultServer
+    from workbench.models.fault_server import running
 
-        with FaultServer(latency_ms=latency_ms) as server:
-            yield server.base_url
-        return
-    cmd = [sys.executable, "-m", "workbench.models.fault_server", "--port", "0", "--latency-ms", str(latency_ms)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
-    try:
-        line = proc.stdout.readline() if proc.stdout else ""
-        url = line.split()[2] if line.startswith("FaultServer on ") else ""
-        if not url:
-            raise RuntimeError(f"fault server did not start: {line!r}")
-        httpx.get(url.removesuffix("/v1") + "/healthz", timeout=5).raise_for_status()
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    return running(latency_ms, in_process=in_process)
 
 
 # -- the callers --------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -43,6 +44,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
@@ -449,6 +451,33 @@ def embeddings_body(request: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- CLI ----------------------------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def running(latency_ms: float = 0, *, in_process: bool = False) -> Iterator[str]:
+    """A FaultServer at ``latency_ms`` in a thread, or (default) in its own process so it does not share the
+    caller's GIL — what benchmarks want; yields its base URL and stops it on exit."""
+    if in_process:
+        with FaultServer(latency_ms=latency_ms) as server:
+            yield server.base_url
+        return
+    import subprocess
+    import sys
+    import urllib.request
+
+    cmd = [sys.executable, "-m", "workbench.models.fault_server", "--port", "0", "--latency-ms", str(latency_ms)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        url = line.split()[2] if line.startswith("FaultServer on ") else ""
+        if not url:
+            raise RuntimeError(f"fault server did not start: {line!r}")
+        with urllib.request.urlopen(url.removesuffix("/v1") + "/healthz", timeout=5):
+            pass
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m workbench.models.fault_server", description=__doc__.split("\n")[0])
     p.add_argument("--host", default="127.0.0.1")
