@@ -80,6 +80,7 @@ _META = sa.MetaData()
 VERSIONS = sa.Table("schema_version", _META, sa.Column("version", sa.Integer, primary_key=True),
                     sa.Column("applied_at", sa.Float, nullable=False))
 REQUESTS = sa.Table("requests", _META, *_request_columns_v1(), *_request_columns_v2())
+_INSERT_REQUEST = REQUESTS.insert()
 ESCALATIONS = sa.Table("escalations", _META, *_escalation_columns())
 
 
@@ -182,7 +183,7 @@ class LogStore:
         values = {k: v for k, v in row.items() if k in REQUESTS.c and k != "id"}
         values.setdefault("ts", self.clock())
         with self.engine.begin() as conn:
-            return conn.execute(REQUESTS.insert().values(**values)).inserted_primary_key[0]
+            return conn.execute(_INSERT_REQUEST, values).inserted_primary_key[0]  # one compiled statement, reused
 
     def requests(self, since: float | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Request rows (oldest first) with ``ts >= since``, as dicts: what monitoring reads."""
