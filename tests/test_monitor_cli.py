@@ -70,3 +70,11 @@ def test_empty_store_reports_insufficient_data(tmp_path, setup, capsys):
     assert main(["monitor", "--db", url, "--config", str(config), "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["store"]["status"] == "empty" and out["drift"]["status"] == "insufficient_data"
+
+
+def test_judge_scores_the_captured_sample(setup, capsys):
+    _, config, _, stable = setup
+    main(["monitor", "--db", stable, "--config", str(config), "--since", "2026-01-02T12:00:00Z",
+          "--format", "json", "--no-store-alerts", "--judge"])
+    out = json.loads(capsys.readouterr().out)
+    assert "judge" in json.dumps(out["quality"]), "the judge's check is reported in the quality section"

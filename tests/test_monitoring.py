@@ -303,3 +303,17 @@ def test_reference_for_a_path(config):
 
     ref = reference_for(ROOT / "evalsets" / "northwind_qa.jsonl", LogData("x", 0, 1), config)
     assert ref.name == "evalset:northwind_qa" and len(ref.values["input_chars"]) == 255
+
+
+def test_the_llm_judge_scores_captured_outputs_without_a_reference():
+    from workbench.monitoring.quality import judge_scorer, score_output
+
+    judge = judge_scorer()
+    inputs = {"question": "How many days after a charge can I get a refund?",
+              "documents": [{"id": "r.md", "text": "Refunds are available within 30 days of the charge."}]}
+    supported = judge(inputs, "Refunds are available within 30 days of the charge.")
+    unsupported = judge(inputs, "Refunds are available for a full year, paid in gold bars.")
+    assert supported is not None and unsupported is not None and supported > unsupported
+    assert judge({"documents": []}, "anything") is None  # nothing to judge against: unmeasured, not 0
+    row = score_output("Refunds are available within 30 days of the charge.", inputs, extra={"judge": judge})
+    assert row.checks["judge"] == supported

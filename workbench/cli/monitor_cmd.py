@@ -25,6 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--candidates", help="write candidate eval samples (drifted inputs, resolved escalations) "
                                         "to this JSONL")
     p.add_argument("--no-store-alerts", action="store_true", help="do not write alerts to the alerts table")
+    p.add_argument("--judge", nargs="?", const="judge", metavar="TIER",
+                   help="also score the captured outputs with the LLM judge of this tier (default tier: judge)")
     p.set_defaults(run=run)
 
 
@@ -43,8 +45,13 @@ def run(args: argparse.Namespace) -> int:
     logger = logging.getLogger("workbench.monitoring")
     logger.addHandler(handler)
     try:
+        extra = None
+        if args.judge:
+            from ..monitoring.quality import judge_scorer
+
+            extra = {"judge": judge_scorer(args.judge)}
         report = monitor(args.db or default_db_url(), args.config, baseline=args.baseline, since=args.since,
-                         webhook=args.webhook, store_alerts=not args.no_store_alerts)
+                         webhook=args.webhook, store_alerts=not args.no_store_alerts, extra_scorers=extra)
     finally:
         logger.removeHandler(handler)
     if args.candidates:

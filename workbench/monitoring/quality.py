@@ -56,6 +56,30 @@ def grounded(output: str, inputs: dict[str, Any] | None) -> float | None:
     return len(words & context) / len(words)
 
 
+def judge_scorer(tier: str = "judge", prompt: str = "judge_correctness") -> ExtraScorer:
+    """An extra scorer that asks the LLM judge (``workbench.scoring.LLMJudge``) about a captured output, without a
+    reference: the rubric then grades whether the context supports the answer. Unparseable or failed verdicts are
+    unmeasured (None), never 0. Offline this is the heuristic ``local/judge`` (kappa 0.455 on the shipped labels:
+    a trend signal, not a gate)."""
+    from ..evalsets import Sample
+    from ..scoring.judge import LLMJudge
+
+    judge = LLMJudge(tier=tier, prompt=prompt)
+
+    def score(inputs: dict[str, Any] | None, output: str) -> float | None:
+        if not inputs or not str(inputs.get("question") or "").strip():
+            return None
+        docs = [d for d in inputs.get("documents") or [] if isinstance(d, dict) and "text" in d]
+        # no reference answer in production: a category whose empty `expected` is allowed and means "no reference"
+        sample = Sample(id="captured", category="adversarial", inputs={
+            "question": str(inputs["question"]), "documents": [{"id": str(d.get("id", "")), "text": str(d["text"])}
+                                                               for d in docs]})
+        result = judge.score(sample, output)
+        return result.value if result.measured else None
+
+    return score
+
+
 def _settings(config: Any, variant: str | None) -> tuple[int, dict[str, Any] | None]:
     """``(max_chars, json schema or None)`` of a variant (defaults without a config)."""
     if config is None:
