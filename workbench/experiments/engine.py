@@ -142,8 +142,7 @@ class Experiment:
                                   f"({old.get('evalset', {}).get('hash', '?')[:19]})",
                                   hint="use a new output folder for a new eval set")
             manifest["created"] = old.get("created")
-        manifest.setdefault("created", None)
-        manifest["created"] = manifest["created"] or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        manifest["created"] = manifest.get("created") or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
 
     # ---- before the run -------------------------------------------------------------------------------------
