@@ -69,3 +69,18 @@ def test_normalised_output_is_a_fixed_point(obj):
     if isinstance(obj, dict) and r.status != "rejected":
         again = check(r.normalised)
         assert again.normalised == r.normalised
+
+
+LINE = st.one_of(st.text(max_size=80), st.lists(st.sampled_from(
+    ["def ", "x = 1", "f(a)", ");", " {", "=>", "-> int", "):", "|", "\t", "    ", "a", " ", "; ", "(", ")", "@x",
+     "}", "SELECT", "\u2003", "\x1c"]), max_size=10).map("".join))
+
+
+@FAST
+@given(LINE)
+def test_content_type_line_gates_agree_with_the_plain_regexes(line):
+    from workbench.inputs import classes
+
+    assert classes._code_line(line) == (classes._CODE_LINE.search(line) is not None)
+    assert (classes._maybe_table(line) and classes._TABLE_LINE.match(line) is not None) == \
+        (classes._TABLE_LINE.match(line) is not None)

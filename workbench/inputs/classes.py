@@ -66,13 +66,27 @@ def _line_counts(lines: list[str]) -> tuple[int, int, int, int]:
             md += 1
         elif fenced:
             code += 1
-        elif _TABLE_LINE.match(line):
+        elif _maybe_table(line) and _TABLE_LINE.match(line):
             table += 1
         elif _MD_LINE.match(line) or _MD_INLINE.search(line):
             md += 1
-        elif _CODE_LINE.search(line):
+        elif _code_line(line):
             code += 1
     return total, md, table, code
+
+
+def _maybe_table(line: str) -> bool:
+    """Every table form needs two ``|`` or two tabs: a cheap test before the regex, which backtracks on prose."""
+    return line.count("|") >= 2 or line.count("\t") >= 2
+
+
+def _code_line(line: str) -> bool:
+    """``_CODE_LINE.search(line)``, scanning the whole line only when a character that an unanchored alternative
+    needs is there; otherwise only the alternatives anchored at the start can match."""
+    tail = line.rstrip()[-1:]
+    if tail in (";", "{", ")", ":") or "=>" in line or "->" in line or ")" in line:
+        return _CODE_LINE.search(line) is not None
+    return _CODE_LINE.match(line) is not None
 
 
 def content_type(text: str, max_lines: int = 400) -> str:

@@ -42,19 +42,9 @@ class _Pattern:
     cased: bool
     regex: re.Pattern[str]
 
-    def fires(self, text: str, lower: str, prefixes: set[str] | None, gates: dict[str, bool]) -> bool:
-        """True when the regex matches; ``prefixes=None`` skips the trigger gate. ``gates`` caches gate results."""
-        if prefixes is not None and not (self.always or not self.prefixes.isdisjoint(prefixes)
-                                         or any(lit in text for lit in self.literals)
-                                         or any(_gate(g, text, prefixes, gates) for g in self.gates)):
-            return False
+    def fires(self, text: str, lower: str) -> bool:
+        """True when the regex matches (on the text as written when ``cased``, else on ``lower``)."""
         return self.regex.search(text if self.cased else lower) is not None
-
-
-def _gate(name: str, text: str, prefixes: set[str], cache: dict[str, bool]) -> bool:
-    if name not in cache:
-        cache[name] = _GATES[name](text, prefixes)
-    return cache[name]
 
 
 def _compile(name: str, weight: float, triggers: str, rx: str) -> _Pattern:
@@ -66,6 +56,45 @@ def _compile(name: str, weight: float, triggers: str, rx: str) -> _Pattern:
 
 
 _COMPILED = tuple(_compile(*p) for p in PATTERNS)
+
+
+@dataclass(frozen=True)
+class _Triggers:
+    """Which patterns each trigger can open, so a scan looks each word prefix up once instead of asking every
+    pattern in turn."""
+
+    by_prefix: dict[str, frozenset[int]]
+    literals: tuple[tuple[str, int], ...]
+    by_gate: dict[str, frozenset[int]]
+    always: frozenset[int]
+
+    @classmethod
+    def of(cls, patterns: tuple[_Pattern, ...]) -> _Triggers:
+        by_prefix: dict[str, set[int]] = {}
+        by_gate: dict[str, set[int]] = {}
+        for i, p in enumerate(patterns):
+            for word in p.prefixes:
+                by_prefix.setdefault(word, set()).add(i)
+            for g in p.gates:
+                by_gate.setdefault(g, set()).add(i)
+        return cls({w: frozenset(ids) for w, ids in by_prefix.items()},
+                   tuple((lit, i) for i, p in enumerate(patterns) for lit in p.literals),
+                   {g: frozenset(ids) for g, ids in by_gate.items()},
+                   frozenset(i for i, p in enumerate(patterns) if p.always))
+
+    def candidates(self, text: str, prefixes: set[str]) -> list[int]:
+        """Indexes of the patterns whose trigger occurs in ``text``, in pattern order."""
+        chosen = set(self.always)
+        for word in prefixes.intersection(self.by_prefix):
+            chosen |= self.by_prefix[word]
+        chosen.update(i for lit, i in self.literals if lit in text)
+        for name, ids in self.by_gate.items():
+            if not ids <= chosen and _GATES[name](text, prefixes):
+                chosen |= ids
+        return sorted(chosen)
+
+
+_TRIGGERS = _Triggers.of(_COMPILED)
 
 
 @dataclass(frozen=True)
@@ -103,11 +132,11 @@ def injection_score(text: str, *, gate: bool = True) -> InjectionScore:
     """
     window = _scan_window(text)
     lower = window.lower()
-    prefixes = _word_prefixes(lower) if gate else None
+    order = _TRIGGERS.candidates(window, _word_prefixes(lower)) if gate else range(len(_COMPILED))
     fired: dict[str, float] = {}
-    gates: dict[str, bool] = {}
-    for p in _COMPILED:
-        if p.name not in fired and p.fires(window, lower, prefixes, gates):
+    for i in order:
+        p = _COMPILED[i]
+        if p.name not in fired and p.fires(window, lower):
             fired[p.name] = p.weight
     fired_list = [(w, name) for name, w in fired.items()]
     total = BIAS + sum(fired.values())
