@@ -84,3 +84,25 @@ def test_content_type_line_gates_agree_with_the_plain_regexes(line):
     assert classes._code_line(line) == (classes._CODE_LINE.search(line) is not None)
     assert (classes._maybe_table(line) and classes._TABLE_LINE.match(line) is not None) == \
         (classes._TABLE_LINE.match(line) is not None)
+
+
+NUMBERISH = st.lists(st.one_of(st.text(alphabet="0123456789 -.()/+\n", max_size=12), st.sampled_from(
+    ["4111 1111 1111 1111", "DE89 3704 0044 0532 0130 00", "078-05-1120", "192.168.0.1", "+49 30 1234567",
+     "(555) 123-4567", "2024-01-31", "\n", "INV-", "x", " "])), max_size=10).map("".join)
+
+
+@FAST
+@given(NUMBERISH)
+def test_number_kinds_scanned_per_line_match_a_whole_text_scan(text):
+    from workbench.inputs import pii
+
+    def whole_text(t):  # the plain scan: every regex over the whole text when the gate matches anywhere
+        return pii._numbers_in(t, 0, len(t)) if pii._NUMBER_GATE.search(t) else []
+
+    order = lambda m: (m.start, m.end, m.kind)  # noqa: E731
+    assert sorted(pii._numbers(text), key=order) == sorted(whole_text(text), key=order)
+
+
+def test_normalise_reaches_a_fixed_point_when_stripping_enables_a_mojibake_repair():
+    once = normalise("á\x86™Ä ").text  # hypothesis found it: ftfy repairs the text only once the space is gone
+    assert normalise(once).text == once

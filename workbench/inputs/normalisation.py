@@ -76,7 +76,6 @@ def _line_endings(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
-_REPEAT_AFTER = frozenset({"mojibake_repaired", "surrogates_replaced", "bom_removed", "zero_width_removed", "nfc"})
 # (change name, step, runs on ASCII text too)
 _STEPS = (
     ("mojibake_repaired", repair_mojibake, False),
@@ -111,7 +110,5 @@ def normalise(text: str) -> Normalised:
         new = _one_pass(text, changes)
         if new == text:
             break
-        text = new
-        if not _REPEAT_AFTER.intersection(changes):  # whitespace steps alone reach their fixed point at once
-            break
+        text = new  # even whitespace can matter: ftfy repairs "á\x86™Ä" but not "á\x86™Ä " (found by hypothesis)
     return Normalised(text, changes)
