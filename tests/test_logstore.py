@@ -22,12 +22,12 @@ from workbench.runner.logstore import (
     SCHEMA_VERSION,
     LogStore,
     LogStoreError,
-    RequestLog,
     captured,
     default_db_url,
     safe_url,
     scrub,
 )
+from workbench.runner.requestlog import RequestLog
 
 DAY = 86400.0
 NOW = 1_750_000_000.0
@@ -181,3 +181,69 @@ def test_urls_and_passwords_are_not_shown(monkeypatch, tmp_path):
     assert default_db_url().endswith("env.sqlite")
     monkeypatch.delenv("WORKBENCH_DB_URL")
     assert default_db_url().startswith("sqlite:///") and default_db_url().endswith("runner/runner.sqlite")
+
+
+# ---- the runner's write-behind request log ------------------------------------------------------------------
+def test_request_log_writes_rows_in_the_background_and_flush_waits(tmp_path):
+    url = f"sqlite:///{tmp_path / 'wb.sqlite'}"
+    log = RequestLog(url, batch_seconds=5.0, max_batch=1000)
+    for i in range(50):
+        log.append({"item_id": f"r{i}", "status": "ok"})
+    assert log.flush(timeout=10) is True  # flush does not wait for batch_seconds
+    rows = LogStore(url).requests()
+    assert [r["item_id"] for r in rows] == [f"r{i}" for i in range(50)]
+    assert all(r["fallback"] is False and r["ts"] > 0 for r in rows)
+    log.close()
+
+
+def test_request_log_one_bad_row_costs_only_itself(tmp_path):
+    url = f"sqlite:///{tmp_path / 'bad.sqlite'}"
+    lost = []
+    log = RequestLog(url, on_error=lost.append, batch_seconds=0.01)
+    log.append({"item_id": "ok-1", "status": "ok"})
+    log.append({"item_id": "no-status", "status": None})  # NOT NULL: refused by the database
+    log.append({"item_id": "ok-2", "status": "ok"})
+    log.flush()
+    assert [r["item_id"] for r in log.store.requests()] == ["ok-1", "ok-2"]
+    assert log.errors == 1 and lost == [1]
+    log.close()
+
+
+def test_request_log_counts_every_row_lost_to_an_unavailable_store(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    log = RequestLog(f"sqlite:///{blocker}/sub/db.sqlite", batch_seconds=0.01)
+    for i in range(3):
+        log.append({"item_id": f"r{i}", "status": "ok"})
+    log.flush()
+    assert log.errors == 3 and capsys.readouterr().err.count("log store error") == 1
+
+
+def test_request_log_appends_from_many_threads_lose_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path / 'threads.sqlite'}"
+    log = RequestLog(url, batch_seconds=0.005, max_batch=7, max_pending=40)  # small: batches and back-pressure
+
+    def worker(k):
+        for i in range(100):
+            log.append({"item_id": f"{k}-{i}", "status": "ok"})
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    log.close()
+    ids = [r["item_id"] for r in LogStore(url).requests()]
+    assert sorted(ids) == sorted(f"{k}-{i}" for k in range(4) for i in range(100)) and log.errors == 0
+
+
+def test_request_log_rows_pending_at_exit_are_written(tmp_path):
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'exit.sqlite'}"
+    code = ("from workbench.runner.requestlog import RequestLog\n"
+            f"log = RequestLog({url!r}, batch_seconds=60.0)\n"
+            "for i in range(20): log.append({'item_id': str(i), 'status': 'ok'})\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    assert len(LogStore(url).requests()) == 20

@@ -252,10 +252,10 @@ def test_a_write_error_mid_run_is_counted_not_raised(make_runner, capsys):
     runner = make_runner()
     runner.run(item("q0"))
 
-    def broken(row):
+    def broken(rows):
         raise OSError(28, "No space left on device")
 
-    runner.store.log_request = broken
+    runner.store.log_requests = broken
     results = [runner.run(item(f"q{i}")) for i in range(1, 4)]
     assert all(r.status == "ok" for r in results) and runner.log_errors == 3
     assert capsys.readouterr().err.count("No space left") == 1

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -81,6 +79,7 @@ VERSIONS = sa.Table("schema_version", _META, sa.Column("version", sa.Integer, pr
                     sa.Column("applied_at", sa.Float, nullable=False))
 REQUESTS = sa.Table("requests", _META, *_request_columns_v1(), *_request_columns_v2())
 _INSERT_REQUEST = REQUESTS.insert()
+_REQUEST_KEYS = tuple(c.name for c in REQUESTS.c if c.name != "id")
 ESCALATIONS = sa.Table("escalations", _META, *_escalation_columns())
 
 
@@ -180,10 +179,23 @@ class LogStore:
 
     def log_request(self, row: dict[str, Any]) -> int:
         """Insert one request row (unknown keys are ignored); returns its id."""
-        values = {k: v for k, v in row.items() if k in REQUESTS.c and k != "id"}
-        values.setdefault("ts", self.clock())
         with self.engine.begin() as conn:
-            return conn.execute(_INSERT_REQUEST, values).inserted_primary_key[0]  # one compiled statement, reused
+            return conn.execute(_INSERT_REQUEST, self._values(row)).inserted_primary_key[0]
+
+    def log_requests(self, rows: list[dict[str, Any]]) -> None:
+        """Insert request rows in one transaction (one compiled statement, executed for many rows)."""
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(_INSERT_REQUEST, [self._values(r) for r in rows])
+
+    def _values(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Every column (so many rows share one statement): a missing flag is False, a missing ``ts`` now."""
+        values = {k: row.get(k) for k in _REQUEST_KEYS}
+        for flag in ("fallback", "degraded", "escalated"):
+            values[flag] = bool(values[flag])
+        if values["ts"] is None:
+            values["ts"] = self.clock()
+        return values
 
     def requests(self, since: float | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Request rows (oldest first) with ``ts >= since``, as dicts: what monitoring reads."""
@@ -213,60 +225,6 @@ def _reason(e: BaseException) -> str:
     if isinstance(e, sa.exc.DBAPIError) and e.orig is not None:
         return f"{type(e.orig).__name__}: {e.orig}"
     return f"{type(e).__name__}: {getattr(e, 'strerror', None) or e}"
-
-
-class RequestLog:
-    """Failure-tolerant access to a log store, for the runner: opened on first use (and again at most every
-    ``retry_seconds`` after a failure); an error is counted, said on stderr the first time, and never raised."""
-
-    def __init__(self, url: str | None = None, *, retention_days: int | None = None,
-                 clock: Callable[[], float] = time.time, on_error: Callable[[], None] | None = None,
-                 retry_seconds: float = 30.0):
-        self.url, self.retention_days, self.clock = url or default_db_url(), retention_days, clock
-        self.on_error, self.retry_seconds = on_error, retry_seconds
-        self.errors = 0
-        self.store: LogStore | None = None
-        self._retry_at = 0.0
-        self._lock, self._opening = threading.Lock(), threading.Lock()
-
-    def open(self) -> LogStore | None:
-        """The open store, or None while it cannot be opened."""
-        if self.store is None and time.monotonic() >= self._retry_at:
-            with self._opening:
-                if self.store is None and time.monotonic() >= self._retry_at:
-                    try:
-                        self.store = LogStore(self.url, retention_days=self.retention_days, clock=self.clock)
-                    except Exception as e:  # noqa: BLE001
-                        self._retry_at = time.monotonic() + self.retry_seconds
-                        self.failed(e)
-        return self.store
-
-    def write(self, action: Callable[[LogStore], Any]) -> Any:
-        """``action(store)``, or None when the store is unavailable or the action fails (counted)."""
-        store = self.open()
-        if store is None:
-            return None
-        try:
-            return action(store)
-        except Exception as e:  # noqa: BLE001 - a full disk or a database error must not lose the result
-            self.failed(e)
-            return None
-
-    def failed(self, error: BaseException) -> None:
-        """Count a log-store error; say it on stderr the first time only."""
-        with self._lock:
-            self.errors += 1
-            first = self.errors == 1
-        if self.on_error is not None:
-            self.on_error()
-        if first:
-            text = " ".join(f"{type(error).__name__}: {getattr(error, 'message', None) or error}".split())[:300]
-            print(f"workbench runner: log store error ({safe_url(self.url)}): {text}; results are still returned, "
-                  "further log errors are counted (log_errors_total), not printed", file=sys.stderr)
-
-    def close(self) -> None:
-        if self.store is not None:
-            self.store.close()
 
 
 # ---- what a row holds -----------------------------------------------------------------------------------------

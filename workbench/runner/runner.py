@@ -8,8 +8,8 @@ Flow per input: sticky split → variant; ① validation (a rejected input is ``
 ``escalation.rejected_codes``, ``escalated``) → semantic cache → the variant's ``Pipeline`` (its exact cache,
 retries, fallbacks) → on a model failure, the offline model, else the selected context (``degraded``) → an output
 still invalid, or a failure nothing covered → ``escalated`` (a row in the escalation table) → metrics and one row in
-the log store. A log-store failure never loses the result: it is counted, reported once on stderr, and the
-result is returned as it is.
+the log store (written in the background, in batches: ``requestlog``). A log-store failure never loses the result:
+it is counted, reported once on stderr, and the result is returned as it is.
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from ..models.wrappers import CachedModel, Model
 from ..paths import workspace
 from ..pipeline import Pipeline, Prepared, Result
 from . import escalation, logstore
+from .requestlog import RequestLog
 from .config import ProductionConfig, load_production_config
 from .metrics import Metrics
 from .split import assign_input
@@ -114,9 +115,10 @@ class Runner:
 
     def __init__(self, config: ProductionConfig, *, db_url: str | None = None, models: dict[str, Model] | None = None,
                  cache_path: str | Path | None = None, clock: Callable[[], float] = time.time,
-                 metrics: Metrics | None = None):
+                 metrics: Metrics | None = None, log_batch_seconds: float | None = 0.2):
         """``db_url``: the log store (else ``$WORKBENCH_DB_URL``, else SQLite in the workspace); ``models``: tier ->
-        model overrides (tests); ``cache_path``: folder of the response caches (else ``<workspace>/runner``)."""
+        model overrides (tests); ``cache_path``: folder of the response caches (else ``<workspace>/runner``);
+        ``log_batch_seconds``: how long a request row may wait to be written with others (None: at once)."""
         self.config, self.clock = config, clock
         self.db_url = db_url or logstore.default_db_url()
         self.metrics = metrics or Metrics()
@@ -125,8 +127,8 @@ class Runner:
         self.pipelines = {name: self._pipeline(cfg, models) for name, cfg in config.variants.items()}
         self._offline: Model | None = None
         self._semantic = self._open_semantic() if config.cache.semantic else None
-        self.log = logstore.RequestLog(self.db_url, retention_days=config.logging.retention_days, clock=clock,
-                                       on_error=self.metrics.log_errors_total.inc)
+        self.log = RequestLog(self.db_url, retention_days=config.logging.retention_days, clock=clock,
+                              on_error=self.metrics.log_errors_total.inc, batch_seconds=log_batch_seconds)
         self.log.open()
 
     @classmethod
@@ -140,16 +142,22 @@ class Runner:
 
     @property
     def store(self) -> logstore.LogStore | None:
-        """The log store (None while it cannot be opened)."""
+        """The log store with every request so far written (None while it cannot be opened)."""
+        self.log.flush()
         return self.log.open()
 
     @property
     def log_errors(self) -> int:
-        """Log-store errors so far (each request's result was returned anyway)."""
+        """Log rows lost to log-store errors so far (each request's result was returned anyway)."""
+        self.log.flush()
         return self.log.errors
 
+    def flush(self) -> None:
+        """Wait until every request row so far is in the log store."""
+        self.log.flush()
+
     def close(self) -> None:
-        """Release the log store's connections."""
+        """Write the pending request rows, then release the log store's connections."""
         self.log.close()
 
     def render_metrics(self) -> tuple[str, bytes]:
@@ -362,7 +370,7 @@ class Runner:
         cfg = self.config.variants.get(final.variant) if final.variant else None
         row = logstore.request_row(final, turn.inputs, self.config.logging, ts=self.clock(),
                                    config_hash=cfg.hash if cfg else None)
-        self.log.write(lambda store: store.log_request(row))
+        self.log.append(row)
 
 
 def _crashed(error: BaseException) -> Result:
