@@ -142,3 +142,31 @@ def test_cli_render_missing_variable_exits_1_naming_it():
     r = cli("render", "grounded_qa", "--vars", "{}")
     assert r.returncode == 1 and "question" in r.stderr and "Traceback" not in r.stderr
     assert cli("render", "grounded_qa", "--vars", "[1]").returncode == 2
+
+
+def test_plain_templates_render_exactly_as_jinja_does():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from jinja2 import TemplateError
+
+    from workbench import prompts
+
+    piece = st.one_of(st.sampled_from(["{{ a }}", "{{b}}", "{{  a  }}", "{{ a|upper }}", "{% if a %}x{% endif %}",
+                                       "{# c #}", "{", "}", "\r\n", "\n", " ", "Question: ", "{{ 1 }}"]),
+                      st.text(max_size=6))
+    value = st.one_of(st.text(max_size=8), st.integers(), st.none(), st.just("{{ a }}"))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(piece, max_size=8).map("".join), value, value)
+    def check(source, a, b):
+        data = {"a": a, "b": b}
+        try:
+            expected = prompts._compile(source).render(**data).strip()
+        except TemplateError:  # not a valid template: the same error either way, never a plain substitution
+            with pytest.raises(prompts.PromptVariableError):
+                prompts._render(source, data)
+            return
+        assert prompts._render(source, data) == expected
+
+    check()

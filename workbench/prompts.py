@@ -166,9 +166,22 @@ def _compile(source: str) -> Any:
     return _environment().from_string(source)
 
 
+_PLAIN_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*\}\}")
+
+
+@functools.lru_cache(maxsize=512)
+def _is_plain(source: str) -> bool:
+    """True when the only template syntax in ``source`` is ``{{ name }}``: then substitution renders it exactly
+    as Jinja would (``str`` of the value, no autoescape), without building a Jinja context."""
+    rest = _PLAIN_VARIABLE.sub("\0", source)  # a brace next to a placeholder ("{{{ a }}") is Jinja's to parse
+    return not any(mark in rest for mark in ("{{", "}}", "{%", "%}", "{#", "#}", "{\0", "\0}", "\r"))
+
+
 def _render(source: str, data: dict[str, Any]) -> str:
     from jinja2 import TemplateError
 
+    if _is_plain(source) and all(m.group(1) in data for m in _PLAIN_VARIABLE.finditer(source)):
+        return _PLAIN_VARIABLE.sub(lambda m: str(data[m.group(1)]), source).strip()
     try:
         return _compile(source).render(**data).strip()
     except TemplateError as e:

@@ -90,14 +90,29 @@ def _secrets(text: str) -> list[PiiMatch]:
 
 
 def _numbers(text: str) -> list[PiiMatch]:
-    found = [PiiMatch("iban", m.start(), m.end()) for m in _IBAN.finditer(text) if iban_ok(m.group())]
-    for m in _CARD.finditer(text):
+    """Number-like kinds, scanned only on the lines where ``_NUMBER_GATE`` matched: no match of these regexes
+    spans a newline, and their look-arounds treat a newline as they treat the ends of the text."""
+    found: list[PiiMatch] = []
+    line_end = -1
+    for gate in _NUMBER_GATE.finditer(text):
+        if gate.start() < line_end:
+            continue  # this line is scanned already
+        line_start = text.rfind("\n", 0, gate.start()) + 1
+        line_end = text.find("\n", gate.end())
+        line_end = len(text) if line_end < 0 else line_end
+        found += _numbers_in(text, line_start, line_end)
+    return found
+
+
+def _numbers_in(text: str, start: int, end: int) -> list[PiiMatch]:
+    found = [PiiMatch("iban", m.start(), m.end()) for m in _IBAN.finditer(text, start, end) if iban_ok(m.group())]
+    for m in _CARD.finditer(text, start, end):
         digits = re.sub(r"\D", "", m.group())
         if 13 <= len(digits) <= 19 and luhn_ok(digits) and len(set(digits)) > 1:
             found.append(PiiMatch("credit_card", m.start(), m.end()))
-    found += [PiiMatch("ssn", m.start(), m.end()) for m in _SSN.finditer(text)]
-    found += [PiiMatch("ipv4", m.start(), m.end()) for m in _IPV4.finditer(text)]
-    for m in _PHONE.finditer(text):
+    found += [PiiMatch("ssn", m.start(), m.end()) for m in _SSN.finditer(text, start, end)]
+    found += [PiiMatch("ipv4", m.start(), m.end()) for m in _IPV4.finditer(text, start, end)]
+    for m in _PHONE.finditer(text, start, end):
         s = m.group()
         n_digits = sum(c.isdigit() for c in s)
         if (8 <= n_digits <= 15 or (s.startswith("+") and n_digits >= 7)) and not _DATE_LIKE.match(s):
@@ -120,8 +135,7 @@ def find_pii(text: str) -> list[PiiMatch]:
     candidates = _secrets(text)
     if "@" in text:
         candidates += [PiiMatch("email", m.start(), m.end()) for m in _EMAIL.finditer(text)]
-    if _NUMBER_GATE.search(text):
-        candidates += _numbers(text)
+    candidates += _numbers(text)
     return _resolve(candidates) if candidates else []
 
 

@@ -1,6 +1,7 @@
 """Plain records of the model layer: what a call used, cost and returned."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -86,7 +87,13 @@ class Completion:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """``dataclasses.asdict(self)``, without its generic recursion (this runs once per cached call)."""
+        d = {f.name: getattr(self, f.name) for f in _COMPLETION_FIELDS}
+        d["usage"] = {f.name: getattr(self.usage, f.name) for f in _USAGE_FIELDS}
+        d["attempts"] = tuple({f.name: getattr(a, f.name) for f in _ATTEMPT_FIELDS} for a in self.attempts)
+        if self.data is not None or self.tool_calls is not None:
+            d["data"], d["tool_calls"] = copy.deepcopy(self.data), copy.deepcopy(self.tool_calls)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Completion":
@@ -101,3 +108,8 @@ class Completion:
         return (f"<div><b>{html.escape(self.model)}</b> · {self.usage.input_tokens}→{self.usage.output_tokens} tokens"
                 f" · {cost} · {self.latency_ms:.0f} ms{' · cached' if self.cached else ''}"
                 f"<pre style='white-space:pre-wrap'>{html.escape(self.text)}</pre></div>")
+
+
+_COMPLETION_FIELDS = dataclasses.fields(Completion)
+_USAGE_FIELDS = dataclasses.fields(Usage)
+_ATTEMPT_FIELDS = dataclasses.fields(Attempt)
