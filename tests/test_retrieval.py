@@ -48,3 +48,13 @@ def test_relevance_uses_offsets_and_source():
 
 def test_empty_inputs():
     assert retrieval_quality([], DOCS, QUERIES).mrr == 0.0
+
+
+def test_select_context_keeps_document_order_and_ranks_only_when_something_must_go():
+    from workbench.chunking.select import select_context
+
+    texts = ["Opening hours are nine to five.", "Refunds take 5 to 10 business days.", "Refunds need a receipt."]
+    chunks = [Chunk(t, 0, len(t), 10, (), "d.md") for t in texts]
+    assert select_context("How long do refunds take?", chunks, max_tokens=30, top_k=3) == chunks  # all fit
+    assert select_context("How long do refunds take?", chunks, max_tokens=30, top_k=1) == [chunks[1]]
+    assert select_context("How long do refunds take?", chunks, max_tokens=20, top_k=3) == chunks[1:]

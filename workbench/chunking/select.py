@@ -17,6 +17,8 @@ def select_context(question: str, chunks: list[Chunk], *, max_tokens: int, top_k
     """Up to ``top_k`` chunks whose tokens add up to at most ``max_tokens``, most relevant first when choosing."""
     if not chunks:
         return []
+    if len(chunks) <= top_k and sum(c.tokens for c in chunks) <= max_tokens:
+        return list(chunks)  # everything fits: the ranking could not change the choice or its order
     if method == "bm25":
         scores = bm25(question, [c.text for c in chunks])
         ranked = sorted(range(len(chunks)), key=lambda i: (-scores[i], i))
