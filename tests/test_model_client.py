@@ -151,6 +151,32 @@ def test_cache_survives_a_new_process_object(server, tmp_path):
     assert again.cached and len(ResponseCache(tmp_path / "c.sqlite")) == 1
 
 
+def test_write_behind_cache_serves_at_once_and_writes_on_flush(server, tmp_path):
+    cache = ResponseCache(tmp_path / "wb.sqlite", write_behind_seconds=60.0)
+    first = call(server, cache=cache)
+    assert call(server, cache=cache).cached and server.stats["requests"] == 1  # served from memory meanwhile
+    assert len(ResponseCache(tmp_path / "wb.sqlite")) == 0  # another process sees nothing yet...
+    cache.flush()
+    again = call(server, cache=ResponseCache(tmp_path / "wb.sqlite"))  # ...and everything after the flush
+    assert again.cached and again.text == first.text and server.stats["requests"] == 1
+
+
+def test_write_behind_cache_on_a_failing_disk_misses_instead_of_failing(server, tmp_path):
+    cache = ResponseCache(tmp_path / "ro.sqlite", write_behind_seconds=0.001)
+    call(server, cache=cache)
+    cache.flush()
+
+    def read_only(keys, original=cache._write):  # the writer thread's connection refuses writes from now on
+        cache._conn().execute("PRAGMA query_only=ON")
+        original(keys)
+
+    cache._writer.write = read_only
+    call(server, cache=cache, temperature=0.3)  # a new key; its write fails in the background
+    cache.flush()
+    assert not cache._unwritten and server.stats["requests"] == 2
+    assert not call(server, cache=cache, temperature=0.3).cached and server.stats["requests"] == 3
+
+
 def test_async_twin(server):
     c = asyncio.run(acomplete(MSGS, model="openai/gpt-4o-mini", api_base=server.base_url, api_key="k",
                               retries=0))

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..batching import BatchWriter
 from ..hashing import content_hash
 from ..paths import workspace
 from .records import Completion
@@ -26,15 +27,23 @@ def cache_key(identity: dict[str, Any], messages: list[dict[str, Any]], settings
 
 
 class ResponseCache:
-    """Completions by key in one SQLite file (WAL mode; safe across threads and processes)."""
+    """Completions by key in one SQLite file (WAL mode; safe across threads and processes).
 
-    def __init__(self, path: str | Path | None = None):
+    ``write_behind_seconds`` (the runner sets it) makes ``put`` return at once: the entry is served from memory
+    and written with others by a background thread (``batching.BatchWriter``); ``flush()`` waits for the writes.
+    Another process sees an entry once it is written; one killed meanwhile loses those entries (only a cache)."""
+
+    def __init__(self, path: str | Path | None = None, *, write_behind_seconds: float | None = None):
         self.path = Path(path) if path else workspace("cache", "responses.sqlite")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         with self._conn() as db:
             db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, completion TEXT NOT NULL,"
                        " created REAL NOT NULL)")
+        self._unwritten: dict[str, Completion] = {}
+        self._unwritten_lock = threading.Lock()
+        self._writer = None if write_behind_seconds is None else BatchWriter(
+            self._write, batch_seconds=write_behind_seconds, name="workbench-response-cache")
 
     def _conn(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -46,6 +55,9 @@ class ResponseCache:
         return db
 
     def get(self, key: str) -> Completion | None:
+        unwritten = self._unwritten.get(key)
+        if unwritten is not None:
+            return unwritten
         row = self._conn().execute("SELECT completion FROM responses WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
@@ -55,14 +67,46 @@ class ResponseCache:
             return None
 
     def put(self, key: str, completion: Completion) -> None:
-        self._conn().execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?)",
-                             (key, json.dumps(completion.to_dict(), ensure_ascii=False), time.time()))
+        if self._writer is None:
+            self._conn().execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?)", _row(key, completion))
+        else:
+            with self._unwritten_lock:
+                self._unwritten[key] = completion
+            self._writer.append(key)
+
+    def flush(self) -> None:
+        """Wait until every ``put`` so far is on disk (at once without ``write_behind_seconds``)."""
+        if self._writer is not None:
+            self._writer.flush()
+
+    def _write(self, keys: list[str]) -> None:
+        """The background writer's batch, in one transaction. A batch that fails (a full disk) is dropped: later
+        lookups of those keys miss, as a failed ``put`` without write-behind would make them."""
+        batch = {k: self._unwritten[k] for k in keys if k in self._unwritten}
+        db = self._conn()
+        try:
+            db.execute("BEGIN")
+            db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?)", [_row(k, c) for k, c in batch.items()])
+            db.execute("COMMIT")
+        except sqlite3.Error:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+        with self._unwritten_lock:
+            for k, c in batch.items():
+                if self._unwritten.get(k) is c:  # a newer put of the same key waits for its own batch
+                    del self._unwritten[k]
 
     def __len__(self) -> int:
+        self.flush()
         return self._conn().execute("SELECT COUNT(*) FROM responses").fetchone()[0]
 
     def clear(self) -> None:
+        self.flush()
         self._conn().execute("DELETE FROM responses")
 
     def __repr__(self) -> str:
         return f"ResponseCache({str(self.path)!r})"
+
+
+def _row(key: str, completion: Completion) -> tuple[str, str, float]:
+    return key, json.dumps(completion.to_dict(), ensure_ascii=False), time.time()

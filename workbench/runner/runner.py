@@ -153,11 +153,15 @@ class Runner:
         return self.log.errors
 
     def flush(self) -> None:
-        """Wait until every request row so far is in the log store."""
+        """Wait until every request row and cache entry so far is written."""
+        if self._exact is not None:
+            self._exact.flush()
         self.log.flush()
 
     def close(self) -> None:
-        """Write the pending request rows, then release the log store's connections."""
+        """Write the pending cache entries and request rows, then release the log store's connections."""
+        if self._exact is not None:
+            self._exact.flush()
         self.log.close()
 
     def render_metrics(self) -> tuple[str, bytes]:
@@ -167,7 +171,7 @@ class Runner:
     # ---- setup ---------------------------------------------------------------------------------------------
     def _open_exact(self) -> ResponseCache | None:
         try:
-            return _TolerantCache(self._cache_dir / "responses.sqlite")
+            return _TolerantCache(self._cache_dir / "responses.sqlite", write_behind_seconds=0.2)
         except (OSError, sqlite3.Error) as e:
             warnings.warn(f"runner: exact cache disabled, cannot open it in {self._cache_dir}: {e}", RuntimeWarning,
                           stacklevel=3)

@@ -1,0 +1,74 @@
+"""The background batch writer: batches, flush, back-pressure, idle exit, errors said once."""
+from __future__ import annotations
+
+import threading
+import time
+
+from workbench import batching
+from workbench.batching import BatchWriter
+
+
+def test_items_arrive_in_order_in_batches_and_flush_waits():
+    batches: list[list[int]] = []
+    writer = BatchWriter(batches.append, batch_seconds=5.0, max_batch=10)
+    for i in range(35):
+        writer.append(i)
+    assert writer.flush(timeout=10)  # does not wait for batch_seconds
+    assert [i for b in batches for i in b] == list(range(35)) and max(map(len, batches)) <= 10
+    assert len(writer) == 0
+
+
+def test_back_pressure_bounds_the_queue_without_dropping():
+    seen: list[int] = []
+
+    def slow(batch):
+        time.sleep(0.01)
+        seen.extend(batch)
+
+    writer = BatchWriter(slow, batch_seconds=0.001, max_batch=5, max_pending=20)
+    for i in range(200):
+        writer.append(i)
+        assert len(writer) <= 25
+    writer.flush()
+    assert seen == list(range(200))
+
+
+def test_an_idle_thread_ends_and_the_next_append_starts_one(monkeypatch):
+    monkeypatch.setattr(batching, "IDLE_SECONDS", 0.05)
+    got: list[str] = []
+    writer = BatchWriter(got.extend, batch_seconds=0.001)
+    writer.append("a")
+    writer.flush()
+    deadline = time.monotonic() + 5
+    while writer._thread is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert writer._thread is None
+    writer.append("b")
+    writer.flush()
+    assert got == ["a", "b"]
+
+
+def test_a_failing_write_is_said_once_and_does_not_stop_the_writer(capsys):
+    calls = []
+
+    def broken(batch):
+        calls.append(batch)
+        raise RuntimeError("boom")
+
+    writer = BatchWriter(broken, batch_seconds=0.001, max_batch=1)
+    for i in range(3):
+        writer.append(i)
+    writer.flush()
+    assert calls == [[0], [1], [2]] and capsys.readouterr().err.count("boom") == 1
+
+
+def test_many_threads_append_and_nothing_is_lost():
+    got: list[tuple[int, int]] = []
+    writer = BatchWriter(got.extend, batch_seconds=0.002, max_batch=7, max_pending=30)
+    threads = [threading.Thread(target=lambda k=k: [writer.append((k, i)) for i in range(300)]) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    writer.flush()
+    assert sorted(got) == [(k, i) for k in range(4) for i in range(300)]

@@ -1,0 +1,122 @@
+"""``BatchWriter``: hand items to a writer function on one background thread, in batches.
+
+The way tracing SDKs export spans: ``append`` is a queue put; the thread calls ``write(batch)`` at most
+``batch_seconds`` after an item arrives (sooner when ``max_batch`` items wait). ``flush()`` waits until every
+appended item has been handed over; ``close()`` flushes; interpreter exit flushes every live writer. With
+``max_pending`` items waiting, ``append`` waits for a flush (back-pressure, never loss). ``write`` must handle
+its own errors: an exception from it is reported once on stderr and the batch counts as written.
+
+    writer = BatchWriter(store.insert_rows, batch_seconds=0.2)
+    writer.append(row)          # returns at once
+    writer.flush()              # every row so far is in the store
+
+A forked child starts with an empty queue (the parent writes what it had) and its own thread. An idle thread
+ends after ``IDLE_SECONDS``.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+IDLE_SECONDS = 10.0
+"""A writer's thread ends after this long with nothing to write (the next ``append`` starts a new one)."""
+_LIVE: weakref.WeakSet[BatchWriter] = weakref.WeakSet()
+
+
+class BatchWriter(Generic[T]):
+    """Calls ``write(batch)`` from one background thread; see the module docstring."""
+
+    def __init__(self, write: Callable[[list[T]], None], *, batch_seconds: float = 0.2, max_batch: int = 500,
+                 max_pending: int = 20_000, name: str = "workbench-writer"):
+        self.write, self.name = write, name
+        self.batch_seconds, self.max_batch, self.max_pending = batch_seconds, max_batch, max_pending
+        self._reset()
+        _LIVE.add(self)
+
+    def _reset(self) -> None:
+        self._pending: deque[T] = deque()
+        self._cond = threading.Condition()
+        self._in_flight = 0
+        self._urgent = False
+        self._thread: threading.Thread | None = None
+        self._complained = False
+
+    def __len__(self) -> int:
+        """Items appended and not yet handed to ``write``."""
+        return len(self._pending) + self._in_flight
+
+    def append(self, item: T) -> None:
+        """Queue ``item``; returns at once unless ``max_pending`` items already wait."""
+        with self._cond:
+            self._pending.append(item)
+            backlog = len(self._pending)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._drain, name=self.name, daemon=True)
+                self._thread.start()
+            if backlog >= self.max_batch:
+                self._cond.notify_all()
+        if backlog >= self.max_pending:
+            self.flush()
+
+    def flush(self, timeout: float | None = 30.0) -> bool:
+        """Wait until every appended item has been written; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self._pending or self._in_flight:
+                self._urgent = True
+                self._cond.notify_all()
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    close = flush
+
+    def _drain(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending:
+                    if not self._cond.wait(IDLE_SECONDS) and not self._pending:
+                        self._thread = None  # idle: end, so an unused writer can be collected; append restarts it
+                        return
+                if not self._urgent and len(self._pending) < self.max_batch:
+                    self._cond.wait(self.batch_seconds)  # let a batch gather
+                batch = [self._pending.popleft() for _ in range(min(len(self._pending), self.max_batch))]
+                self._in_flight = len(batch)
+                self._urgent = self._urgent and bool(self._pending)
+            try:
+                self.write(batch)
+            except Exception as e:  # noqa: BLE001 - write() owns its errors; this is a bug in it, said once
+                if not self._complained:
+                    self._complained = True
+                    print(f"workbench: background writer {self.name} failed: {type(e).__name__}: {e}",
+                          file=sys.stderr)
+            finally:
+                with self._cond:
+                    self._in_flight = 0
+                    self._cond.notify_all()
+
+
+@atexit.register
+def _flush_all() -> None:
+    """Hand over what is pending in every live writer at interpreter exit."""
+    for writer in list(_LIVE):
+        writer.flush(timeout=10.0)
+
+
+def _after_fork() -> None:
+    for writer in list(_LIVE):
+        writer._reset()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
