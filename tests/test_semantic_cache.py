@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import math
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -9,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from workbench.runner.ann import LSHIndex
-from workbench.runner.semantic_cache import SemanticCache
-from workbench.runner.semantic_guard import normalise_question, signature
+from workbench.models.embedders import HashingEmbedder
+from workbench.runner.ann import BITS, SketchIndex, max_distance
+from workbench.runner.semantic_cache import _DIGESTS_FIRST, SemanticCache
+from workbench.runner.semantic_guard import may_be_compatible, normalise_question, signature
 
 PAIRS = [json.loads(line) for line in
          (Path(__file__).parent / "data" / "near_miss_pairs.jsonl").read_text(encoding="utf-8").splitlines() if line]
@@ -189,7 +192,7 @@ def test_index_lookup_finds_the_brute_force_best_entry(threshold):
     for i in range(n - 10, n):  # the last ones arrive one by one: they sit in the index's unsorted tail
         cache.put("s", names[i], {"i": i})
     state = cache._scopes["s"]
-    assert state.index is not None and state.size == n and state.index.tail_start < n
+    assert state.index is not None and state.size == n and len(state.index) == n
     agree = expected = 0
     for q in queries:
         sims = base @ q
@@ -205,16 +208,159 @@ def test_index_lookup_finds_the_brute_force_best_entry(threshold):
     assert all(cache.lookup("s", "anything", vector=q) is None for q in far if (base @ q).max() < threshold)
 
 
-def test_lsh_index_recall_and_tail():
+@pytest.mark.parametrize("threshold", [0.95, 0.8])
+def test_sketch_index_recall_and_selectivity(threshold):
     rng = np.random.default_rng(3)
     base = _unit(rng, 30_000, 96)
-    index = LSHIndex(96, tail_max=512)
-    for start in range(0, 30_000, 5_000):  # appended in batches: merged into the sorted arrays as it goes
-        index.add(5_000, base)
-    assert index.tail_start == 30_000 and len(index) == 30_000
-    idx, queries = _planted(rng, base, 0.95, 1.0, 300)
-    found = sum(int(i) in set(index.candidates(q).tolist()) for i, q in zip(idx, queries))
-    assert found / len(idx) >= 0.97
+    index = SketchIndex(96)
+    for start in range(0, 29_000, 5_000):  # appended in batches, then one by one
+        index.add(base[start:start + 5_000])
+    for row in base[len(index):]:
+        index.add(row[None])
+    assert len(index) == 30_000
+    idx, queries = _planted(rng, base, threshold, 1.0, 400)
+    found = [index.candidates(q, threshold) for q in queries]
+    assert sum(int(i) in set(f.tolist()) for i, f in zip(idx, found)) / len(idx) >= 0.99
+    assert np.median([len(f) for f in found]) <= 5  # random vectors: hardly anything else comes through
+    assert all((np.diff(f) > 0).all() for f in found)
+
+
+def test_max_distance_is_a_binomial_tail_bound():
+    def tail(d: int, p: float) -> float:  # P(Binomial(BITS, p) > d)
+        return sum(math.comb(BITS, k) * p ** k * (1 - p) ** (BITS - k) for k in range(d + 1, BITS + 1))
+
+    for threshold in (0.99, 0.95, 0.8, 0.5):
+        p, d = math.acos(threshold) / math.pi, max_distance(threshold)
+        assert tail(d, p) <= 1e-3 < tail(d - 1, p), threshold
+    assert max_distance(1.0) == 0 and max_distance(0.95) < max_distance(0.8) < max_distance(0.5)
+    assert max_distance(0.8, 64) < max_distance(0.8, 128) < max_distance(0.8)
+
+
+def test_the_index_keeps_the_closest_when_a_cluster_is_bigger_than_the_limit():
+    rng = np.random.default_rng(5)
+    centre = _unit(rng, 1, 64)[0]
+    _, members = _planted(rng, centre[None], 0.97, 1.0, 3_000)
+    index = SketchIndex(64)
+    index.add(members)
+    everything = index.candidates(centre, 0.9, limit=10**6)
+    some = index.candidates(centre, 0.9, limit=500)
+    assert len(everything) > 2_000 and len(some) == 500 and set(some) <= set(everything)
+    q = index.sketch(centre)[:, 0]
+    dist = sum(np.bitwise_count(index.sketch(members)[w] ^ q[w]) for w in range(4)).astype(int)
+    assert dist[some].max() <= dist[np.setdiff1d(everything, some)].min()
+
+
+def _clusters(rng, centres: int, size: int, dim: int, spread: tuple[float, float]) -> np.ndarray:
+    """``centres × size`` unit vectors, each at a cosine in ``spread`` from its cluster's centre."""
+    return np.concatenate([_planted(rng, c[None], *spread, size)[1] for c in _unit(rng, centres, dim)])
+
+
+@pytest.mark.parametrize("threshold", [0.95, 0.8])
+def test_index_lookups_agree_with_an_exact_scan_on_clustered_entries(tmp_path, threshold):
+    """Templated questions cluster: the index lets more than ``max_candidates`` through and must still find the
+    entry an exact scan finds (recall vs exact >= 0.98), and nothing the exact scan would not."""
+    rng = np.random.default_rng(11)
+    base = _clusters(rng, 4, 3_000, 64, (0.85, 0.98))
+    names = ["entry " + "".join(chr(97 + i // 26 ** k % 26) for k in range(3)) for i in range(len(base))]
+    table = {normalise_question(name): vec for name, vec in zip(names, base)}
+    path = tmp_path / "c.sqlite"
+    SemanticCache(path, threshold, TableEmbedder(table)).put_many("s", [(n, {"i": i}) for i, n in enumerate(names)])
+    ours = SemanticCache(path, threshold, TableEmbedder(table), brute_force_max=1_000)
+    exact = SemanticCache(path, threshold, TableEmbedder(table), brute_force_max=10**9)
+    _, queries = _planted(rng, base, threshold - 0.05, 1.0, 300)
+    got = [ours.lookup("s", "a question", vector=q) for q in queries]
+    want = [exact.lookup("s", "a question", vector=q) for q in queries]
+    assert ours._scopes["s"].index is not None and exact._scopes["s"].index is None
+    assert max(len(ours._scopes["s"].index.candidates(q, threshold, 10**9)) for q in queries) > 1_024
+    hits = [w for w in want if w is not None]
+    agree = sum(g is not None and w is not None and g.entry_id == w.entry_id for g, w in zip(got, want))
+    print(f"recall vs exact at {threshold}: {agree}/{len(hits)}")
+    assert len(hits) >= 100 and agree / len(hits) >= 0.98, (agree, len(hits))
+    assert not any(g is not None and w is None for g, w in zip(got, want))
+
+
+def test_a_dense_cluster_of_near_misses_answers_as_an_exact_scan_does(tmp_path):
+    """Thousands of candidates that differ only in a number: the digests rule them out before any vector is
+    gathered, and the one with the asked number still wins when it is among the best."""
+    rng = np.random.default_rng(2)
+    centre = _unit(rng, 1, 64)[0]
+    names = [f"Is the fee for invoices {n} EUR on the Growth plan?" for n in range(1, 3_001)]
+    _, vectors = _planted(rng, centre[None], 0.97, 0.995, len(names))
+    table = {normalise_question(name): vec for name, vec in zip(names, vectors)}
+    path = tmp_path / "c.sqlite"
+    SemanticCache(path, 0.9, TableEmbedder(table)).put_many("s", [(n, {"n": i + 1}) for i, n in enumerate(names)])
+    ours = SemanticCache(path, 0.9, TableEmbedder(table), brute_force_max=500)
+    exact = SemanticCache(path, 0.9, TableEmbedder(table), brute_force_max=10**9)
+    assert ours.lookup("s", "warm up", vector=centre) is None
+    for n in (7, 250, 2_999, 4_000, 12):
+        question = f"What is the fee for invoices {n} EUR on the Growth plan?"
+        q = table[normalise_question(names[n - 1])] if n <= len(names) else centre  # at, or amid, the cluster
+        assert len(ours._scopes["s"].index.candidates(q, 0.9)) > _DIGESTS_FIRST
+        got, want = ours.lookup("s", question, vector=q), exact.lookup("s", question, vector=q)
+        assert (got and got.answer) == (want and want.answer) == ({"n": n} if n <= len(names) else None), question
+
+
+def test_the_digest_never_rules_out_a_compatible_pair():
+    """``may_be_compatible`` is a necessary condition of ``compatible``: the stored digest (made without
+    entity_terms) against the asking question's (with them) too; and it alone rules out the value near misses."""
+    questions = [q for p in PAIRS for q in (p["a"], p["b"])] + [
+        "May I get a refund?", "Refunds issued in May 2024", "Is the limit 1,000 requests?", "Is it 1000 requests?",
+        "Stripe webhooks fail", "Why do stripe webhooks fail", "Does it not renew?", "Can't I renew?"]
+    terms_options = [(), ("Starter", "Growth", "Scale", "Enterprise"), ("stripe",)]
+    compatible_pairs = 0
+    for terms in terms_options:
+        for a in questions:
+            mine = signature(a, terms)
+            for b in questions:
+                if mine.compatible(signature(b, terms)):
+                    compatible_pairs += 1
+                    assert may_be_compatible(mine.digest, signature(b).digest), (a, b, terms)
+    assert compatible_pairs > len(questions) * len(terms_options)  # more than each question with itself
+    for pair in NEAR_MISSES:
+        if pair["kind"] in ("number", "date", "currency", "negation", "number word", "period"):
+            assert not may_be_compatible(signature(pair["a"]).digest, signature(pair["b"]).digest), pair
+
+
+def test_a_file_from_before_digests_still_works(tmp_path):
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript("""CREATE TABLE semantic_cache (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, embedder TEXT NOT
+        NULL, norm TEXT NOT NULL, question TEXT NOT NULL, embedding BLOB NOT NULL, answer TEXT NOT NULL, created REAL
+        NOT NULL, UNIQUE (scope, embedder, norm));""")
+    embedder = HashingEmbedder()
+    old = ["Can I get a refund after 30 days?", "What is the retry schedule for failed webhooks?"]
+    for i, question in enumerate(old):
+        norm = normalise_question(question)
+        db.execute("INSERT INTO semantic_cache VALUES (?, 's', ?, ?, ?, ?, ?, 0)", (i + 1, embedder.name, norm,
+                   question, embedder.embed([norm])[0].astype(np.float32).tobytes(), json.dumps({"i": i})))
+    db.commit()
+    db.close()
+    cache = SemanticCache(path, 0.8)
+    assert cache.get("s", "What retry schedule is used for failed webhooks?") == {"i": 1}
+    assert cache.get("s", "Can I get a refund after 60 days?") is None  # no digest: the full guard decides
+    assert (cache._scopes["s"].digests[:2] == 0).all()
+    cache.put("s", "Can I get a refund after 90 days?", {"i": 2})
+    assert cache._scopes["s"].digests[2, 0] != 0 and len(SemanticCache(path, 0.8)) == 3
+
+
+def test_a_replaced_question_gets_its_new_digest():
+    """Same key, another question ("may" the verb, then "May" the month): the digest in memory follows."""
+    first, second, asked = "is it due in may", "Is it due in May?", "Was it due in May?"
+    vector = _unit(np.random.default_rng(0), 1, 16)[0]
+    cache = SemanticCache(":memory:", 0.9, TableEmbedder({normalise_question(asked): vector,
+                                                          normalise_question(first): vector}))
+    cache.put("s", first, {"answer": 1})
+    assert cache.lookup("s", asked) is None  # "may" here is no date: the guard refuses
+    cache.put("s", second, {"answer": 2})
+    assert cache.get("s", asked) == {"answer": 2}
+
+
+def test_normalised_keys_are_unchanged():
+    """Keys are stored: normalisation must not drift (values computed before the fast path was added)."""
+    assert normalise_question("What's the $10 fee, please?") == "what is $ 10 fee"
+    assert normalise_question("I can't and won't pay 1,000 EUR (10%)!") == "i can not and will not pay 1,000 eur 10 %"
+    assert normalise_question("Ｔｈｅ cannot-cancel plan’s limit") == "can not cancel plan s limit"
+    assert normalise_question("  Hello   there  ") == "there"
 
 
 def test_the_cache_imports_no_heavy_dependency():

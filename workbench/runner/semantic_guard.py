@@ -18,13 +18,20 @@ also requires the two questions to agree on:
 
 It is a lexical heuristic: it errs towards a miss (a paraphrase answered by the model), never towards a hit on a
 question that differs in one of those values.
+
+A signature takes ~20 µs (per-token results are memoised); its ``digest`` (three integers) lets the cache rule
+out most incompatible entries with integer operations on arrays, without their questions (``may_be_compatible``
+is implied by ``compatible``, not the converse, so the full comparison still decides every hit).
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
+import zlib
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cached_property, lru_cache
 from typing import Iterable
 
 _TOKEN = re.compile(r"\w+(?:[.,]\d+)*")
@@ -92,6 +99,7 @@ _CONTRACTIONS = [(re.compile(p), r) for p, r in (
     (r"n['’]t\b", " not"), (r"\b(what|that|it|there|here|who|where|how|when|why)['’]s\b", r"\1 is"),
     (r"['’]re\b", " are"), (r"['’]ve\b", " have"), (r"['’]ll\b", " will"), (r"\bi['’]m\b", "i am"),
     (r"['’]d\b", " would"), (r"\bcannot\b", "can not"))]
+_KEY_TOKEN = re.compile(r"[$€£¥₹%]|\w+(?:[.,]\d+)*")
 _FILLER = frozenset("please kindly hi hello hey thanks thank the a an".split())
 
 
@@ -99,11 +107,10 @@ def normalise_question(text: str) -> str:
     """The cache's key text: NFKC, lower case, contractions expanded, punctuation (outside numbers), articles and
     pleasantries dropped, whitespace collapsed. Equal keys are an exact hit; the embedder embeds this text."""
     text = unicodedata.normalize("NFKC", text).lower()
-    for pattern, repl in _CONTRACTIONS:
-        text = pattern.sub(repl, text)
-    text = re.sub(r"[$€£¥₹%]", lambda m: f" {m.group()} ", text)
-    words = re.findall(r"[$€£¥₹%]|\w+(?:[.,]\d+)*", text)
-    return " ".join(w for w in words if w not in _FILLER)
+    if "'" in text or "’" in text or "cannot" in text:  # every contraction needs one of them
+        for pattern, repl in _CONTRACTIONS:
+            text = pattern.sub(repl, text)
+    return " ".join(w for w in _KEY_TOKEN.findall(text) if w not in _FILLER)
 
 
 def _number(token: str) -> str | None:
@@ -137,12 +144,36 @@ class Signature:
     words: frozenset[str]
     negated: bool
 
+    @cached_property
+    def digest(self) -> tuple[int, int, int]:
+        """Three 64-bit integers that rule out most incompatible pairs without a signature of the other question
+        (the semantic cache keeps one per entry in memory): a non-zero key of the values compared for equality
+        (numbers, dates, currencies, negation), and one bit (crc32 mod 64) per word and per entity. Two compatible
+        signatures have equal keys and each one's entity bits among the other's word bits (``may_be_compatible``);
+        the converse does not hold. Stable across processes; entities found with ``entity_terms`` only add bits, so
+        a digest made without them still rules out only entries a cache with terms would refuse too."""
+        text = repr((sorted(self.numbers), sorted(self.dates), sorted(self.currencies), self.negated))
+        key = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1 or 1
+        return key, _bits(self.words), _bits(self.entities)
+
     def compatible(self, other: "Signature") -> bool:
         """True when neither question has a value the other lacks (entities: in any case, anywhere)."""
         return (self.negated == other.negated and self.numbers == other.numbers and self.dates == other.dates
                 and self.currencies == other.currencies
                 and not any(a * b < 0 for a, b in zip(self.contrasts, other.contrasts))
                 and self.entities <= other.words and other.entities <= self.words)
+
+
+def _bits(words: Iterable[str]) -> int:
+    out = 0
+    for w in words:
+        out |= 1 << (zlib.crc32(w.encode()) & 63)
+    return out
+
+
+def may_be_compatible(a: tuple[int, int, int], b: tuple[int, int, int]) -> bool:
+    """False when the signatures of two digests cannot be compatible (see ``Signature.digest``)."""
+    return a[0] == b[0] and a[2] & ~b[1] == 0 and b[2] & ~a[1] == 0
 
 
 def _sentence_initial(text: str, start: int) -> bool:
@@ -159,37 +190,61 @@ def _is_entity(token: str, lower: str, terms: frozenset[str]) -> bool:
     return any(c.isupper() for c in token) and lower not in _COMMON
 
 
+@lru_cache(maxsize=1 << 16)
+def _token_value(token: str, terms: frozenset[str]) -> tuple[str, str] | None:
+    """What one token contributes, where that does not depend on its neighbours: ``("number" | "date" | "unit" |
+    "currency" | "entity", value)``, ``("may", "may")`` (decided in context) or ``None``. Memoised: questions share
+    most of their words, and this is most of the cost of a signature."""
+    lower = token.lower()
+    if (value := _number(lower)) is not None:
+        return "number", value
+    if lower in _NUMBER_WORDS:
+        return "number", format(Decimal(str(_NUMBER_WORDS[lower])).normalize(), "f")
+    if lower == "may":
+        return "may", "may"
+    if lower in _MONTHS:
+        return "date", _MONTHS[lower]
+    if lower in _WEEKDAYS or lower in _RELATIVE or lower in _UNITS:
+        return "unit", _UNITS.get(lower, lower)
+    if lower in _CURRENCY_WORDS and (lower != "real" or token.isupper()):
+        return "currency", _CURRENCY_WORDS[lower]
+    if _is_entity(token, lower, terms):
+        return "entity", lower
+    return None
+
+
 def signature(question: str, entity_terms: Iterable[str] = ()) -> Signature:
     """The values of ``question`` the guard compares (see the module docstring)."""
     text = unicodedata.normalize("NFKC", question)
     terms = frozenset(t.lower() for t in entity_terms)
-    lowered = text.lower()
-    negated = bool(re.search(r"n['’]t\b", lowered))
-    tokens = [(m.group(), m.group().lower(), m.start()) for m in _TOKEN.finditer(text)]
-    numbers, dates, entities = set(), set(), set()
-    currencies = {code for sym, code in _CURRENCY_SYMBOLS.items() if sym in text}
-    for i, (token, lower, start) in enumerate(tokens):
-        neighbours = [tokens[j][1] for j in (i - 1, i + 1) if 0 <= j < len(tokens)]
-        if (value := _number(lower)) is not None:
-            numbers.add(value)
-        elif lower in _NUMBER_WORDS:
-            numbers.add(format(Decimal(str(_NUMBER_WORDS[lower])).normalize(), "f"))
-        elif lower == "may":  # the month only beside a number or capitalised mid-sentence ("May I..." is a verb)
-            if any(_NUMBER.fullmatch(n) for n in neighbours) or (token == "May" and not _sentence_initial(text, start)):
-                dates.add("may")
-        elif lower in _MONTHS:
-            dates.add(_MONTHS[lower])
-        elif lower in _WEEKDAYS or lower in _RELATIVE or lower in _UNITS:
-            dates.add(_UNITS.get(lower, lower))
-            if i and tokens[i - 1][1] in _MODIFIERS:
-                dates.add(f"{tokens[i - 1][1]} {_UNITS.get(lower, lower)}")
-        elif lower in _CURRENCY_WORDS and (lower != "real" or token.isupper()):
-            currencies.add(_CURRENCY_WORDS[lower])
-        elif _is_entity(token, lower, terms):
-            entities.add(lower)
-        if lower in _NEGATIONS:
+    negated = bool(re.search(r"n['’]t\b", text.lower()))
+    tokens = _TOKEN.findall(text)
+    lowers = [t.lower() for t in tokens]
+    found: dict[str, set[str]] = {"number": set(), "date": set(), "currency": set(), "entity": set()}
+    found["currency"].update(code for sym, code in _CURRENCY_SYMBOLS.items() if sym in text)
+    for i, token in enumerate(tokens):
+        kind = _token_value(token, terms)
+        if kind is None:
+            pass
+        elif kind[0] == "may":  # the month only beside a number or capitalised mid-sentence ("May I..." is a verb)
+            neighbours = [lowers[j] for j in (i - 1, i + 1) if 0 <= j < len(tokens)]
+            if any(_NUMBER.fullmatch(n) for n in neighbours) or (
+                    token == "May" and not _sentence_initial(text, _nth_start(text, i))):
+                found["date"].add("may")
+        elif kind[0] == "unit":
+            found["date"].add(kind[1])
+            if i and lowers[i - 1] in _MODIFIERS:
+                found["date"].add(f"{lowers[i - 1]} {kind[1]}")
+        else:
+            found[kind[0]].add(kind[1])
+        if lowers[i] in _NEGATIONS:
             negated = True
-    words = frozenset(t[1] for t in tokens)
-    contrasts = tuple(bool(words & a) - bool(words & b) for a, b in _CONTRASTS)
-    return Signature(frozenset(numbers), frozenset(dates), frozenset(currencies), contrasts, frozenset(entities),
-                     words, negated)
+    words = frozenset(lowers)
+    contrasts = tuple((not words.isdisjoint(a)) - (not words.isdisjoint(b)) for a, b in _CONTRASTS)
+    return Signature(frozenset(found["number"]), frozenset(found["date"]), frozenset(found["currency"]), contrasts,
+                     frozenset(found["entity"]), words, negated)
+
+
+def _nth_start(text: str, n: int) -> int:
+    """Where the ``n``-th token of ``text`` starts."""
+    return next(m.start() for i, m in enumerate(_TOKEN.finditer(text)) if i == n)
