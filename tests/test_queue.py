@@ -84,6 +84,26 @@ def fake_factory(config: Any, db_url: str | None = None) -> FakeRunner:
     return FakeRunner(config, db_url)
 
 
+class FlakyRunner(FakeRunner):
+    """Fails each item with ``provider_unavailable`` on its first ``FAILS[id]`` runs, then answers."""
+
+    FAILS: dict[str, int] = {}
+    RUNS: dict[str, int] = {}
+
+    def run(self, inputs: dict[str, Any]) -> FakeResult:
+        item = str(inputs.get("id"))
+        self.RUNS[item] = self.RUNS.get(item, 0) + 1
+        if self.RUNS[item] <= self.FAILS.get(item, 0):
+            return FakeResult({"id": item, "status": "failed", "output": None, "variant": None, "model": None,
+                               "tier": None, "cost_usd": 0.0, "cost_basis": None, "latency_ms": 0.0,
+                               "cache": "miss", "error": {"code": "provider_unavailable", "message": "down"}})
+        return super().run(inputs)
+
+
+def flaky_factory(config: Any, db_url: str | None = None) -> FlakyRunner:
+    return FlakyRunner(config, db_url)
+
+
 def write_inputs(path: Path, n: int) -> Path:
     path.write_text("".join(json.dumps({"id": f"q{i:03d}", "question": f"question {i}?"}) + "\n"
                             for i in range(n)), encoding="utf-8")
@@ -277,3 +297,24 @@ def test_dead_redis_is_a_clear_error_and_items_stay_pending(qdir, capsys):
     assert proc.returncode == 2 and "queue_unavailable" in err and "Traceback" not in err
     assert main(["queue", "status", "--queue", dead, "--db", qdir["ledger"]]) == 2
     assert "5 pending" in capsys.readouterr().out
+
+
+def test_transient_failures_are_queued_for_later_until_the_last_attempt(qdir, monkeypatch):
+    from workbench.runner.queue import MAX_ATTEMPTS, Worker, WorkQueue
+    from workbench.runner.rollout import ConfigSource
+
+    monkeypatch.setenv("WORKBENCH_RUNNER_FACTORY", "test_queue:flaky_factory")
+    FlakyRunner.RUNS.clear()
+    FlakyRunner.FAILS.clear()
+    FlakyRunner.FAILS.update({"q000": 1, "q001": 99})  # q000 recovers on its second try; q001 never does
+    inputs = write_inputs(qdir["tmp"] / "in.jsonl", 3)
+    assert main(["enqueue", "--config", str(qdir["config"]), "--input", str(inputs), "--queue", qdir["queue"]]) == 0
+    queue = WorkQueue(qdir["queue"])
+    report = Worker(queue, ConfigSource(path=qdir["config"]), until_empty=True, poll_seconds=0.05).run()
+    assert FlakyRunner.RUNS == {"q000": 2, "q001": MAX_ATTEMPTS, "q002": 1}
+    assert report.processed == 3 and report.requeued == 1 + (MAX_ATTEMPTS - 1)
+    out = qdir["tmp"] / "out.jsonl"
+    assert main(["queue", "export", "--out", str(out), "--queue", qdir["queue"]]) == 0
+    lines = {x["id"]: x for x in read_lines(out)}
+    assert lines["q000"]["status"] == "ok" and lines["q002"]["status"] == "ok"
+    assert lines["q001"]["status"] == "failed" and lines["q001"]["error"]["code"] == "provider_unavailable"

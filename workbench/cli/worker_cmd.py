@@ -48,5 +48,5 @@ def run(args: argparse.Namespace) -> int:
     finally:
         queue.close()
     print(f"worker {worker.owner}: processed {report.processed}, skipped {report.skipped} duplicate(s), "
-          f"re-enqueued {report.reaped}", file=sys.stderr)
+          f"re-enqueued {report.reaped}, queued {report.requeued} transient failure(s) for later", file=sys.stderr)
     return 0

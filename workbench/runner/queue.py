@@ -214,11 +214,13 @@ def read_inputs(path: str | Path) -> tuple[list[tuple[str, dict[str, Any]]], lis
 
 @dataclass
 class WorkerReport:
-    """What a worker did: items it finished, duplicate/held tasks it skipped, items it re-enqueued."""
+    """What a worker did: items it finished, duplicate/held tasks it skipped, items it re-enqueued or re-queued."""
 
     processed: int = 0
     skipped: int = 0
     reaped: int = 0
+    requeued: int = 0
+    """Runs that failed for a transient reason and went back to the queue (``degradation.queue_for_later``)."""
     configs: tuple[str, ...] = ()
 
 
@@ -352,11 +354,32 @@ class Worker:
         except BaseException:
             self.queue.ledger.release(item_id, self.owner)
             raise
+        if retry_later(config, item.kind, line, item.attempts):
+            self.queue.ledger.release(item_id, self.owner)  # pending again: the next reap pushes it
+            with self._lock:
+                self.report.requeued += 1
+                self._claimed -= 1
+            return
         self.queue.ledger.complete(item_id, line, config.config_hash)
         with self._lock:
             self.report.processed += 1
             if config.config_hash not in self._configs:
                 self._configs.append(config.config_hash)
+
+
+RETRY_LATER_CODES = frozenset({"rate_limited", "provider_unavailable", "timeout", "malformed_response",
+                               "all_models_failed"})
+"""Failures worth another try later: the provider, not the input."""
+MAX_ATTEMPTS = 3
+"""Leases an item gets before a transient failure is recorded as its result."""
+
+
+def retry_later(config: Any, kind: str, line: dict[str, Any], attempts: int) -> bool:
+    """The config's ``degradation.queue_for_later``: a run that failed for a transient provider reason goes back
+    to the queue instead of being recorded, until its ``MAX_ATTEMPTS``-th lease."""
+    code = (line.get("error") or {}).get("code")
+    return (kind == "run" and line.get("status") == "failed" and code in RETRY_LATER_CODES
+            and attempts < MAX_ATTEMPTS and bool(config.degradation.queue_for_later))
 
 
 def run_item(runner: Any, kind: str, inputs: dict[str, Any], handlers: dict[str, Any] | None = None
