@@ -34,7 +34,6 @@ class RequestLog:
         rows waiting make ``append`` wait for them to be written (back-pressure, not loss)."""
         self.url, self.retention_days, self.clock = url or default_db_url(), retention_days, clock
         self.on_error, self.retry_seconds = on_error, retry_seconds
-        self.batch_seconds, self.max_batch, self.max_pending = batch_seconds, max_batch, max_pending
         self.errors = 0
         self.store: LogStore | None = None
         self._retry_at = 0.0
@@ -100,8 +99,6 @@ class RequestLog:
             self.store.close()
 
     def _write_rows(self, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
         store = self.open()
         if store is None:
             self.failed(self._open_error, len(rows))

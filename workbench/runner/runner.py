@@ -30,9 +30,9 @@ from ..models.wrappers import CachedModel, Model
 from ..paths import workspace
 from ..pipeline import Pipeline, Prepared, Result
 from . import escalation, logstore
-from .requestlog import RequestLog
 from .config import ProductionConfig, load_production_config
 from .metrics import Metrics
+from .requestlog import RequestLog
 from .split import assign_input
 
 Status = Literal["ok", "degraded", "escalated", "rejected", "failed"]
@@ -95,19 +95,14 @@ class _Turn:
 
 
 class _TolerantCache(ResponseCache):
-    """The exact response cache, where a disk error is a miss (or a skipped write), never a failed request."""
+    """The exact response cache, where a disk error is a miss, never a failed request (writes happen behind, and
+    a failed batch is dropped: ``ResponseCache._write``)."""
 
     def get(self, key: str) -> Completion | None:
         try:
             return super().get(key)
         except sqlite3.Error:
             return None
-
-    def put(self, key: str, completion: Completion) -> None:
-        try:
-            super().put(key, completion)
-        except sqlite3.Error:
-            pass
 
 
 class Runner:
@@ -160,8 +155,7 @@ class Runner:
 
     def close(self) -> None:
         """Write the pending cache entries and request rows, then release the log store's connections."""
-        if self._exact is not None:
-            self._exact.flush()
+        self.flush()
         self.log.close()
 
     def render_metrics(self) -> tuple[str, bytes]:
