@@ -120,7 +120,7 @@ def fault_server(latency_ms: float, in_process: bool):
 # -- the workload -------------------------------------------------------------------------------------------
 def make_evalset(n: int):
     """``n`` synthetic samples: a short question and one small document each; no criteria (no scoring)."""
-    from workbench.evalsets import EvalSet
+    from workbench.evalsets.evalset import EvalSet
 
     records = []
     for i in range(n):
@@ -138,7 +138,7 @@ def make_evalset(n: int):
 
 
 def make_variants(k: int) -> dict[str, Any]:
-    from workbench.config import PipelineConfig
+    from workbench.config.pipeline import PipelineConfig
 
     return {name: PipelineConfig.build("grounded_qa", **kw) for name, kw in VARIANTS[:k]}
 

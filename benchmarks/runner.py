@@ -51,8 +51,8 @@ sys.path.insert(0, str(ROOT))
 
 from workbench.models.embedders import HashingEmbedder  # noqa: E402
 from workbench.models.records import Completion, Usage  # noqa: E402
-from workbench.runner.semantic_cache import SemanticCache  # noqa: E402
-from workbench.runner.semantic_guard import normalise_question  # noqa: E402
+from workbench.caches.semantic import SemanticCache  # noqa: E402
+from workbench.caches.guard import normalise_question  # noqa: E402
 
 OVERHEAD_TARGET = 0.25
 SPEEDUP_TARGET = 5.0
@@ -129,8 +129,8 @@ def make_input(i: int) -> dict[str, Any]:
 
 
 def make_runner(tmp: Path, semantic: bool = False) -> tuple[Any, InstantModel]:
-    from workbench.config import PipelineConfig
-    from workbench.runner import CacheSettings, Evidence, ProductionConfig, TrafficSplit
+    from workbench.config.pipeline import PipelineConfig
+    from workbench.config import CacheSettings, Evidence, ProductionConfig, TrafficSplit
     from workbench.runner.runner import Runner
 
     variant = PipelineConfig.build("grounded_qa", version=2, tier="medium")

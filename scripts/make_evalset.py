@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from evalset_cases import ADVERSARIAL, DOC_INJECTIONS, EDGE, MISSING_DOC, NOT_IN_CORPUS
 
-from workbench.drafting import ANSWER_CRITERIA, REFUSAL_CRITERIA, distractor_ids
-from workbench.evalsets import EvalSet
+from workbench.evalsets.drafting import ANSWER_CRITERIA, REFUSAL_CRITERIA, distractor_ids
+from workbench.evalsets.evalset import EvalSet
 
 KINDS = {"api-": "api", "release-notes": "release-notes", "-faq": "faq", "policy": "policy", "pricing": "pricing"}
 DESCRIPTION = ("Questions about the Northwind Ledger demo corpus. normal: answers verbatim in a document, each "

@@ -4,8 +4,8 @@ from __future__ import annotations
 import threading
 import time
 
-from workbench import batching
-from workbench.batching import BatchWriter
+from workbench._util import batching
+from workbench._util.batching import BatchWriter
 
 
 def test_items_arrive_in_order_in_batches_and_flush_waits():

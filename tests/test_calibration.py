@@ -7,19 +7,8 @@ from pathlib import Path
 import pytest
 
 from workbench.errors import UsageError, WorkbenchError
-from workbench.scoring import (
-    Calibration,
-    CalibrationError,
-    LLMJudge,
-    Score,
-    calibrate,
-    calibrate_judge,
-    cohen_kappa,
-    confusion_matrix,
-    load_judge_labels,
-    pairwise_kappas,
-    require_calibrated,
-)
+from workbench.scoring import Calibration, LLMJudge, Score, calibrate, calibrate_judge, cohen_kappa, confusion_matrix, load_judge_labels, pairwise_kappas, require_calibrated
+from workbench.errors import CalibrationError
 
 LABELS = Path(__file__).resolve().parents[1] / "evalsets" / "judge" / "judge_labels.jsonl"
 

@@ -4,7 +4,7 @@ import sys
 import time
 from pathlib import Path
 
-from workbench.evalsets import EvalSet
+from workbench.evalsets.evalset import EvalSet
 from workbench.experiments import ExperimentResults
 from workbench.runner.queue import WorkQueue
 

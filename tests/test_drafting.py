@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import workbench.models
-from workbench.drafting import (
+from workbench.evalsets.drafting import (
     Candidate,
     ReviewDecision,
     apply_reviews,
@@ -18,7 +18,7 @@ from workbench.drafting import (
     save_reviews,
 )
 from workbench.errors import DataError, RateLimitedError
-from workbench.evalsets import EvalSet
+from workbench.evalsets.evalset import EvalSet
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = {name: (ROOT / "corpus" / name).read_text(encoding="utf-8") for name in ("refund-policy.md", "webhooks.md")}
@@ -173,7 +173,7 @@ def test_a_bad_review_line_names_the_line(tmp_path):
 
 
 def test_shipped_review_file_applies_to_the_offline_drafts():
-    from workbench.drafting import latest_decisions
+    from workbench.evalsets.drafting import latest_decisions
 
     decisions = load_reviews(REVIEW_FILE)
     actions = {d.action for d in decisions}

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from workbench.errors import DataError
-from workbench.evalsets import CATEGORIES, EvalSet, Sample, card_path, load_evalset
+from workbench.evalsets.evalset import CATEGORIES, EvalSet, Sample, card_path, load_evalset
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "evalsets" / "northwind_qa.jsonl"

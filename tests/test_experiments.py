@@ -6,11 +6,11 @@ import sys
 
 import pytest
 
-from workbench.config import PipelineConfig
+from workbench.config.pipeline import PipelineConfig
 from workbench.errors import BudgetExceededError, ConfigError, ProviderUnavailableError
-from workbench.evalsets import EvalSet
+from workbench.evalsets.evalset import EvalSet
 from workbench.experiments import Experiment, ExperimentResults, ExperimentSpec, list_runs
-from workbench.models import ResponseCache
+from workbench.caches import ResponseCache
 
 DOC = "# Refunds\n\nRefunds are available within 30 days of the charge. Credit expires after 12 months.\n"
 

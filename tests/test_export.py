@@ -6,24 +6,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from workbench.config import PipelineConfig
+from workbench.config.pipeline import PipelineConfig
 from workbench.errors import ConfigError, UsageError
-from workbench.evalsets import load_evalset
+from workbench.evalsets.evalset import load_evalset
 from workbench.experiments import Experiment, ExperimentResults
 from workbench.experiments.engine import _first_stratified
-from workbench.export import (
-    ExportRefusedError,
-    check_no_secrets,
-    evidence_from_results,
-    export_config,
-    write_schema,
-)
-from workbench.runner.config import (
-    ConfigTamperedError,
-    GateThresholds,
-    ProductionConfig,
-    load_production_config,
-)
+from workbench.release.export import check_no_secrets, evidence_from_results, export_config, write_schema
+from workbench.errors import ExportRefusedError
+from workbench.config.production import GateThresholds, ProductionConfig, load_production_config
+from workbench.errors import ConfigTamperedError
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "configs" / "pipeline.yaml"
@@ -141,7 +132,7 @@ def test_schema_is_published_valid_and_validates_the_shipped_config(tmp_path):
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(yaml.safe_load(SHIPPED.read_text(encoding="utf-8")), schema)
     fresh = json.loads(write_schema(tmp_path / "s.json").read_text(encoding="utf-8"))
-    assert fresh == schema, "configs/pipeline.schema.json is stale: regenerate it with workbench.export.write_schema"
+    assert fresh == schema, "configs/pipeline.schema.json is stale: regenerate it with workbench.release.write_schema"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"name": "x"}, schema)
 

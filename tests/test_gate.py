@@ -6,14 +6,14 @@ from pathlib import Path
 import pytest
 
 from workbench.cli import main
-from workbench.config import PipelineConfig
-from workbench.evalsets import EvalSet, Sample, load_evalset
+from workbench.config.pipeline import PipelineConfig
+from workbench.evalsets.evalset import EvalSet, Sample, load_evalset
 from workbench.experiments import Experiment, ExperimentResults
 from workbench.experiments.engine import _first_stratified
 from workbench.experiments.records import RunRecord
-from workbench.export import export_config
-from workbench.gate import Check, check_thresholds, measure, run_gate
-from workbench.runner.config import GateThresholds
+from workbench.release.export import export_config
+from workbench.release.gate import Check, check_thresholds, measure, run_gate
+from workbench.config.production import GateThresholds
 
 ROOT = Path(__file__).resolve().parent.parent
 EVALSET = ROOT / "evalsets" / "northwind_qa.jsonl"
@@ -146,7 +146,7 @@ def test_gate_needs_no_notebook_stack(configs):
     import subprocess
     import sys
 
-    code = ("import sys; from workbench.gate import run_gate; "
+    code = ("import sys; from workbench.release.gate import run_gate; "
             f"r = run_gate({str(configs['low'])!r}, {str(EVALSET)!r}, limit=4); "
             "print(' '.join(m for m in ('pandas', 'scipy', 'matplotlib', 'ragas', 'datasets') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -47,7 +47,7 @@ def sse_events(text: str) -> list[tuple[str, Any]]:
 @pytest.fixture
 def server(tmp_path, monkeypatch) -> Iterator[ServerThread]:
     from workbench.runner.http import create_app
-    from workbench.runner.rollout import ConfigSource
+    from workbench.runner.source import ConfigSource
 
     monkeypatch.setenv("WORKBENCH_RUNNER_FACTORY", FACTORY)
     monkeypatch.setenv("WORKBENCH_FAKE_DELAY", "0")
@@ -102,7 +102,7 @@ def test_unknown_route_and_method_are_json(server):
 
 
 def test_healthz_and_metrics(server):
-    from workbench.runner.config import load_production_config
+    from workbench.config.production import load_production_config
 
     config = load_production_config(server.config)
     r = httpx.get(f"{server.url}/healthz")
@@ -134,7 +134,7 @@ def test_a_runner_that_raises_is_a_500_without_traceback(tmp_path):
 
 def test_no_active_config_is_503(tmp_path):
     from workbench.runner.http import create_app
-    from workbench.runner.rollout import ConfigSource
+    from workbench.runner.source import ConfigSource
 
     with ServerThread(create_app(ConfigSource.from_args(None, str(tmp_path / "store"), None))) as s:
         r = httpx.get(f"{s.url}/healthz")
@@ -144,7 +144,7 @@ def test_no_active_config_is_503(tmp_path):
 def test_serve_with_the_real_runner(tmp_path, monkeypatch):
     pytest.importorskip("workbench.runner.runner")
     from workbench.runner.http import create_app
-    from workbench.runner.rollout import ConfigSource
+    from workbench.runner.source import ConfigSource
 
     monkeypatch.delenv("WORKBENCH_RUNNER_FACTORY", raising=False)
     config = write_config(tmp_path / "c.yaml")

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from workbench.errors import ConfigError, ModelTimeoutError, RateLimitedError
-from workbench.evalsets import Sample
+from workbench.evalsets.evalset import Sample
 from workbench.models.records import Completion, Usage
 from workbench.models.wrappers import Model
 from workbench.scoring import LLMJudge, parse_verdict, scorer_from_spec, summarise

@@ -7,8 +7,8 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from workbench.evalsets import Sample
-from workbench.runner.escalation import (
+from workbench.evalsets.evalset import Sample
+from workbench.store.escalation import (
     candidates,
     escalate,
     export_candidates,
@@ -17,17 +17,10 @@ from workbench.runner.escalation import (
     resolve,
     to_candidate_sample,
 )
-from workbench.runner.logstore import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    LogStore,
-    LogStoreError,
-    captured,
-    default_db_url,
-    safe_url,
-    scrub,
-)
-from workbench.runner.requestlog import RequestLog
+from workbench.store.logstore import MIGRATIONS, SCHEMA_VERSION, LogStore, default_db_url, safe_url
+from workbench.store.rows import captured, scrub
+from workbench.errors import LogStoreError
+from workbench.store.requestlog import RequestLog
 
 DAY = 86400.0
 NOW = 1_750_000_000.0
@@ -242,7 +235,7 @@ def test_request_log_rows_pending_at_exit_are_written(tmp_path):
     import sys
 
     url = f"sqlite:///{tmp_path / 'exit.sqlite'}"
-    code = ("from workbench.runner.requestlog import RequestLog\n"
+    code = ("from workbench.store.requestlog import RequestLog\n"
             f"log = RequestLog({url!r}, batch_seconds=60.0)\n"
             "for i in range(20): log.append({'item_id': str(i), 'status': 'ok'})\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -3,9 +3,10 @@ import asyncio
 
 import pytest
 
+from workbench.caches import ResponseCache
 from workbench.errors import (AllModelsFailedError, MalformedResponseError, MissingKeyError, ModelTimeoutError,
                               ProviderUnavailableError, RateLimitedError, UnknownTierError, UsageError)
-from workbench.models import FaultServer, ResponseCache, RetryPolicy, build_model, complete, acomplete
+from workbench.models import FaultServer, RetryPolicy, build_model, complete, acomplete
 from workbench.models.records import Completion
 
 MSGS = [{"role": "user", "content": "Say hello to the test."}]

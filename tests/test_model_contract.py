@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from workbench.models import (CachedModel, FallbackModel, FaultServer, LimitedModel, LiteLLMModel, ResponseCache,
+from workbench.caches import ResponseCache
+from workbench.models import (CachedModel, FallbackModel, FaultServer, LimitedModel, LiteLLMModel,
                               RetryingModel, RetryPolicy, build_model)
 from workbench.models.records import Completion
 from workbench.models.wrappers import Model

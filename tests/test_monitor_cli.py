@@ -8,9 +8,9 @@ import pytest
 from test_queue import write_config
 
 from workbench.cli import main
-from workbench.evalsets import load_evalset
+from workbench.evalsets.evalset import load_evalset
 from workbench.monitoring import simulate_stream, write_rows
-from workbench.runner.config import load_production_config
+from workbench.config.production import load_production_config
 
 ROOT = Path(__file__).resolve().parent.parent
 EVALSET = ROOT / "evalsets" / "northwind_qa.jsonl"
@@ -62,7 +62,7 @@ def test_errors_exit_2(setup, capsys, tmp_path):
 
 
 def test_empty_store_reports_insufficient_data(tmp_path, setup, capsys):
-    from workbench.runner.logstore import LogStore
+    from workbench.store.logstore import LogStore
 
     _, config, _, _ = setup
     url = f"sqlite:///{tmp_path / 'empty.sqlite'}"

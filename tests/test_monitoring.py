@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_queue import make_config
 
-from workbench.evalsets import Sample, load_evalset
+from workbench.evalsets.evalset import Sample, load_evalset
 from workbench.monitoring import (
     monitor,
     parse_since,
@@ -25,7 +25,7 @@ from workbench.monitoring.ab import bootstrap_difference, recommend
 from workbench.monitoring.costs import DAY, HOUR, detect
 from workbench.monitoring.drift import psi
 from workbench.monitoring.simulate import START
-from workbench.monitoring.store import load
+from workbench.monitoring.logdata import load
 
 ROOT = Path(__file__).resolve().parent.parent
 DAYS = 6
@@ -167,7 +167,7 @@ def test_a_failing_webhook_is_reported_not_raised(planted, config, reference):
 
 # ---- bad and thin data ----------------------------------------------------------------------------------------
 def _empty_store(tmp_path: Path) -> str:
-    from workbench.runner.logstore import LogStore
+    from workbench.store.logstore import LogStore
 
     url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
     LogStore(url).close()
@@ -211,7 +211,7 @@ def test_corrupted_rows_are_skipped_and_counted(tmp_path, evalset, config, refer
 
 
 def test_a_missing_store_is_an_error(tmp_path):
-    from workbench.runner.logstore import LogStoreError
+    from workbench.errors import LogStoreError
 
     with pytest.raises(LogStoreError):
         load(f"sqlite:///{tmp_path / 'nope.sqlite'}")
@@ -259,8 +259,8 @@ def test_bootstrap_difference_and_recommendations():
 def test_ab_compares_variants_from_the_live_split(tmp_path, evalset):
     import os
 
-    from workbench.config import PipelineConfig
-    from workbench.runner.config import Evidence, ProductionConfig, TrafficSplit
+    from workbench.config.pipeline import PipelineConfig
+    from workbench.config.production import Evidence, ProductionConfig, TrafficSplit
 
     cwd = os.getcwd()
     os.chdir(ROOT)
@@ -283,8 +283,8 @@ def test_ab_compares_variants_from_the_live_split(tmp_path, evalset):
 
 
 def test_resolved_escalations_are_candidates(tmp_path, config):
-    from workbench.runner.escalation import escalate, resolve
-    from workbench.runner.logstore import LogStore
+    from workbench.store.escalation import escalate, resolve
+    from workbench.store.logstore import LogStore
 
     url = _empty_store(tmp_path)
     store = LogStore(url, clock=lambda: START)
@@ -299,7 +299,7 @@ def test_resolved_escalations_are_candidates(tmp_path, config):
 
 
 def test_reference_for_a_path(config):
-    from workbench.monitoring.store import LogData
+    from workbench.monitoring.logdata import LogData
 
     ref = reference_for(ROOT / "evalsets" / "northwind_qa.jsonl", LogData("x", 0, 1), config)
     assert ref.name == "evalset:northwind_qa" and len(ref.values["input_chars"]) == 255

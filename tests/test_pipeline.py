@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from workbench.config import PipelineConfig, RoutingRule
+from workbench.config.pipeline import PipelineConfig, RoutingRule
 from workbench.errors import ConfigError, ProviderUnavailableError
 from workbench.models.records import Attempt, Completion, Usage
 from workbench.pipeline import Pipeline
@@ -138,7 +138,7 @@ def test_async_twin_matches(config):
 
 
 def test_cache_hit_is_reported(config, tmp_path):
-    from workbench.models import ResponseCache
+    from workbench.caches import ResponseCache
 
     p = Pipeline(config, cache=ResponseCache(tmp_path / "c.sqlite"))
     first, second = p(INPUTS), p(INPUTS)

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from workbench.errors import ConfigError, DataError
-from workbench.prompts import PromptVariableError, diff, list_prompts, load_prompt, load_prompt_file, versions
+from workbench.prompts import diff, list_prompts, load_prompt, load_prompt_file, versions
+from workbench.errors import PromptVariableError
 
 GOOD = """id: demo
 version: 1

@@ -28,7 +28,7 @@ FACTORY = "test_queue:fake_factory"
 # ---------------------------------------------------------------- shared helpers
 def make_config(name: str = "qa", variant: str = "current", tier: str = "medium", version: int = 2):
     """A small, valid, hashed ProductionConfig with one variant."""
-    from workbench.runner.config import Evidence, ProductionConfig, TrafficSplit
+    from workbench.config.production import Evidence, ProductionConfig, TrafficSplit
 
     cfg = _build_in_root(version, tier)
     return ProductionConfig(name=name, variants={variant: cfg}, split=TrafficSplit(weights={variant: 1.0}),
@@ -37,7 +37,7 @@ def make_config(name: str = "qa", variant: str = "current", tier: str = "medium"
 
 
 def _build_in_root(version: int, tier: str):
-    from workbench.config import PipelineConfig
+    from workbench.config.pipeline import PipelineConfig
 
     cwd = os.getcwd()
     os.chdir(ROOT)
@@ -193,7 +193,7 @@ def test_ledger_reaps_expired_leases_and_unpushed_items(tmp_path):
 # ---------------------------------------------------------------- worker in-process
 def test_enqueue_worker_export_in_order(qdir, fake_runner, capsys):
     from workbench.runner.queue import Worker, WorkQueue
-    from workbench.runner.rollout import ConfigSource
+    from workbench.runner.source import ConfigSource
 
     inputs = write_inputs(qdir["tmp"] / "in.jsonl", 12)
     assert main(["enqueue", "--config", str(qdir["config"]), "--input", str(inputs), "--queue", qdir["queue"]]) == 0
@@ -218,7 +218,7 @@ def test_enqueue_worker_export_in_order(qdir, fake_runner, capsys):
 
 def test_bad_lines_are_refused_and_max_items(qdir, fake_runner, capsys):
     from workbench.runner.queue import Worker, WorkQueue
-    from workbench.runner.rollout import ConfigSource
+    from workbench.runner.source import ConfigSource
 
     path = qdir["tmp"] / "in.jsonl"
     path.write_text('{"id": "a", "question": "x"}\nnot json\n[1]\n{"question": "no id"}\n{"id": "a"}\n'
@@ -237,7 +237,7 @@ def test_bad_lines_are_refused_and_max_items(qdir, fake_runner, capsys):
 def test_worker_with_the_real_runner(qdir, monkeypatch):
     pytest.importorskip("workbench.runner.runner")
     from workbench.runner.queue import Worker, WorkQueue
-    from workbench.runner.rollout import ConfigSource
+    from workbench.runner.source import ConfigSource
 
     monkeypatch.delenv("WORKBENCH_RUNNER_FACTORY", raising=False)
     monkeypatch.setenv("WORKBENCH_DB_URL", f"sqlite:///{qdir['tmp'] / 'runner.db'}")
@@ -301,7 +301,7 @@ def test_dead_redis_is_a_clear_error_and_items_stay_pending(qdir, capsys):
 
 def test_transient_failures_are_queued_for_later_until_the_last_attempt(qdir, monkeypatch):
     from workbench.runner.queue import MAX_ATTEMPTS, Worker, WorkQueue
-    from workbench.runner.rollout import ConfigSource
+    from workbench.runner.source import ConfigSource
 
     monkeypatch.setenv("WORKBENCH_RUNNER_FACTORY", "test_queue:flaky_factory")
     FlakyRunner.RUNS.clear()

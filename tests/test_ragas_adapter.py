@@ -6,7 +6,7 @@ import math
 import pytest
 
 from workbench.errors import ConfigError, UsageError
-from workbench.evalsets import Sample
+from workbench.evalsets.evalset import Sample
 from workbench.models.records import Completion, Usage
 from workbench.scoring import RAGAS_METRICS, aragas_scores, ragas_scores, scorer_from_spec
 from workbench.scoring.ragas_adapter import OFFLINE_METRICS

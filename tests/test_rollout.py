@@ -10,8 +10,10 @@ from test_queue import FACTORY, make_config, wait_for, write_config
 
 from workbench.cli import main
 from workbench.errors import UsageError
-from workbench.runner.config import ConfigTamperedError, load_production_config
-from workbench.runner.rollout import ConfigSource, ConfigStore
+from workbench.config.production import load_production_config
+from workbench.errors import ConfigTamperedError
+from workbench.release.rollout import ConfigStore
+from workbench.runner.source import ConfigSource
 
 
 @pytest.fixture

@@ -6,26 +6,25 @@ from collections import Counter
 
 import pytest
 
-from workbench.config import PipelineConfig
+from workbench.config.pipeline import PipelineConfig
 from workbench.errors import ProviderUnavailableError
-from workbench.evalsets import Sample
+from workbench.evalsets.evalset import Sample
 from workbench.inputs.policy import InputPolicy
 from workbench.models.records import Attempt, Completion, Usage
-from workbench.runner import (
+from workbench.config import (
     CacheSettings,
     DegradationPolicy,
     EscalationRules,
     Evidence,
     LoggingSettings,
     ProductionConfig,
-    Runner,
-    RunnerResult,
     TrafficSplit,
 )
-from workbench.runner.escalation import list_escalations, resolve, to_candidate_sample
+from workbench.hashing import bucket
+from workbench.runner import Runner, RunnerResult
+from workbench.store.escalation import list_escalations, resolve, to_candidate_sample
 from workbench.runner.metrics import Metrics, render_metrics
 from workbench.runner.runner import LINE_KEYS
-from workbench.runner.split import assign, assign_input, bucket
 
 DOC = ("# Refunds\n\nRefunds are available within 30 days of the charge. Approved refunds take 5 to 10 business "
        "days.\n\n## Credit\n\nAccount credit expires 12 months after it is issued.\n")
@@ -101,14 +100,14 @@ def test_async_run_matches_sync(make_runner):
 
 def test_split_is_sticky_and_respects_weights():
     split = TrafficSplit(weights={"current": 0.7, "candidate": 0.3})
-    assert assign(split, "user-1") == assign(split, "user-1")
-    assert assign_input(split, item("u9", "one question")) == assign_input(split, item("u9", "another one"))
-    shares = Counter(assign(split, f"id-{i}") for i in range(2000))
+    assert split.assign("user-1") == split.assign("user-1")
+    assert split.assign_input(item("u9", "one question")) == split.assign_input(item("u9", "another one"))
+    shares = Counter(split.assign(f"id-{i}") for i in range(2000))
     assert abs(shares["candidate"] / 2000 - 0.3) < 0.04
     assert all(0.0 <= bucket(f"k{i}") < 1.0 for i in range(100))
     no_key = {"question": "q", "documents": []}
-    assert assign_input(split, no_key) == assign_input(split, dict(no_key))  # whole-input hash
-    assert {assign(TrafficSplit(weights={"a": 1.0, "b": 0.0}), f"x{i}") for i in range(200)} == {"a"}
+    assert split.assign_input(no_key) == split.assign_input(dict(no_key))  # whole-input hash
+    assert {TrafficSplit(weights={"a": 1.0, "b": 0.0}).assign(f"x{i}") for i in range(200)} == {"a"}
 
 
 def test_two_variants_get_their_own_pipeline(make_runner):
@@ -220,7 +219,7 @@ def test_semantic_cache_is_used_when_configured(make_runner, monkeypatch):
         def put(self, scope, question, answer):
             store[(scope, question.lower().rstrip("?"))] = answer
 
-    monkeypatch.setitem(sys.modules, "workbench.runner.semantic_cache",
+    monkeypatch.setitem(sys.modules, "workbench.caches.semantic",
                         types.SimpleNamespace(SemanticCache=FakeSemantic))
     model = FakeModel("Refunds are available within 30 days of the charge.")
     runner = make_runner(production(cache=CacheSettings(exact=False, semantic=True)), models={"medium": model})
@@ -232,7 +231,7 @@ def test_semantic_cache_is_used_when_configured(make_runner, monkeypatch):
 
 
 def test_missing_semantic_cache_module_is_skipped_with_a_warning(make_runner, monkeypatch):
-    monkeypatch.setitem(sys.modules, "workbench.runner.semantic_cache", None)  # import fails
+    monkeypatch.setitem(sys.modules, "workbench.caches.semantic", None)  # import fails
     with pytest.warns(RuntimeWarning, match="semantic caching"):
         runner = make_runner(production(cache=CacheSettings(semantic=True)))
     assert runner.run(item()).status == "ok"

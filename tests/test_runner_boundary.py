@@ -10,12 +10,12 @@ FORBIDDEN = ("pandas", "matplotlib", "ipywidgets", "datasets", "ragas")
 
 SCRIPT = textwrap.dedent("""
     import json, sys
+    import workbench.config as wc
     import workbench.runner as wr
-    from workbench.config import PipelineConfig
-    config = wr.ProductionConfig(
-        name="boundary", variants={"a": PipelineConfig.build("grounded_qa", version=2, tier="medium")},
-        split=wr.TrafficSplit(weights={"a": 1.0}),
-        evidence=wr.Evidence(experiment="t", evalset_name="x", evalset_hash="sha256:0", variant="a")).with_hash()
+    config = wc.ProductionConfig(
+        name="boundary", variants={"a": wc.PipelineConfig.build("grounded_qa", version=2, tier="medium")},
+        split=wc.TrafficSplit(weights={"a": 1.0}),
+        evidence=wc.Evidence(experiment="t", evalset_name="x", evalset_hash="sha256:0", variant="a")).with_hash()
     runner = wr.Runner.from_config(config, db_url=sys.argv[1], cache_path=sys.argv[2])
     line = runner.run({"id": "b1", "question": "How long is the refund window?",
                        "documents": [{"id": "d", "text": "Refunds are available within 30 days of the charge."}]}

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from workbench.models.embedders import HashingEmbedder
-from workbench.runner.ann import BITS, SketchIndex, max_distance
-from workbench.runner.semantic_cache import _DIGESTS_FIRST, SemanticCache
-from workbench.runner.semantic_guard import may_be_compatible, normalise_question, signature
+from workbench.caches.index import BITS, SketchIndex, max_distance
+from workbench.caches.semantic import _DIGESTS_FIRST, SemanticCache
+from workbench.caches.guard import may_be_compatible, normalise_question, signature
 
 PAIRS = [json.loads(line) for line in
          (Path(__file__).parent / "data" / "near_miss_pairs.jsonl").read_text(encoding="utf-8").splitlines() if line]
@@ -364,7 +364,7 @@ def test_normalised_keys_are_unchanged():
 
 
 def test_the_cache_imports_no_heavy_dependency():
-    code = ("import sys, workbench.runner.semantic_cache as m; m.SemanticCache(':memory:', 0.9).get('s', 'q');"
+    code = ("import sys, workbench.caches.semantic as m; m.SemanticCache(':memory:', 0.9).get('s', 'q');"
             "bad = [x for x in ('pandas', 'litellm', 'matplotlib', 'sqlalchemy', 'torch') if x in sys.modules];"
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])

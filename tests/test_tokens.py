@@ -1,6 +1,5 @@
 import socket
 
-import pytest
 
 from workbench.models.tokens import tokenizer_for
 

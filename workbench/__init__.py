@@ -14,8 +14,8 @@ The flow, one module per step (the code experiments score is the code production
 
 ``import workbench`` is light: heavy dependencies (litellm, pandas, sqlalchemy, jinja2) load on first use.
 """
-from ._lazy import lazy_exports
-from .errors import WorkbenchError
+from ._util.lazy import lazy_exports
+from .errors import WorkbenchError  # noqa: F401 - re-exported
 
 __version__ = "0.1.0"
 

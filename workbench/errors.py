@@ -7,11 +7,18 @@ one place (``workbench.models.translate``); nothing else raises a provider's exc
     WorkbenchError
     ├── UsageError                 bad arguments or environment (CLI exit 2)
     │   ├── ConfigError            a config / tiers / spec file is wrong
+    │   │   └── ConfigTamperedError  an exported config was edited after export
     │   ├── UnknownTierError
     │   ├── UnknownModelError
-    │   └── MissingKeyError        a provider needs an API key that is not set
+    │   ├── MissingKeyError        a provider needs an API key that is not set
+    │   └── QueueUnavailableError  the queue broker or its ledger cannot be reached
     ├── DataError                  a data file is malformed: names file, line and field (CLI exit 1)
     ├── BudgetExceededError        a run would cost more than its cap
+    ├── PromptVariableError        a render got a missing, undeclared or mistyped variable
+    ├── StatsError                 a statistic was refused (too few pairs, values that are not scores)
+    ├── CalibrationError           a judge agrees with human labels below the bar for a gate
+    ├── ExportRefusedError         the evidence misses a gate threshold; holds the missed checks
+    ├── LogStoreError              the log store cannot be opened or written (CLI exit 2)
     └── ModelError                 a model call failed (after our retries, if any)
         ├── RateLimitedError       429                       retryable
         ├── ProviderUnavailableError 5xx, refused connection retryable
@@ -54,6 +61,18 @@ class ConfigError(UsageError):
     code = "config"
 
 
+class ConfigTamperedError(ConfigError):
+    """An exported config's content does not match its ``config_hash``: it was edited after export."""
+
+    code = "config_tampered"
+
+
+class QueueUnavailableError(UsageError):
+    """The broker (Redis) or the ledger database cannot be reached."""
+
+    code = "queue_unavailable"
+
+
 class UnknownTierError(UsageError):
     code = "unknown_tier"
 
@@ -82,6 +101,45 @@ class DataError(WorkbenchError):
 
 class BudgetExceededError(WorkbenchError):
     code = "budget_exceeded"
+
+
+class PromptVariableError(WorkbenchError):
+    """A render was asked with a missing, undeclared or mistyped variable (CLI exit 1)."""
+
+    code = "prompt_variables"
+
+
+class StatsError(WorkbenchError):
+    """A statistic was refused: too few pairs, nothing paired, or values that are not scores.
+
+    ``code`` is ``insufficient_data`` (too few or no pairs), ``invalid_values`` (a value is not a number or a
+    bool, or not 0/1 for a binary comparison) or ``unknown_variant`` (a name not in the results)."""
+
+    code = "insufficient_data"
+
+
+class CalibrationError(WorkbenchError):
+    """A judge's agreement with human labels is below the bar for use in a gate."""
+
+    code = "judge_not_calibrated"
+
+
+class ExportRefusedError(WorkbenchError):
+    """The evidence misses a gate threshold: the config is not exported (give ``override_reason`` to force).
+    ``checks`` holds the missed ``workbench.release.gate.Check``s."""
+
+    code = "export_refused"
+
+    def __init__(self, message: str, *, checks: list[Any] | None = None, **kw: Any):
+        super().__init__(message, **kw)
+        self.checks = list(checks or [])
+
+
+class LogStoreError(WorkbenchError):
+    """The log store cannot be opened or written (bad URL, unwritable path, database down)."""
+
+    code = "log_store"
+    exit_code = 2
 
 
 class ModelError(WorkbenchError):

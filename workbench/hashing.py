@@ -15,6 +15,13 @@ def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def bucket(key: str) -> float:
+    """A deterministic point in [0, 1) for ``key``: the first 8 bytes of its SHA-256 as a fraction (traffic splits,
+    capture sampling)."""
+    digest = hashlib.sha256(key.encode("utf-8", errors="surrogatepass")).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0 ** 64
+
+
 def content_hash(obj: Any) -> str:
     """``"sha256:<hex>"`` of the canonical JSON of ``obj``."""
     return "sha256:" + hashlib.sha256(canonical_json(obj).encode("utf-8")).hexdigest()

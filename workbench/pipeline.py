@@ -16,9 +16,9 @@ from typing import Any, Literal
 
 from .chunking.base import Chunk, ChunkerConfig, make_chunker
 from .chunking.select import format_context, select_context
-from .config import PipelineConfig
+from .config.pipeline import PipelineConfig
 from .errors import WorkbenchError
-from .models.cache import ResponseCache
+from .caches.exact import ResponseCache
 from .models.client import build_model
 from .models.records import Completion
 from .models.wrappers import Model

@@ -18,18 +18,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import ConfigError, DataError, WorkbenchError
+from .errors import ConfigError, DataError, PromptVariableError
 from .hashing import content_hash
 
 VarType = Literal["string", "number", "integer", "boolean", "list", "object"]
 _PY_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "number": (int, float), "integer": (int,),
                                           "boolean": (bool,), "list": (list, tuple), "object": (dict,)}
-
-
-class PromptVariableError(WorkbenchError):
-    """A render was asked with a missing, undeclared or mistyped variable (CLI exit 1)."""
-
-    code = "prompt_variables"
 
 
 class Variable(BaseModel):
@@ -239,7 +233,7 @@ def _check_template_names(sections: Sections, prompt: PromptTemplate, path: Path
 
 def prompts_root(root: str | Path | None = None) -> Path:
     """``root``, else ``prompts/`` of the project around the cwd."""
-    from .paths import project_root
+    from ._util.paths import project_root
 
     if root:
         return Path(root)

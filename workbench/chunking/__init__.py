@@ -6,7 +6,7 @@
 Strategies (one module each): ``token``, ``recursive``, ``sentence``, ``structure``, ``semantic``,
 ``conversation``.
 """
-from .._lazy import lazy_exports
+from .._util.lazy import lazy_exports
 
 _EXPORTS = {
     "Chunk": ".base", "Chunker": ".base", "ChunkerConfig": ".base", "make_chunker": ".base", "registry": ".base",

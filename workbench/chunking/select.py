@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ..lexical import bm25
+from .._util.lexical import bm25
 from .base import Chunk
 
 

@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from ..runner.queue import WorkQueue, read_inputs
 
     if args.config:
-        from ..runner.config import load_production_config
+        from ..config.production import load_production_config
 
         load_production_config(args.config)
     items, errors = read_inputs(args.input)

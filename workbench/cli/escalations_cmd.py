@@ -31,8 +31,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..runner import escalation
-    from ..runner.logstore import LogStore
+    from ..store import escalation
+    from ..store.logstore import LogStore
 
     store = LogStore(args.db)
     try:
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _resolve(store: Any, args: argparse.Namespace) -> int:
     from ..errors import UsageError
-    from ..runner import escalation
+    from ..store import escalation
 
     if not args.answer and not args.note:
         raise UsageError("give --answer TEXT and/or --note TEXT", hint="--answer becomes a candidate eval sample")

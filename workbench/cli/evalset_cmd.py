@@ -14,7 +14,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from ..evalsets import load_evalset
+    from ..evalsets.evalset import load_evalset
 
     es = load_evalset(args.path)
     print(json.dumps({"name": es.name, "version": es.version, "total": len(es), "by_category": es.by_category(),

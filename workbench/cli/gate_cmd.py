@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import DataError, UsageError
-    from ..gate import run_gate
+    from ..release.gate import run_gate
 
     if not Path(args.evalset).is_file():
         raise UsageError(f"no eval set at {args.evalset}", hint="give the path of an eval-set JSONL")

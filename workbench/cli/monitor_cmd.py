@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import UsageError
     from ..monitoring.candidates import export_candidates
     from ..monitoring.report import monitor
-    from ..runner.logstore import default_db_url
+    from ..store.logstore import default_db_url
 
     if args.baseline and not Path(args.baseline).is_file():
         raise UsageError(f"no eval set at {args.baseline}", hint="give the path of an eval-set JSONL")

@@ -20,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _notebook(arg: str | None) -> Path:
     from ..errors import UsageError
-    from ..paths import project_root
+    from .._util.paths import project_root
 
     path = Path(arg) if arg else (project_root() or Path.cwd()) / NOTEBOOK
     if not path.exists():
@@ -31,7 +31,7 @@ def _notebook(arg: str | None) -> Path:
 def run(args: argparse.Namespace) -> int:
     from ..errors import UsageError
     from ..experiments import ExperimentSpec
-    from ..paths import workspace
+    from .._util.paths import workspace
 
     ExperimentSpec.load(args.spec)  # a malformed spec fails here, naming the field, before a kernel starts
     notebook = _notebook(args.notebook)

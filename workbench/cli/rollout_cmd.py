@@ -37,7 +37,7 @@ def _weights(pairs: list[str]) -> dict[str, float]:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import UsageError
-    from ..runner.rollout import ConfigStore
+    from ..release.rollout import ConfigStore
 
     store = ConfigStore(args.store)
     if args.action == "add":

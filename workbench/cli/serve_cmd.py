@@ -21,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..runner.http import serve
-    from ..runner.rollout import ConfigSource
+    from ..runner.source import ConfigSource
 
     source = ConfigSource.from_args(args.config, args.store, args.db)
     config, _ = source.current()  # fail early on a bad config

@@ -33,7 +33,7 @@ def _run_cell(inputs: dict) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     from ..runner.queue import Worker, WorkQueue
-    from ..runner.rollout import ConfigSource
+    from ..runner.source import ConfigSource
 
     source = ConfigSource.from_args(args.config, args.store, args.db)
     config, _ = source.current()  # fail early on a bad config

@@ -12,7 +12,7 @@
 Numbers built on offline stand-ins are labelled ``simulated``; unpriced models are reported as unpriced, never
 $0. Nothing heavy is imported here: pandas and matplotlib load when a table or plot is asked for.
 """
-from .._lazy import lazy_exports
+from .._util.lazy import lazy_exports
 
 _EXPORTS = {
     "ItemCost": ".items", "ItemCosts": ".items", "item_costs": ".items", "item_cost": ".items",

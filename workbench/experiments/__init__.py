@@ -5,7 +5,7 @@
     exp.estimate(); exp.run()                       # in Jupyter: await exp.arun()
     res = ExperimentResults(out); res.summary(); res.compare("a", "b")
 """
-from .._lazy import lazy_exports
+from .._util.lazy import lazy_exports
 
 _EXPORTS = {
     "ExperimentSpec": ".spec", "Experiment": ".engine", "Estimate": ".engine", "RunSummary": ".engine",

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import PipelineConfig
+from ..config.pipeline import PipelineConfig
 from ..errors import BudgetExceededError, ConfigError, WorkbenchError
-from ..evalsets import EvalSet, Sample, load_evalset
+from ..evalsets.evalset import EvalSet, Sample, load_evalset
 from ..pipeline import Pipeline, Prepared, Result
 from .records import RunRecord
 from .spec import ExperimentSpec
@@ -84,7 +84,7 @@ class Experiment:
     def from_spec(cls, spec: ExperimentSpec, out: str | Path | None = None, **kw: Any) -> Experiment:
         """The experiment a spec describes; ``out`` defaults to ``$WORKBENCH_HOME/runs/<name>-<eval-set hash>``,
         so a new version of the eval set starts a new run folder instead of mixing records."""
-        from ..paths import workspace
+        from .._util.paths import workspace
 
         evalset = load_evalset(spec.evalset)
         if spec.limit:

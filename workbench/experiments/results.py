@@ -150,7 +150,7 @@ def _read_records(path: Path) -> list[RunRecord]:
 
 def list_runs(root: str | Path | None = None) -> list[dict[str, Any]]:
     """Run folders under ``root`` (default: the workspace's ``runs/``), newest first."""
-    from ..paths import workspace
+    from .._util.paths import workspace
 
     base = Path(root) if root else workspace("runs")
     runs = []

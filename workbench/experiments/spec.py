@@ -55,7 +55,7 @@ class ExperimentSpec(BaseModel):
 
     @classmethod
     def load(cls, path: str | Path) -> ExperimentSpec:
-        from ..yamlfiles import build, read_mapping
+        from .._util.yamlfiles import build, read_mapping
 
         path = Path(path)
         spec = build(cls, read_mapping(path, "experiment spec"), path)

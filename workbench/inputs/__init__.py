@@ -8,7 +8,7 @@
 Dependency-light (pydantic, PyYAML; ftfy only when a text looks like mojibake; the tokenizer only for texts
 near ``max_tokens``), so the production runner imports it on every request.
 """
-from .._lazy import lazy_exports
+from .._util.lazy import lazy_exports
 
 _EXPORTS = {
     "InputPolicy": ".policy", "InputResult": ".result", "Flag": ".result", "CODES": ".result",

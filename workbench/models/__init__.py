@@ -5,7 +5,7 @@ offline heuristics that ship with workbench and are registered in litellm as a c
 
     from workbench.models import complete, build_model, tokenizer_for, price_for
 """
-from .._lazy import lazy_exports
+from .._util.lazy import lazy_exports
 
 _EXPORTS = {
     # calls
@@ -16,7 +16,7 @@ _EXPORTS = {
     # models and wrappers
     "Model": ".wrappers", "LiteLLMModel": ".litellm_model", "RetryingModel": ".wrappers",
     "RetryPolicy": ".wrappers", "FallbackModel": ".wrappers", "CachedModel": ".wrappers",
-    "LimitedModel": ".wrappers", "ResponseCache": ".cache", "cache_key": ".cache",
+    "LimitedModel": ".wrappers", "ResponseStore": ".wrappers", "cache_key": ".keys",
     # tiers, prices, tokens, errors
     "Tier": ".tiers", "TierSet": ".tiers", "load_tiers": ".tiers", "route": ".tiers",
     "Price": ".pricing", "PriceBook": ".pricing", "price_for": ".pricing", "register_price": ".pricing",

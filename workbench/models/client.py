@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from .cache import ResponseCache
 from .litellm_model import LiteLLMModel
 from .pricing import PriceBook
 from .records import Completion, Message
 from .tiers import Tier, TierSet, default_tiers_path, load_tiers, route
-from .wrappers import CachedModel, FallbackModel, LimitedModel, Model, RetryingModel, RetryPolicy
+from .wrappers import CachedModel, FallbackModel, LimitedModel, Model, ResponseStore, RetryingModel, RetryPolicy
 
 
 @functools.lru_cache(maxsize=8)
@@ -60,7 +59,7 @@ def _leaf(t: Tier | None, model: str, *, explicit: bool, **kw: Any) -> LiteLLMMo
 
 def build_model(tier: str | None = None, *, model: str | None = None, tiers: TierSet | None = None,
                 retries: int | RetryPolicy = 2, fallbacks: bool = True,
-                cache: ResponseCache | str | Path | bool | None = None, max_concurrency: int | None = None,
+                cache: ResponseStore | None = None, max_concurrency: int | None = None,
                 api_base: str | None = None, api_key: str | None = None, timeout: float = 60.0,
                 pricebook: PriceBook | None = None, params: dict[str, Any] | None = None) -> Model:
     """Compose the model for a tier (with its stand-in and fallbacks) or for one model id."""
@@ -80,9 +79,8 @@ def build_model(tier: str | None = None, *, model: str | None = None, tiers: Tie
             leaf.params.update(params)
     wrapped: list[Model] = [RetryingModel(leaf, policy) if policy.retries else leaf for leaf in leaves]
     result: Model = wrapped[0] if len(wrapped) == 1 else FallbackModel(wrapped)
-    if cache is not None and cache is not False:
-        result = CachedModel(result, cache if isinstance(cache, ResponseCache)
-                             else ResponseCache(None if cache is True else cache))
+    if cache is not None:
+        result = CachedModel(result, cache)
     if max_concurrency:
         result = LimitedModel(result, max_concurrency)
     return result
@@ -99,7 +97,7 @@ def as_messages(prompt: str | list[Message]) -> list[Message]:
 
 def complete(messages: str | list[Message], *, tier: str | None = None, model: str | None = None,
              retries: int | RetryPolicy = 2, fallbacks: bool = True,
-             cache: ResponseCache | str | Path | bool | None = None, api_base: str | None = None,
+             cache: ResponseStore | None = None, api_base: str | None = None,
              api_key: str | None = None, timeout: float = 60.0, **settings: Any) -> Completion:
     """One call to a tier or model; ``settings`` (temperature, max_tokens, response_format...) go to the model."""
     m = build_model(tier, model=model, retries=retries, fallbacks=fallbacks, cache=cache, api_base=api_base,
@@ -109,7 +107,7 @@ def complete(messages: str | list[Message], *, tier: str | None = None, model: s
 
 async def acomplete(messages: str | list[Message], *, tier: str | None = None, model: str | None = None,
                     retries: int | RetryPolicy = 2, fallbacks: bool = True,
-                    cache: ResponseCache | str | Path | bool | None = None, api_base: str | None = None,
+                    cache: ResponseStore | None = None, api_base: str | None = None,
                     api_key: str | None = None, timeout: float = 60.0, **settings: Any) -> Completion:
     """The async twin of ``complete()``."""
     m = build_model(tier, model=model, retries=retries, fallbacks=fallbacks, cache=cache, api_base=api_base,

@@ -28,7 +28,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import UnknownModelError
-from ..lexical import STOPWORDS, WORD_RE, bm25_scores, idf, stem, terms
+from .._util.lexical import STOPWORDS, WORD_RE, bm25_scores, idf, stem, terms
 
 REFUSAL = "The answer is not in the context."
 """What ``extractive`` and ``keyword`` reply when the context does not hold the answer (detect refusals with it)."""

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ConfigError, MissingKeyError, UnknownTierError
-from ..paths import project_root
+from .._util.paths import project_root
 
 # Environment variables that hold each provider's key. A provider not listed here is assumed to be configured;
 # if it is not, the provider's own authentication error is translated into MissingKeyError at call time.
@@ -117,7 +117,7 @@ def default_tiers_path() -> Path:
 
 def load_tiers(path: str | Path | None = None) -> TierSet:
     """Read a tiers file; errors name the file and the tier/field."""
-    from ..yamlfiles import read_mapping
+    from .._util.yamlfiles import read_mapping
 
     p = Path(path) if path else default_tiers_path()
     raw = read_mapping(p, "tiers file")
@@ -133,6 +133,6 @@ def load_tiers(path: str | Path | None = None) -> TierSet:
 
 
 def _first_error(e: Exception) -> str:
-    from ..yamlfiles import field_error
+    from .._util.yamlfiles import field_error
 
     return field_error(e) if isinstance(e, ValidationError) else str(e)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from ..errors import AllModelsFailedError, ModelError, WorkbenchError
-from .cache import ResponseCache, cache_key
+from .keys import cache_key
 from .records import Attempt, Completion, Message
 
 
@@ -134,12 +134,21 @@ class FallbackModel:
         raise _all_failed(failed)
 
 
+@runtime_checkable
+class ResponseStore(Protocol):
+    """Where ``CachedModel`` keeps answers by key (``workbench.caches.ResponseCache`` is the one that ships)."""
+
+    def get(self, key: str) -> Completion | None: ...
+
+    def put(self, key: str, completion: Completion) -> None: ...
+
+
 class CachedModel:
-    """Answers repeated requests from a ``ResponseCache``. A hit says so (``cached=True``, no attempts): nothing was
+    """Answers repeated requests from a ``ResponseStore`` (``workbench.caches.ResponseCache``). A hit says so (``cached=True``, no attempts): nothing was
     paid for it now, while ``cost_usd`` / ``cost_basis`` keep what the answer cost when it was made — so a variant's
     cost per item does not depend on what happened to be cached. Callers that bill (the runner) count hits as 0."""
 
-    def __init__(self, inner: Model, cache: ResponseCache):
+    def __init__(self, inner: Model, cache: ResponseStore):
         self.inner, self.cache = inner, cache
 
     name = property(lambda self: self.inner.name)

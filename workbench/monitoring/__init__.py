@@ -11,11 +11,11 @@ The sections are modules of their own (``ops``, ``quality``, ``drift``, ``costs`
 
 Notebook-side and CLI-side (numpy, scipy, SQLAlchemy); the runner never imports it.
 """
-from .._lazy import lazy_exports
+from .._util.lazy import lazy_exports
 
 _EXPORTS = {
     "monitor": ".report", "MonitorReport": ".report", "reference_for": ".report",
-    "load": ".store", "LogData": ".store", "parse_since": ".store",
+    "load": ".logdata", "LogData": ".logdata", "parse_since": ".logdata",
     "operations": ".ops", "summarise": ".ops",
     "score_rows": ".quality", "score_output": ".quality", "RowScore": ".quality",
     "psi": ".drift", "Reference": ".drift", "TopicModel": ".drift",

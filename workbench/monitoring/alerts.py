@@ -59,7 +59,7 @@ class Alert:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe, with ISO-8601 times and the fingerprint."""
-        from .store import iso
+        from .logdata import iso
 
         d = asdict(self)
         d.update(start=iso(self.start), end=iso(self.end), fingerprint=self.fingerprint)
@@ -82,7 +82,7 @@ def store_alerts(alerts: list[Alert], url: str, now: float) -> int:
     """Insert new alerts into the ``alerts`` table (created when missing); returns how many were new."""
     import sqlalchemy as sa
 
-    from ..runner.logstore import make_engine
+    from ..store.logstore import make_engine
 
     engine = make_engine(url)
     try:
@@ -105,7 +105,7 @@ def stored_alerts(url: str) -> list[dict[str, Any]]:
     """Every row of the ``alerts`` table, oldest first (empty when there is none)."""
     import sqlalchemy as sa
 
-    from ..runner.logstore import make_engine
+    from ..store.logstore import make_engine
 
     engine = make_engine(url)
     try:

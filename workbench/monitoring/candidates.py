@@ -18,7 +18,7 @@ from typing import Any
 
 from .drift import Reference, drift_reasons, question_of
 from .quality import RowScore
-from .store import iso, parse_input
+from .logdata import iso, parse_input
 
 
 def drifted_inputs(reference: Reference, window: list[dict[str, Any]],
@@ -73,8 +73,8 @@ def drift_sample(row: dict[str, Any]) -> dict[str, Any]:
 def candidate_samples(drifted: list[dict[str, Any]], escalations: list[dict[str, Any]] = ()) -> list[dict[str, Any]]:
     """Eval-sample dicts: one per distinct drifted input, then every resolved escalation with a human answer.
     Each is checked against ``workbench.evalsets.Sample``."""
-    from ..evalsets import Sample
-    from ..runner.escalation import to_candidate_sample
+    from ..evalsets.evalset import Sample
+    from ..store.escalation import to_candidate_sample
 
     out, seen = [], set()
     for row in drifted:

@@ -18,7 +18,7 @@ from typing import Any
 
 from .alerts import Alert
 from .ops import percentile
-from .store import iso
+from .logdata import iso
 
 HOUR = 3600.0
 DAY = 86400.0

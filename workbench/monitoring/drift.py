@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .store import parse_input
+from .logdata import parse_input
 
 MIN_ROWS = 50
 PSI_THRESHOLD = 0.25
@@ -165,7 +165,7 @@ def input_classes(inputs: dict[str, Any], policy: Any = None) -> dict[str, str]:
 def evalset_features(samples: list[Any], policy: Any = None) -> dict[str, list[Any]]:
     """The same features for eval samples, classified with the pipeline's input policy (as the runner does)."""
     from ..inputs.language import detect_language
-    from ..runner.logstore import text_chars
+    from ..store.rows import text_chars
 
     inputs = [s.inputs.model_dump(mode="json") if hasattr(s, "inputs") else s for s in samples]
     classes = [input_classes(x, policy) for x in inputs]

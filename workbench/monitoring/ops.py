@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .alerts import Alert
-from .store import iso
+from .logdata import iso
 
 MIN_ROWS = 50
 """Fewest requests for a rate to be alerted on."""

@@ -21,7 +21,7 @@ from typing import Any
 
 from .alerts import Alert
 from .ops import by_bucket
-from .store import iso, parse_input
+from .logdata import iso, parse_input
 
 MIN_SCORED = 30
 """Fewest scored outputs for a quality figure to be alerted on."""
@@ -61,7 +61,7 @@ def judge_scorer(tier: str = "judge", prompt: str = "judge_correctness") -> Extr
     reference: the rubric then grades whether the context supports the answer. Unparseable or failed verdicts are
     unmeasured (None), never 0. Offline this is the heuristic ``local/judge`` (kappa 0.455 on the shipped labels:
     a trend signal, not a gate)."""
-    from ..evalsets import Sample
+    from ..evalsets.evalset import Sample
     from ..scoring.judge import LLMJudge
 
     judge = LLMJudge(tier=tier, prompt=prompt)

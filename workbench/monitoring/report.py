@@ -23,7 +23,7 @@ from . import drift as drift_mod
 from . import ops as ops_mod
 from . import quality as quality_mod
 from .alerts import Alert, deliver
-from .store import LogData, iso, load
+from .logdata import LogData, iso, load
 
 
 @dataclass
@@ -90,7 +90,7 @@ class MonitorReport:
 def _config(config: Any) -> Any:
     if config is None or not isinstance(config, str | Path):
         return config
-    from ..runner.config import load_production_config
+    from ..config.production import load_production_config
 
     return load_production_config(config)
 
@@ -100,7 +100,7 @@ def reference_for(baseline: Any, data: LogData, config: Any = None) -> drift_mod
     if baseline is None:
         return drift_mod.reference_from("window", drift_mod.row_features(data.history))
     if isinstance(baseline, str | Path):
-        from ..evalsets import load_evalset
+        from ..evalsets.evalset import load_evalset
 
         baseline = load_evalset(baseline)
     policy = next(iter(config.variants.values())).input_policy if config is not None else None

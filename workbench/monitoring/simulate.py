@@ -178,8 +178,7 @@ REFUSAL = "The answer is not in the context."
 
 
 def _row(req: SimRequest, rng: random.Random, seen: set[str], config: Any, capture_rate: float) -> dict[str, Any]:
-    from ..runner.logstore import captured, input_hash, raw_json, text_chars
-    from ..runner.split import assign_input
+    from ..store.rows import captured, input_hash, raw_json, text_chars
     from .drift import input_classes
 
     ihash = input_hash(req.inputs)
@@ -194,7 +193,7 @@ def _row(req: SimRequest, rng: random.Random, seen: set[str], config: Any, captu
     in_tokens = int(700 + len(req.inputs["question"]) / 4 + rng.gauss(0, 80))
     cost = 0.0 if hit else (in_tokens * 0.15 + out_tokens * 0.6) / 1e6
     keep = captured(ihash, capture_rate)
-    variant = assign_input(config.split, req.inputs) if config is not None else "current"
+    variant = config.split.assign_input(req.inputs) if config is not None else "current"
     return {"ts": req.ts, "item_id": req.inputs["id"], "input_hash": ihash, "input_chars": text_chars(req.inputs),
             "language": classes["language"], "length_class": classes["length"],
             "content_type": classes["content_type"], "variant": variant, "config_hash": None,
@@ -211,7 +210,7 @@ def write_rows(stream: list[SimRequest], db_url: str, config: Any = None, *, see
     """Write log rows for the stream straight into the log store (no model calls): real input hashes, lengths,
     classes and captured text; answers from the samples' expected answers (refusals for unanswerable and most
     drifted questions); tokens, prices and latencies drawn around what the offline tier logs. Returns the count."""
-    from ..runner.logstore import REQUESTS, LogStore
+    from ..store.logstore import REQUESTS, LogStore
 
     rng, seen = random.Random(seed), set()
     rows = [_row(req, rng, seen, config, capture_rate) for req in stream]

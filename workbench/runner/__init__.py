@@ -1,5 +1,5 @@
 """⑧ The thin production runner: load an exported config, run the same ``Pipeline`` on every input, and log,
-meter, cache, degrade and escalate around it.
+meter, cache, degrade and escalate around it; a durable queue, a worker and an HTTP server around the runner.
 
 Imports nothing from the notebook side (no pandas, matplotlib, ipywidgets, datasets or ragas; a test pins it).
 
@@ -7,17 +7,11 @@ Imports nothing from the notebook side (no pandas, matplotlib, ipywidgets, datas
     runner = Runner.from_config("configs/pipeline.yaml")
     result = runner.run({"id": "q1", "question": "...", "documents": [...]})
 """
-from .._lazy import lazy_exports
+from .._util.lazy import lazy_exports
 
 _EXPORTS = {
-    "ProductionConfig": ".config", "load_production_config": ".config", "ConfigTamperedError": ".config",
-    "TrafficSplit": ".config", "CacheSettings": ".config", "DegradationPolicy": ".config",
-    "EscalationRules": ".config", "GateThresholds": ".config", "LoggingSettings": ".config", "Evidence": ".config",
-    # the runner, its split, log store, metrics and escalation queue
-    "Runner": ".runner", "RunnerResult": ".runner", "assign": ".split", "LogStore": ".logstore",
-    "LogStoreError": ".logstore", "default_db_url": ".logstore", "Metrics": ".metrics", "render_metrics": ".metrics",
-    "escalate": ".escalation", "list_escalations": ".escalation", "resolve": ".escalation",
-    "to_candidate_sample": ".escalation", "export_candidates": ".escalation",
+    "Runner": ".runner", "RunnerResult": ".runner", "Metrics": ".metrics", "render_metrics": ".metrics",
+    "ConfigSource": ".source", "WorkQueue": ".queue", "Worker": ".queue",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -69,7 +69,7 @@ async def _stream(runner: Any, inputs: dict[str, Any]) -> AsyncIterator[bytes]:
 
 
 def create_app(source: Any) -> Starlette:
-    """The ASGI app for a ``rollout.ConfigSource`` (anything with ``current() -> (config, runner)``)."""
+    """The ASGI app for a ``runner.source.ConfigSource`` (anything with ``current() -> (config, runner)``)."""
 
     async def current() -> tuple[Any, Any]:
         return await run_in_threadpool(source.current)

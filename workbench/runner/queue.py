@@ -23,18 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..errors import UsageError
-from ..paths import workspace
+from ..errors import QueueUnavailableError, UsageError
+from .._util.paths import workspace
 from .ledger import Ledger
 
 QUEUE_NAME = "workbench"
-
-
-class QueueUnavailableError(UsageError):
-    """The broker (Redis) or the ledger database cannot be reached."""
-
-    code = "queue_unavailable"
-    exit_code = 2
 
 
 def queue_url(url: str | None = None) -> str:
@@ -227,7 +220,7 @@ class WorkerReport:
 class Worker:
     """Takes item ids from the broker, leases them in the ledger, runs them and stores each result once.
 
-    ``source`` gives the runner in force (``rollout.ConfigSource``), re-checked between items so a promoted config
+    ``source`` gives the runner in force (``runner.source.ConfigSource``), re-checked between items so a promoted config
     is picked up without dropping in-flight items. ``concurrency`` threads share one runner. ``lease_seconds``
     must exceed the longest item: a worker that holds an item longer may see it re-run elsewhere (harmless: the
     first result wins). ``until_empty`` stops once nothing is pending or leased; ``max_items`` after that many."""

@@ -24,16 +24,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..chunking.select import format_context
-from ..models.cache import ResponseCache
+from ..caches.exact import ResponseCache
 from ..models.records import Completion
 from ..models.wrappers import CachedModel, Model
-from ..paths import workspace
+from .._util.paths import workspace
 from ..pipeline import Pipeline, Prepared, Result
-from . import escalation, logstore
-from .config import ProductionConfig, load_production_config
+from ..store import escalation, logstore, rows
+from ..config.production import ProductionConfig, load_production_config
 from .metrics import Metrics
-from .requestlog import RequestLog
-from .split import assign_input
+from ..store.requestlog import RequestLog
 
 Status = Literal["ok", "degraded", "escalated", "rejected", "failed"]
 LINE_KEYS = ("id", "status", "output", "variant", "model", "tier", "cost_usd", "cost_basis", "latency_ms", "cache",
@@ -179,7 +178,7 @@ class Runner:
 
     def _open_semantic(self) -> Any:
         try:
-            from .semantic_cache import SemanticCache
+            from ..caches.semantic import SemanticCache
 
             path, cache = self._cache_dir / "semantic.sqlite", self.config.cache
             try:
@@ -240,7 +239,7 @@ class Runner:
         """Split, ① validation, semantic cache: the turn, finished early when one of them decides the outcome."""
         turn = _Turn(inputs, time.perf_counter())
         try:
-            turn.variant = assign_input(self.config.split, inputs)
+            turn.variant = self.config.split.assign_input(inputs)
             turn.pipeline = self.pipelines[turn.variant]
             turn.prepared = turn.pipeline.prepare(inputs)
             if isinstance(turn.prepared, Result):
@@ -333,7 +332,7 @@ class Runner:
         if self._semantic is None or not isinstance(turn.prepared, Prepared):
             return None
         clean = turn.prepared.check.normalised if isinstance(turn.prepared.check.normalised, dict) else turn.inputs
-        docs = logstore.input_hash(clean.get("documents") or [])
+        docs = rows.input_hash(clean.get("documents") or [])
         return f"{turn.pipeline.config.hash}|{docs}", str(clean.get("question", ""))
 
     def _semantic_hit(self, turn: _Turn) -> RunnerResult | None:
@@ -366,7 +365,7 @@ class Runner:
 
     def _log(self, turn: _Turn, final: RunnerResult) -> None:
         cfg = self.config.variants.get(final.variant) if final.variant else None
-        row = logstore.request_row(final, turn.inputs, self.config.logging, ts=self.clock(),
+        row = rows.request_row(final, turn.inputs, self.config.logging, ts=self.clock(),
                                    config_hash=cfg.hash if cfg else None)
         self.log.append(row)
 

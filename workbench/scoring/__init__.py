@@ -6,7 +6,7 @@
 
 Nothing heavy is imported here: jsonschema, the model layer and ragas load when a scorer that needs them is used.
 """
-from .._lazy import lazy_exports
+from .._util.lazy import lazy_exports
 
 _EXPORTS = {
     # records, protocol, building

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
-    from ..evalsets import Sample
+    from ..evalsets.evalset import Sample
     from ..prompts import Criterion
 
 Output = Any

@@ -22,13 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError, UsageError, WorkbenchError
-
-
-class CalibrationError(WorkbenchError):
-    """A judge's agreement with human labels is below the bar for use in a gate."""
-
-    code = "judge_not_calibrated"
+from ..errors import CalibrationError, DataError, UsageError
 
 
 def _pairs(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[Hashable, Hashable]]:
@@ -178,7 +172,7 @@ def load_judge_labels(path: str | Path) -> list[dict[str, Any]]:
 
 def label_sample(row: Mapping[str, Any]):
     """The ``Sample`` a labelled row describes (no reference → an unanswerable sample)."""
-    from ..evalsets import Sample
+    from ..evalsets.evalset import Sample
 
     refs = [r for r in row["reference"] if r.strip()]
     docs = [{"id": "context", "text": row["context"]}] if row.get("context") else []

@@ -12,7 +12,7 @@ McNemar's exact test, continuous data Wilcoxon signed-rank (Pratt), both with a 
 
 Notebook-side: numpy and scipy load with the first name used; ``import workbench`` never imports this package.
 """
-from .._lazy import lazy_exports
+from .._util.lazy import lazy_exports
 
 _EXPORTS = {
     # comparisons

@@ -12,19 +12,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..errors import WorkbenchError
+from ..errors import StatsError
 
 Kind = Literal["binary", "continuous"]
 """``binary``: pass/fail (bool or 0/1); ``continuous``: any real score (usually in [0, 1])."""
-
-
-class StatsError(WorkbenchError):
-    """A statistic was refused: too few pairs, nothing paired, or values that are not scores.
-
-    ``code`` is ``insufficient_data`` (too few or no pairs), ``invalid_values`` (a value is not a number or a
-    bool, or not 0/1 for a binary comparison) or ``unknown_variant`` (a name not in the results)."""
-
-    code = "insufficient_data"
 
 
 def is_missing(value: Any) -> bool:

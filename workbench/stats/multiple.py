@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import UsageError
-from ._data import StatsError
+from ..errors import StatsError
 from .comparison import Comparison, paired_comparison
 
 

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..drafting import Candidate, ReviewDecision, latest_decisions, save_reviews
-from ..evalsets import CATEGORIES
+from ..evalsets.drafting import Candidate, ReviewDecision, latest_decisions, save_reviews
+from ..evalsets.evalset import CATEGORIES
 
 
 def sentence_in_context(document: str, sentence: str, answer: str = "", context_chars: int = 300) -> str:

@@ -1,6 +1,6 @@
 """Draft eval questions with a model, review them, and turn the reviewed ones into eval samples.
 
-    from workbench.drafting import draft_candidates, apply_reviews, load_reviews, coverage
+    from workbench.evalsets.drafting import draft_candidates, apply_reviews, load_reviews, coverage
     candidates = draft_candidates({"refund-policy.md": text}, n_per_doc=3)     # tier "drafter"
     decisions = load_reviews("notebooks/reviews/01_review_decisions.jsonl")   # or the review form's list
     samples = apply_reviews(candidates, decisions, documents)                 # -> list[Sample]
@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import DataError, WorkbenchError
-from .evalsets import CATEGORIES, Category, EvalSet, Sample
+from ..errors import DataError, WorkbenchError
+from .evalset import CATEGORIES, Category, EvalSet, Sample
 
 #: Default composition targets of an eval set (samples per category).
 TARGETS: dict[str, int] = {"normal": 150, "edge": 25, "unanswerable": 20, "adversarial": 20}
@@ -126,8 +126,8 @@ def parse_drafts(doc_id: str, document: str, reply: str) -> list[Candidate]:
 def draft_candidates(documents: Mapping[str, str], n_per_doc: int = 3, tier: str = "drafter",
                      prompt: str = "draft_questions", **complete_kw: Any) -> list[Candidate]:
     """Ask ``tier`` for ``n_per_doc`` questions per document (prompt ``prompt``); never drops a failure."""
-    from .models import complete
-    from .prompts import load_prompt
+    from ..models import complete
+    from ..prompts import load_prompt
 
     template = load_prompt(prompt)
     out: list[Candidate] = []

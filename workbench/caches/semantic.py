@@ -46,8 +46,8 @@ from typing import Any
 
 import numpy as np
 
-from .ann import SketchIndex
-from .semantic_guard import Signature, normalise_question, signature
+from .index import SketchIndex
+from .guard import Signature, normalise_question, signature
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS semantic_cache (
@@ -113,7 +113,7 @@ class SemanticCache:
 
             embedder = HashingEmbedder()
         if path is None:
-            from ..paths import workspace
+            from .._util.paths import workspace
 
             path = workspace("cache", "semantic.sqlite")
         self.path = str(path)

@@ -168,7 +168,8 @@ def parse_input(raw: str | None) -> dict[str, Any] | None:
 def _engine(url: str):
     import sqlalchemy as sa
 
-    from ..runner.logstore import LogStoreError, safe_url
+    from ..store.logstore import safe_url
+    from ..errors import LogStoreError
 
     try:
         parsed = sa.engine.make_url(url)
@@ -179,7 +180,7 @@ def _engine(url: str):
             and not Path(parsed.database).expanduser().is_file()):
         raise LogStoreError(f"no log store at {parsed.database}",
                                 hint="check --db / WORKBENCH_DB_URL: the runner creates the file on first use")
-    from ..runner.logstore import make_engine
+    from ..store.logstore import make_engine
 
     return make_engine(url)
 
@@ -197,7 +198,8 @@ def load(url: str, *, since: str | float | None = None, clock: Callable[[], floa
     ``LogStoreError`` (exit 2) when the store cannot be opened or read at all; bad rows are counted, not raised."""
     import sqlalchemy as sa
 
-    from ..runner.logstore import LogStoreError, safe_url
+    from ..store.logstore import safe_url
+    from ..errors import LogStoreError
 
     now = float(clock())
     start = parse_since(since, now)

@@ -1,6 +1,6 @@
 """Eval sets: ``evalsets/<name>.jsonl`` (one sample per line) + ``evalsets/<name>.card.yaml`` (the card).
 
-    from workbench.evalsets import load_evalset
+    from workbench.evalsets.evalset import load_evalset
     es = load_evalset("evalsets/northwind_qa.jsonl")
     es.by_category(), es.hash, es.to_pandas(), es.split(0.2, seed=0)
 
@@ -19,9 +19,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import DataError
-from .hashing import content_hash
-from .prompts import Criterion
+from ..errors import DataError
+from ..hashing import content_hash
+from ..prompts import Criterion
 
 Category = Literal["normal", "edge", "adversarial", "unanswerable"]
 CATEGORIES: tuple[str, ...] = ("normal", "edge", "adversarial", "unanswerable")

@@ -19,8 +19,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..batching import BatchWriter
-from .logstore import LogStore, LogStoreError, default_db_url, safe_url
+from .._util.batching import BatchWriter
+from .logstore import LogStore, default_db_url, safe_url
+from ..errors import LogStoreError
 
 
 class RequestLog:

@@ -1,6 +1,6 @@
 """The CI gate: run an eval set through an exported config's pipeline(s) and compare with its thresholds.
 
-    from workbench.gate import run_gate
+    from workbench.release.gate import run_gate
     report = run_gate("configs/pipeline.yaml", "evalsets/northwind_qa.jsonl")
     report.passed, print(report.to_text()), report.to_dict()
 
@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import UsageError
+from ..errors import UsageError
 
 DEFAULT_JUDGE_MIN_KAPPA = 0.6
 """Minimum Cohen's kappa against human labels for an LLM judge to decide a gate."""
@@ -101,7 +101,7 @@ def check_thresholds(gate: Any, measured: dict[str, Any]) -> list[Check]:
 
 def measure(records: list[Any]) -> dict[str, Any]:
     """Pass rate (overall and per category), error rate and cost per item of a list of ``RunRecord``s."""
-    from .experiments.results import OVERALL, _cell_value
+    from ..experiments.results import OVERALL, _cell_value
 
     passed: list[bool] = []
     by_cat: dict[str, list[bool]] = {}
@@ -217,9 +217,9 @@ def require_calibrated_judges(evalset: Any, min_kappa: float, labels: str | Path
                               ) -> dict[str, Any] | None:
     """Calibrate every LLM-judge criterion of ``evalset`` on the human labels; ``UsageError`` (code
     ``judge_not_calibrated``) when one agrees with humans below ``min_kappa``. None when there is no judge."""
-    from .paths import project_root
-    from .scoring import calibrate_judge, require_calibrated, scorer_from_spec
-    from .scoring.calibration import CalibrationError
+    from .._util.paths import project_root
+    from ..scoring import calibrate_judge, require_calibrated, scorer_from_spec
+    from ..errors import CalibrationError
 
     specs = _judge_criteria(evalset)
     if not specs:
@@ -246,15 +246,15 @@ def run_gate(config: Any, evalset: Any, *, limit: int | None = None, concurrency
              judge_labels: str | Path | None = None, cache: Any = "auto", progress: bool = False) -> GateReport:
     """Run ``evalset`` through every variant of ``config`` (a ``ProductionConfig`` or a path, verified on load)
     and check ``config.gate``. ``limit`` keeps the first N samples, stratified by category (quick checks)."""
-    from .evalsets import EvalSet, load_evalset
-    from .experiments.engine import Experiment, _first_stratified
-    from .paths import workspace
-    from .runner.config import ProductionConfig, load_production_config
+    from ..evalsets.evalset import EvalSet, load_evalset
+    from ..experiments.engine import Experiment, _first_stratified
+    from .._util.paths import workspace
+    from ..config.production import ProductionConfig, load_production_config
 
     label = str(config) if not isinstance(config, ProductionConfig) else config.name
     config = config if isinstance(config, ProductionConfig) else load_production_config(config)
     if config.config_hash != config.computed_hash():
-        from .runner.config import ConfigTamperedError
+        from ..errors import ConfigTamperedError
 
         raise ConfigTamperedError(f"config {config.name}: config_hash does not match the content",
                                   hint="export it with workbench.export.export_config (it sets the hash)")
@@ -271,7 +271,7 @@ def run_gate(config: Any, evalset: Any, *, limit: int | None = None, concurrency
     shutil.rmtree(out, ignore_errors=True)  # always re-measure; the response cache keeps reruns fast
     exp = Experiment(es, dict(config.variants), out, concurrency=concurrency, cache=cache)
     exp.run(progress=progress)
-    from .experiments.results import ExperimentResults
+    from ..experiments.results import ExperimentResults
 
     records = ExperimentResults(out).records
     reports = []

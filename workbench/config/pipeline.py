@@ -15,12 +15,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import ConfigError
-from .hashing import content_hash
-from .inputs.policy import InputPolicy
-from .models.tiers import Tier, TierSet
-from .prompts import PromptTemplate
-from .yamlfiles import field_error
+from ..errors import ConfigError
+from ..hashing import content_hash
+from ..inputs.policy import InputPolicy
+from ..models.tiers import Tier, TierSet
+from ..prompts import PromptTemplate
+from .._util.yamlfiles import field_error
 
 SCHEMA_VERSION = 1
 
@@ -39,7 +39,7 @@ class ContextConfig(_Frozen):
 
     @model_validator(mode="after")
     def _chunker_is_valid(self):
-        from .chunking.base import make_chunker
+        from ..chunking.base import make_chunker
 
         make_chunker(**self.chunking)  # raises ConfigError naming the field
         return self
@@ -135,8 +135,8 @@ class PipelineConfig(_Frozen):
               tier: str = "medium", tiers: TierSet | None = None, chunking: dict[str, Any] | None = None,
               **fields: Any) -> PipelineConfig:
         """A config from a prompt id (or template) and tier names; the tiers it needs are embedded."""
-        from .models.client import current_tiers
-        from .prompts import load_prompt
+        from ..models.client import current_tiers
+        from ..prompts import load_prompt
 
         template = prompt if isinstance(prompt, PromptTemplate) else load_prompt(prompt, version)
         tiers = tiers or current_tiers()
@@ -161,14 +161,14 @@ class PipelineConfig(_Frozen):
         data.update(changes)
         template = self.prompt if prompt is None and version is None else None
         if template is None:
-            from .prompts import load_prompt
+            from ..prompts import load_prompt
 
             template = prompt if isinstance(prompt, PromptTemplate) else \
                 load_prompt(prompt or self.prompt.id, version)
         if tiers is None:
             merged = dict(self.tiers)
             if any(t not in merged for t in _tiers_named(data)):
-                from .models.client import current_tiers
+                from ..models.client import current_tiers
 
                 merged = {**current_tiers().tiers, **merged}
             tiers = TierSet(tiers=merged)

@@ -12,18 +12,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..config import PipelineConfig
-from ..errors import ConfigError, WorkbenchError
-from ..hashing import content_hash
+from .pipeline import PipelineConfig
+from ..errors import ConfigError, ConfigTamperedError
+from ..hashing import bucket, canonical_json, content_hash
 
 SCHEMA_VERSION = 1
-
-
-class ConfigTamperedError(WorkbenchError):
-    """The file's content does not match its ``config_hash``: it was edited after export."""
-
-    code = "config_tampered"
-    exit_code = 2
 
 
 class _Frozen(BaseModel):
@@ -32,7 +25,13 @@ class _Frozen(BaseModel):
 
 class TrafficSplit(_Frozen):
     """Weights per variant; an input is assigned by hashing ``sticky_key`` (the same key -> the same variant).
-    One mechanism for A/B tests and gradual rollouts (e.g. ``{"current": 0.9, "candidate": 0.1}``)."""
+    One mechanism for A/B tests and gradual rollouts (e.g. ``{"current": 0.9, "candidate": 0.1}``).
+
+    A key is hashed with SHA-256 to a point in [0, 1) and compared with the cumulative weights of the variants (in
+    sorted name order, weights normalised to sum 1)::
+
+        TrafficSplit(weights={"current": 0.9, "candidate": 0.1}).assign("user-42")  # -> "current" (always)
+    """
 
     weights: dict[str, float]
     sticky_key: str = Field("id", description="input field whose value pins the assignment")
@@ -42,6 +41,32 @@ class TrafficSplit(_Frozen):
         if not self.weights or any(w < 0 for w in self.weights.values()) or sum(self.weights.values()) <= 0:
             raise ValueError("split weights must be non-negative and not all zero")
         return self
+
+    def assign(self, key: str) -> str:
+        """The variant for ``key``: deterministic, proportional to the weights."""
+        names = sorted(name for name, weight in self.weights.items() if weight > 0)
+        total = sum(self.weights[name] for name in names)
+        point, edge = bucket(key) * total, 0.0
+        for name in names:
+            edge += self.weights[name]
+            if point < edge:
+                return name
+        return names[-1]  # floating-point edge: the point equals the total
+
+    def key_of(self, inputs: Any) -> str:
+        """The key an input is assigned by: its ``sticky_key`` field, else a hash of the whole input."""
+        if isinstance(inputs, dict):
+            value = inputs.get(self.sticky_key)
+            if value is not None and value != "":
+                return value if isinstance(value, str) else canonical_json(value)
+        try:
+            return content_hash(inputs)
+        except (TypeError, ValueError):
+            return repr(inputs)
+
+    def assign_input(self, inputs: Any) -> str:
+        """The variant for a whole input (by its sticky key)."""
+        return self.assign(self.key_of(inputs))
 
 
 class CacheSettings(_Frozen):

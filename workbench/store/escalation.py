@@ -5,7 +5,7 @@ its re-asks, a failure that degradation could not cover). A reviewer lists them 
 resolution with a human answer becomes a **candidate eval sample** (``to_candidate_sample``), exported as JSONL
 for the eval set (``workbench escalations export``).
 
-    from workbench.runner.escalation import list_escalations, resolve, export_candidates
+    from workbench.store.escalation import list_escalations, resolve, export_candidates
     for row in list_escalations(store, "open"): ...
     resolve(store, 3, "answered from the refund policy", human_answer="30 days")
     export_candidates(store, "candidates.jsonl")
@@ -19,7 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..errors import UsageError
-from .logstore import ESCALATIONS, LogStore, scrub, scrub_value
+from .logstore import ESCALATIONS, LogStore
+from .rows import scrub, scrub_value
 
 STATUSES = ("open", "resolved")
 

@@ -11,19 +11,10 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
-from ..batching import BatchWriter
-from ..hashing import content_hash
-from ..paths import workspace
-from .records import Completion
-
-
-def cache_key(identity: dict[str, Any], messages: list[dict[str, Any]], settings: dict[str, Any]) -> str:
-    from .litellm_model import TRANSPORT_PARAMS
-
-    return content_hash({"model": identity, "messages": messages,
-                         "settings": {k: v for k, v in settings.items() if k not in TRANSPORT_PARAMS}})
+from .._util.batching import BatchWriter
+from .._util.paths import workspace
+from ..models.records import Completion
 
 
 class ResponseCache:

@@ -1,7 +1,7 @@
 """Export the winning variant of an experiment as a hashed production config, with the evidence that chose it.
 
-    from workbench.export import evidence_from_results, export_config, write_schema
-    from workbench.runner.config import GateThresholds
+    from workbench.release.export import evidence_from_results, export_config, write_schema
+    from workbench.config.production import GateThresholds
     ev = evidence_from_results(results, "grounded_qa@v3 · medium")      # pass rates with 95% CIs, cost, errors
     cfg = export_config(results, "grounded_qa@v3 · medium", name="northwind-qa",
                         gate=GateThresholds(min_pass_rate=0.5), path="build/configs/pipeline.yaml")
@@ -23,19 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, UsageError, WorkbenchError
-from .gate import Check, check_thresholds, measure
-
-
-class ExportRefusedError(WorkbenchError):
-    """The evidence misses a gate threshold: the config is not exported (give ``override_reason`` to force)."""
-
-    code = "export_refused"
-    exit_code = 1
-
-    def __init__(self, message: str, *, checks: list[Check] | None = None, **kw: Any):
-        super().__init__(message, **kw)
-        self.checks = list(checks or [])
+from ..errors import ConfigError, ExportRefusedError, UsageError
+from .gate import check_thresholds, measure
 
 
 _SECRET_KEYS = re.compile(r"(^|_)(api_key|api_secret|secret|password|passwd|token|access_key|credentials?)$", re.IGNORECASE)
@@ -57,7 +46,7 @@ def _with_ci(values: list[float]) -> dict[str, float | int | None]:
     """Mean with a 95% percentile-bootstrap interval (``workbench.stats.bootstrap_ci``, seeded)."""
     if not values:
         return {"value": None, "ci_low": None, "ci_high": None, "n": 0}
-    from .stats import bootstrap_ci
+    from ..stats import bootstrap_ci
 
     lo, hi = bootstrap_ci(values, n_boot=5000, seed=0)
     return {"value": sum(values) / len(values), "ci_low": lo, "ci_high": hi, "n": len(values)}
@@ -67,8 +56,8 @@ def evidence_from_results(results: Any, variant: str, experiment: str | None = N
     """The evidence for one variant of a run: overall pass rate and pass rate per category (errors count as fails,
     same rules as ``ExperimentResults``), each with a bootstrap 95% CI and n; cost per item; error rate (status
     neither ok nor expected); the eval set's name and hash from the run's manifest."""
-    from .experiments.results import OVERALL
-    from .runner.config import Evidence
+    from ..experiments.results import OVERALL
+    from ..config.production import Evidence
 
     records = _records_of(results, variant)
     values = results.values(variant, OVERALL)
@@ -101,7 +90,7 @@ def measured_from_evidence(evidence: Any) -> dict[str, Any]:
 
 def pipeline_config_of(results: Any, variant: str):
     """The exact ``PipelineConfig`` a run scored for ``variant`` (rebuilt from the manifest, hash checked)."""
-    from .config import PipelineConfig
+    from ..config.pipeline import PipelineConfig
 
     entry = results.manifest.get("variants", {}).get(variant)
     if entry is None:
@@ -141,7 +130,7 @@ def export_config(results: Any, variant: str, *, name: str, gate: Any, split: di
     e.g. ``{variant: 0.9, candidate: 0.1}``; default ``{variant: 1.0}``, candidates at 0). Every shipped variant
     is checked against ``gate``; a miss raises ``ExportRefusedError`` unless ``override_reason`` is given (it is
     then recorded in the evidence). ``path`` writes the YAML."""
-    from .runner.config import (
+    from ..config.production import (
         CacheSettings,
         DegradationPolicy,
         EscalationRules,
@@ -182,7 +171,7 @@ def export_config(results: Any, variant: str, *, name: str, gate: Any, split: di
 
 def write_schema(path: str | Path) -> Path:
     """Write the JSON Schema of ``ProductionConfig`` (``configs/pipeline.schema.json``)."""
-    from .runner.config import ProductionConfig
+    from ..config.production import ProductionConfig
 
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "ProductionConfig",
               **ProductionConfig.json_schema()}

@@ -1,0 +1,73 @@
+"""Where a worker or server gets its runner: a fixed config file, or a config store's active pointer, followed
+between items so a promoted config is picked up without dropping in-flight items."""
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config.production import ProductionConfig, load_production_config
+from ..errors import UsageError
+from ..release.rollout import ConfigStore
+
+
+def build_runner(config: ProductionConfig, *, db_url: str | None = None) -> Any:
+    """The runner for a config. ``WORKBENCH_RUNNER_FACTORY=module:callable`` swaps in another factory (tests)."""
+    factory = os.environ.get("WORKBENCH_RUNNER_FACTORY")
+    if factory:
+        module, _, attr = factory.partition(":")
+        return getattr(importlib.import_module(module), attr)(config, db_url=db_url)
+    from .runner import Runner
+
+    return Runner.from_config(config, db_url=db_url)
+
+
+@dataclass
+class ConfigSource:
+    """Where a worker or server gets its config: a fixed file, or a store's active pointer (followed).
+
+    ``current()`` is cheap (one small file read when following) and returns the runner for the config in force
+    now, building a new one when the pointer moved; call it between items."""
+
+    path: str | Path | None = None
+    store: ConfigStore | None = None
+    db_url: str | None = None
+    _hash: str | None = field(default=None, init=False)
+    _runner: Any = field(default=None, init=False)
+    _config: ProductionConfig | None = field(default=None, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @classmethod
+    def from_args(cls, config: str | None, store: str | None, db_url: str | None) -> ConfigSource:
+        """``--config C`` (a file), or ``--config active`` / no ``--config``: follow the store's pointer."""
+        if config and config != "active":
+            return cls(path=config, db_url=db_url)
+        return cls(store=ConfigStore(store), db_url=db_url)
+
+    @property
+    def following(self) -> bool:
+        return self.store is not None
+
+    def current(self) -> tuple[ProductionConfig, Any]:
+        with self._lock:
+            return self._current()
+
+    def _current(self) -> tuple[ProductionConfig, Any]:
+        if self.store is None:
+            if self._runner is None:
+                self._config = load_production_config(self.path)  # type: ignore[arg-type]
+                self._runner = build_runner(self._config, db_url=self.db_url)
+            return self._config, self._runner  # type: ignore[return-value]
+        active = self.store.active_hash()
+        if active is None:
+            raise UsageError(f"no active config in {self.store.root}",
+                             hint="`workbench rollout add C.yaml` then `workbench rollout promote HASH`, "
+                                  "or pass --config C.yaml")
+        if active != self._hash:
+            self._config = load_production_config(self.store.path(active))
+            self._runner = build_runner(self._config, db_url=self.db_url)
+            self._hash = active
+        return self._config, self._runner  # type: ignore[return-value]

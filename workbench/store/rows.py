@@ -1,0 +1,82 @@
+"""What one ``requests`` row holds: metadata always; raw text only for a deterministic sample of inputs
+(``capture_rate``), with personal data redacted when ``redact_pii`` and secrets always redacted."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..config.production import LoggingSettings
+from ..hashing import bucket, content_hash
+from ..inputs.pii import find_pii, redact
+
+
+def scrub(text: str, redact_pii: bool = True) -> str:
+    """``text`` with secrets always redacted, and personal data too when ``redact_pii``."""
+    if redact_pii:
+        return redact(text)
+    out, pos = [], 0
+    for m in find_pii(text):
+        if m.kind == "secret":
+            out += [text[pos:m.start], "[SECRET]"]
+            pos = m.end
+    return "".join(out) + text[pos:]
+
+
+def captured(input_hash: str, capture_rate: float) -> bool:
+    """Whether an input's raw text is kept: a deterministic sample of ``capture_rate`` by input hash."""
+    return capture_rate >= 1.0 or (capture_rate > 0.0 and bucket("capture:" + input_hash) < capture_rate)
+
+
+def input_hash(inputs: Any) -> str:
+    """``content_hash`` of the input (of its ``repr`` when it is not JSON-serialisable)."""
+    try:
+        return content_hash(inputs)
+    except (TypeError, ValueError):
+        return content_hash(repr(inputs))
+
+
+def text_chars(value: Any, top: bool = True) -> int:
+    """Characters of every string in an input at any depth (the top-level ``id`` excluded)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(text_chars(v, False) for k, v in value.items() if not (top and k == "id"))
+    if isinstance(value, list | tuple):
+        return sum(text_chars(v, False) for v in value)
+    return 0
+
+
+def scrub_value(value: Any, redact_pii: bool = True) -> Any:
+    """A copy of a JSON-like value with every string scrubbed (``scrub``)."""
+    if isinstance(value, str):
+        return scrub(value, redact_pii)
+    if isinstance(value, dict):
+        return {k: scrub_value(v, redact_pii) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub_value(v, redact_pii) for v in value]
+    return value
+
+
+def raw_json(inputs: Any, redact_pii: bool = True) -> str:
+    """The input as JSON with every string scrubbed (``scrub``)."""
+    return json.dumps(scrub_value(inputs, redact_pii), ensure_ascii=False, default=str)
+
+
+def request_row(result: Any, inputs: Any, settings: LoggingSettings, *, ts: float,
+                config_hash: str | None) -> dict[str, Any]:
+    """The ``requests`` row for a ``RunnerResult``: metadata always; raw text only for a sampled input."""
+    ihash = input_hash(inputs)
+    keep = captured(ihash, settings.capture_rate)
+    classes = result.pipeline.classes if result.pipeline is not None else {}
+    return {"ts": ts, "item_id": None if result.id is None else str(result.id), "input_hash": ihash,
+            "input_chars": text_chars(inputs), "language": classes.get("language"),
+            "length_class": classes.get("length"), "content_type": classes.get("content_type"),
+            "variant": result.variant, "config_hash": config_hash, "model": result.model, "tier": result.tier,
+            "input_tokens": result.input_tokens, "output_tokens": result.output_tokens, "cost_usd": result.cost_usd,
+            "cost_basis": result.cost_basis, "latency_ms": result.latency_ms, "cache": result.cache,
+            "status": result.status, "error_code": (result.error or {}).get("code"),
+            "output_hash": None if result.output is None else content_hash(result.output),
+            "fallback": bool(result.fallback), "degraded": result.status == "degraded",
+            "escalated": result.status == "escalated",
+            "raw_input": raw_json(inputs, settings.redact_pii) if keep else None,
+            "raw_output": scrub(result.output, settings.redact_pii) if keep and result.output is not None else None}
