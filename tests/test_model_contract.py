@@ -5,10 +5,11 @@ import json
 
 import pytest
 
-from workbench.models import (CachedModel, FallbackModel, FaultServer, LimitedModel, LiteLLMModel, ResponseCache,
+from workbench.models import (CachedModel, FallbackModel, LimitedModel, LiteLLMModel, ResponseCache,
                               RetryingModel, RetryPolicy, build_model)
 from workbench.models.records import Completion
 from workbench.models.wrappers import Model
+from workbench.testing import FaultServer
 
 MSGS = [{"role": "system", "content": "Answer from the context."},
         {"role": "user", "content": "Context:\nThe blue door is on Elm Street. The red door opened in 1972.\n\n"

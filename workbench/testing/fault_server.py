@@ -6,7 +6,7 @@ It answers ``POST /v1/chat/completions`` (streaming too), ``POST /v1/embeddings`
 
 Point litellm at it::
 
-    from workbench.models.fault_server import FaultServer
+    from workbench.testing import FaultServer
     import litellm
 
     with FaultServer(latency_ms=50, rate_500=0.1, seed=1) as server:
@@ -28,7 +28,7 @@ Latency (plus uniform jitter) applies to every POST answer, faults included. ``s
 
 CLI (serves until Ctrl-C)::
 
-    python -m workbench.models.fault_server --port 8765 --latency-ms 50 --rate-500 0.1
+    python -m workbench.testing.fault_server --port 8765 --latency-ms 50 --rate-500 0.1
 """
 from __future__ import annotations
 
@@ -464,7 +464,7 @@ def running(latency_ms: float = 0, *, in_process: bool = False) -> Iterator[str]
     import sys
     import urllib.request
 
-    cmd = [sys.executable, "-m", "workbench.models.fault_server", "--port", "0", "--latency-ms", str(latency_ms)]
+    cmd = [sys.executable, "-m", "workbench.testing.fault_server", "--port", "0", "--latency-ms", str(latency_ms)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline() if proc.stdout else ""
@@ -479,7 +479,7 @@ def running(latency_ms: float = 0, *, in_process: bool = False) -> Iterator[str]
         proc.wait(timeout=10)
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m workbench.models.fault_server", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m workbench.testing.fault_server", description=__doc__.split("\n")[0])
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--latency-ms", type=float, default=0.0)
