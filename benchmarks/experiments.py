@@ -112,7 +112,7 @@ class Results:
 # -- the server ---------------------------------------------------------------------------------------------
 def fault_server(latency_ms: float, in_process: bool):
     """A FaultServer at ``latency_ms``, in a thread or its own process; yields its base URL."""
-    from workbench.models.fault_server import running
+    from workbench.testing.fault_server import running
 
     return running(latency_ms, in_process=in_process)
 

@@ -39,7 +39,7 @@ import httpx
 import openai
 import pytest
 
-from workbench.models.fault_server import FaultServer
+from workbench.testing import FaultServer
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")

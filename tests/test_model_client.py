@@ -6,8 +6,9 @@ import pytest
 from workbench.caches import ResponseCache
 from workbench.errors import (AllModelsFailedError, MalformedResponseError, MissingKeyError, ModelTimeoutError,
                               ProviderUnavailableError, RateLimitedError, UnknownTierError, UsageError)
-from workbench.models import FaultServer, RetryPolicy, build_model, complete, acomplete
+from workbench.models import RetryPolicy, build_model, complete, acomplete
 from workbench.models.records import Completion
+from workbench.testing import FaultServer
 
 MSGS = [{"role": "user", "content": "Say hello to the test."}]
 FAST = RetryPolicy(retries=3, base_delay=0.001, max_delay=0.05)

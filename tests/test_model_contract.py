@@ -6,10 +6,11 @@ import json
 import pytest
 
 from workbench.caches import ResponseCache
-from workbench.models import (CachedModel, FallbackModel, FaultServer, LimitedModel, LiteLLMModel,
+from workbench.models import (CachedModel, FallbackModel, LimitedModel, LiteLLMModel,
                               RetryingModel, RetryPolicy, build_model)
 from workbench.models.records import Completion
 from workbench.models.wrappers import Model
+from workbench.testing import FaultServer
 
 MSGS = [{"role": "system", "content": "Answer from the context."},
         {"role": "user", "content": "Context:\nThe blue door is on Elm Street. The red door opened in 1972.\n\n"

@@ -23,7 +23,8 @@ def test_exported_members_are_pinned():
 
 
 PACKAGES = ["workbench.models", "workbench.inputs", "workbench.chunking", "workbench.scoring",
-            "workbench.experiments", "workbench.stats", "workbench.costs", "workbench.runner"]
+            "workbench.experiments", "workbench.stats", "workbench.costs", "workbench.runner",
+            "workbench.testing"]
 
 
 def test_every_lazy_export_resolves():

@@ -296,7 +296,8 @@ def test_runner_result_line_has_exactly_the_keys():
 
 @pytest.mark.slow
 def test_fault_server_at_30_percent_nothing_is_lost(make_runner):
-    from workbench.models import FaultServer, RetryPolicy, build_model
+    from workbench.models import RetryPolicy, build_model
+    from workbench.testing import FaultServer
 
     with FaultServer(rate_429=0.075, rate_500=0.075, rate_timeout=0.075, rate_malformed=0.075, timeout_s=3,
                      retry_after=0.01, seed=7) as server:

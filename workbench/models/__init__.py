@@ -25,8 +25,8 @@ _EXPORTS = {
     "register_offline": ".offline", "OFFLINE_MODELS": ".heuristics",
     "Embedder": ".embedders", "HashingEmbedder": ".embedders", "LiteLLMEmbedder": ".embedders",
     "MiniLMEmbedder": ".embedders",
-    # test server
-    "FaultServer": ".fault_server", "describe_models": ".catalog",
+    # catalog
+    "describe_models": ".catalog",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
