@@ -51,7 +51,7 @@ def test_run_writes_one_line_per_input_line_in_order(config_path, tmp_path, db, 
     assert [o["id"] for o in out] == ["q1", None, None, None, None, None, 7, "inj"]
     assert [o["status"] for o in out] == ["ok", "rejected", "rejected", "rejected", "rejected", "rejected", "ok",
                                           "escalated"]
-    assert [o["error"]["code"] for o in out[1:6]] == ["invalid_json", "invalid_json", "not_object", "missing_id",
+    assert [o["error"]["code"] for o in out[1:6]] == ["empty", "invalid_json", "not_object", "missing_id",
                                                       "invalid_utf8"]
     assert "30 days" in out[0]["output"] and out[0]["cost_usd"] > 0
     err = capsys.readouterr().err

@@ -15,14 +15,29 @@ The flow, one module per step (the code experiments score is the code production
 ``import workbench`` is light: heavy dependencies (litellm, pandas, sqlalchemy, jinja2) load on first use.
 """
 from ._util.lazy import lazy_exports
-from .errors import WorkbenchError  # noqa: F401 - re-exported
+from .errors import WorkbenchError  # noqa: F401 - the root of the error tree, imported eagerly (it is light)
 
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    # ① ② ③ inputs, chunking, prompts
+    "InputPolicy": ".inputs", "make_chunker": ".chunking", "Chunk": ".chunking",
+    "PromptTemplate": ".prompts", "load_prompt": ".prompts",
+    # ④ models
     "complete": ".models", "acomplete": ".models", "build_model": ".models", "Completion": ".models",
     "tokenizer_for": ".models", "register_offline": ".models",
-    "content_hash": ".hashing", "canonical_json": ".hashing", "workspace": ".paths",
+    # eval sets, ⑤ scoring, ⑥ experiments
+    "EvalSet": ".evalsets", "Sample": ".evalsets", "load_evalset": ".evalsets", "score_all": ".scoring",
+    "Experiment": ".experiments", "ExperimentSpec": ".experiments", "ExperimentResults": ".experiments",
+    # ⑦ the one path and its configs; release
+    "PipelineConfig": ".config", "ProductionConfig": ".config", "load_production_config": ".config",
+    "Pipeline": ".pipeline", "Result": ".pipeline", "Status": ".pipeline",
+    "export_config": ".release", "run_gate": ".release",
+    # ⑧ ⑨ runner, monitoring
+    "Runner": ".runner", "RunnerResult": ".runner", "monitor": ".monitoring",
+    # errors, hashing, workspace
+    "UsageError": ".errors", "ConfigError": ".errors", "DataError": ".errors", "ModelError": ".errors",
+    "content_hash": ".hashing", "workspace": "._util.paths",
 }
 __all__ = sorted([*_EXPORTS, "WorkbenchError", "__version__"])
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

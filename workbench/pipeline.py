@@ -12,6 +12,7 @@ import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 from .chunking.base import Chunk, ChunkerConfig, make_chunker
@@ -23,7 +24,22 @@ from .models.client import build_model
 from .models.records import Completion
 from .models.wrappers import Model
 
-Status = Literal["ok", "degraded", "escalated", "rejected", "failed"]
+
+
+class Status(StrEnum):
+    """What happened to one input: the one set of status values for pipeline results, runner output lines, log
+    rows and monitoring (a ``str``, so it compares and serialises as its value)."""
+
+    OK = "ok"
+    """A valid answer."""
+    DEGRADED = "degraded"
+    """The runner's degradation answered: the offline model, or the selected context as a partial result."""
+    ESCALATED = "escalated"
+    """Sent to a human (the escalation table) under the config's escalation rules."""
+    REJECTED = "rejected"
+    """The input policy refused the input (or the line was not a usable input)."""
+    FAILED = "failed"
+    """No valid answer, and nothing covered the failure."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +125,7 @@ class Pipeline:
         variant that shares the policy)."""
         check = check if check is not None else self.config.input_policy.check(inputs)
         if check.status == "rejected":
-            return Result("rejected", error={"code": check.code, "message": check.message}, cost_usd=0.0,
+            return Result(Status.REJECTED, error={"code": check.code, "message": check.message}, cost_usd=0.0,
                           answer_cost_usd=0.0,
                           input_status=check.status, classes=dict(check.classes),
                           flags=[f.to_dict() for f in check.flags], config_hash=self.config.hash)
@@ -225,7 +241,7 @@ class Pipeline:
                 error: WorkbenchError | None = None) -> Result:
         last = completions[-1] if completions else None
         problem = self.output_problem(last) if last is not None and error is None else None
-        status: Status = "ok" if last is not None and error is None and problem is None else "failed"
+        status = Status.OK if last is not None and error is None and problem is None else Status.FAILED
         err = error.to_dict() if error else ({"code": "invalid_output", "message": problem} if problem else None)
         costs = [c.cost_usd for c in completions]
         answer_cost = None if any(x is None for x in costs) else sum(costs)

@@ -11,8 +11,6 @@ import sys
 from collections import Counter
 from typing import Any
 
-STATUSES = ("ok", "degraded", "escalated", "rejected", "failed")
-_BOM = b"\xef\xbb\xbf"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -27,40 +25,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _valid_id(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or (isinstance(value, str) and value.strip() != "")
-
-
-def parse_line(raw: bytes, line_no: int) -> tuple[dict[str, Any] | None, dict[str, str] | None]:
-    """``(object, None)`` for a usable line, else ``(object_or_None, {"code", "message"})``."""
-    raw = raw[:-1] if raw.endswith(b"\r") else raw
-    raw = raw[len(_BOM):] if line_no == 1 and raw.startswith(_BOM) else raw
-    if not raw.strip():
-        return None, {"code": "invalid_json", "message": f"line {line_no} is blank, not a JSON object"}
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return None, {"code": "invalid_utf8", "message": f"line {line_no} is not valid UTF-8 (byte {e.start})"}
-    try:
-        obj = json.loads(text, parse_constant=_no_constants)
-    except (ValueError, RecursionError) as e:
-        reason = "nested too deeply" if isinstance(e, RecursionError) else str(e).split(":")[0]
-        return None, {"code": "invalid_json", "message": f"line {line_no} is not valid JSON ({reason})"}
-    if not isinstance(obj, dict):
-        return None, {"code": "not_object", "message": f"line {line_no} is a JSON {type(obj).__name__}, "
-                                                       "not an object"}
-    if not _valid_id(obj.get("id")):
-        return obj, {"code": "missing_id", "message": f"line {line_no} has no usable 'id' "
-                                                      "(a non-empty string or an integer)"}
-    return obj, None
-
-
 def _open(path: str, mode: str) -> Any:
     from ..errors import UsageError
 
@@ -73,6 +37,7 @@ def _open(path: str, mode: str) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..inputs.jsonl import read_lines
     from ..runner.runner import Runner
 
     runner = Runner.from_config(args.config, db_url=args.db)  # a bad or tampered config: exit 2
@@ -80,9 +45,8 @@ def run(args: argparse.Namespace) -> int:
     cost = 0.0
     src, out = _open(args.input, "rb"), _open(args.out, "w")
     try:
-        for n, raw in enumerate(src, 1):
-            obj, problem = parse_line(raw[:-1] if raw.endswith(b"\n") else raw, n)
-            result = runner.run(obj) if problem is None else runner.reject(None, problem["code"], problem["message"])
+        for line in read_lines(src):
+            result = runner.run(line.obj) if line.problem is None else runner.reject(None, **line.error())
             out.write(json.dumps(result.to_line(), ensure_ascii=False) + "\n")
             counts[result.status] += 1
             cost += result.cost_usd or 0.0
@@ -96,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _summary(counts: Counter[str], cost: float, log_errors: int, out: str) -> None:
+    from ..pipeline import Status
+
     total = sum(counts.values())
-    parts = ", ".join(f"{counts[s]} {s}" for s in STATUSES)
+    parts = ", ".join(f"{counts[s]} {s}" for s in Status)
     note = f"; {log_errors} log store error(s): the results are complete, the log is not" if log_errors else ""
     print(f"ran {total} line{'s' * (total != 1)}: {parts}; cost ${cost:.6f} -> {out}{note}", file=sys.stderr)

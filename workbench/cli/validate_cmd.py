@@ -19,12 +19,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _lines(f: IO[bytes]) -> Iterator[bytes]:
-    """Lines split on b"\\n" only, without it; a final newline does not make an extra line."""
-    for raw in f:
-        yield raw[:-1] if raw.endswith(b"\n") else raw
-
-
 @contextlib.contextmanager
 def _open_out(path: str) -> Iterator[IO[str]]:
     from ..errors import UsageError
@@ -42,7 +36,7 @@ def _open_out(path: str) -> Iterator[IO[str]]:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import UsageError
-    from ..inputs.jsonl import check_line
+    from ..inputs.jsonl import check_line, split_lines
     from ..inputs.policy import InputPolicy
 
     policy = InputPolicy.from_yaml(args.policy) if args.policy else InputPolicy()
@@ -52,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read input file {args.input}: {e.strerror}") from e
     counts = {"accepted": 0, "flagged": 0, "rejected": 0}
     with src, _open_out(args.out) as out:
-        for n, raw in enumerate(_lines(src), 1):
+        for n, raw in split_lines(src):
             row = check_line(raw, n, policy)
             counts[row["status"]] += 1
             out.write(json.dumps(row, ensure_ascii=False) + "\n")

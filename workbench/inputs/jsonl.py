@@ -1,11 +1,22 @@
-"""One JSONL line (bytes) -> one result row, for ``workbench validate`` and any batch reader.
+"""One JSONL line (bytes) -> one parsed input, with the same rules for ``workbench validate``, ``workbench run``,
+the queue and any batch reader.
 
-The row: ``{"line", "id", "status", "code", "message", "classes", "flags"}``. A line that cannot be decoded as
-UTF-8, parsed as JSON, or is not an object with an ``id`` (a non-empty string or an integer) gets a row too.
+Lines are split on ``b"\\n"`` only (a final newline does not make an extra line); one trailing ``\\r`` is ignored
+and so is a UTF-8 byte-order mark on line 1. A line that is blank, not strict UTF-8, not JSON (``NaN`` and
+``Infinity`` included), not a JSON object, or an object without a usable ``id`` (a non-empty string or an integer,
+never a boolean) has a ``problem``: a ``Flag`` whose code says which (``empty``, ``invalid_utf8``, ``invalid_json``,
+``not_object``, ``missing_id``). What a caller does with a problem is its own business: ``validate`` writes a row,
+``run`` a rejected line, the queue refuses the line.
+
+    for line in read_lines(f):
+        if line.problem: ...            # line.problem.code, line.message
+        else: use(line.obj, line.id)
 """
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from .checking import _UNCLASSIFIED, check_object, result_from
@@ -13,61 +24,110 @@ from .policy import InputPolicy
 from .result import Flag, InputResult
 
 _BOM = b"\xef\xbb\xbf"
+_MESSAGES = {"empty": "is blank, not a JSON object", "invalid_utf8": "is not valid UTF-8",
+             "invalid_json": "is not valid JSON", "not_object": "is not a JSON object",
+             "missing_id": "has no usable 'id' (a non-empty string or an integer)"}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One parsed line of a JSONL file."""
+
+    number: int
+    """1-based line number."""
+    obj: Any = None
+    """The parsed JSON value (None when the line did not parse)."""
+    problem: Flag | None = None
+    """Why the line is not a usable input (None when it is one)."""
+    replaced_utf8: Flag | None = None
+    """Set when undecodable bytes were replaced (``lenient_utf8``): a finding for the input policy."""
+
+    @property
+    def id(self) -> Any:
+        """The input's ``id`` when the line is a usable input, else None."""
+        return self.obj.get("id") if self.problem is None else None
+
+    @property
+    def message(self) -> str | None:
+        """A human sentence for ``problem``: ``line 3 is not valid JSON (Expecting value)``."""
+        if self.problem is None:
+            return None
+        detail = f" ({', '.join(self.problem.reasons)})" if self.problem.reasons else ""
+        return f"line {self.number} {_MESSAGES[self.problem.code]}{detail}"
+
+    def error(self) -> dict[str, str] | None:
+        """``{"code", "message"}`` for an output line, or None."""
+        return None if self.problem is None else {"code": self.problem.code, "message": self.message or ""}
 
 
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _valid_id(obj: dict) -> bool:
-    value = obj.get("id")
+def valid_id(value: Any) -> bool:
+    """A usable input id: a non-empty string or an integer (a boolean is not one)."""
     if isinstance(value, bool):
         return False
     return isinstance(value, int) or (isinstance(value, str) and value.strip() != "")
 
 
-def _parse(raw: bytes, policy: InputPolicy) -> tuple[Any, list[Flag], bool]:
-    """(object, findings, parsed?) for one line without its newline."""
+def parse_line(raw: bytes, number: int, *, lenient_utf8: bool = False) -> Line:
+    """Parse line ``number`` (1-based) holding ``raw`` (without its ``\\n``). ``lenient_utf8`` replaces undecodable
+    bytes instead of refusing the line (the finding is kept in ``replaced_utf8``)."""
+    raw = raw[:-1] if raw.endswith(b"\r") else raw
+    raw = raw[len(_BOM):] if number == 1 and raw.startswith(_BOM) else raw
     if not raw.strip():
-        return None, [Flag("empty", None, None, ["blank line"])], False
+        return Line(number, problem=Flag("empty", None, None, ["blank line"]))
+    replaced = None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        flag = Flag("invalid_utf8", None, None, [f"byte {e.start}"])
-        if policy.action("invalid_utf8") == "reject":
-            return None, [flag], False
-        return _parse_json(raw.decode("utf-8", errors="replace"), [flag])
-    return _parse_json(text, [])
-
-
-def _parse_json(text: str, found: list[Flag]) -> tuple[Any, list[Flag], bool]:
+        finding = Flag("invalid_utf8", None, None, [f"byte {e.start}"])
+        if not lenient_utf8:
+            return Line(number, problem=finding)
+        text, replaced = raw.decode("utf-8", errors="replace"), finding
     try:
-        return json.loads(text, parse_constant=_no_constants), found, True
+        obj = json.loads(text, parse_constant=_no_constants)
     except (ValueError, RecursionError) as e:
-        reason = str(e).split(":")[0] if not isinstance(e, RecursionError) else "nested too deeply"
-        return None, found + [Flag("invalid_json", None, None, [reason])], False
+        reason = "nested too deeply" if isinstance(e, RecursionError) else str(e).split(":")[0]
+        return Line(number, problem=Flag("invalid_json", None, None, [reason]), replaced_utf8=replaced)
+    if not isinstance(obj, dict):
+        return Line(number, obj, Flag("not_object", None, None, [type(obj).__name__]), replaced)
+    if not valid_id(obj.get("id")):
+        reasons = [] if "id" not in obj else [type(obj["id"]).__name__]
+        return Line(number, obj, Flag("missing_id", "id", None, reasons), replaced)
+    return Line(number, obj, None, replaced)
+
+
+def split_lines(f: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """``(number, raw)`` for each line of a binary file, without its ``\\n``."""
+    for n, raw in enumerate(f, 1):
+        yield n, raw[:-1] if raw.endswith(b"\n") else raw
+
+
+def read_lines(f: Iterable[bytes], *, lenient_utf8: bool = False) -> Iterator[Line]:
+    """Every line of a binary file, parsed."""
+    for n, raw in split_lines(f):
+        yield parse_line(raw, n, lenient_utf8=lenient_utf8)
 
 
 def check_line(raw: bytes, line_no: int, policy: InputPolicy) -> dict[str, Any]:
-    """The result row for line ``line_no`` (1-based) holding ``raw`` (one trailing ``\\r`` is ignored)."""
-    if raw.endswith(b"\r"):
-        raw = raw[:-1]
-    if line_no == 1 and raw.startswith(_BOM):
-        raw = raw[len(_BOM):]
-    obj, found, parsed = _parse(raw, policy)
-    if not parsed:
-        return row(line_no, None, result_from(found, policy, dict(_UNCLASSIFIED)))
-    if isinstance(obj, dict) and not _valid_id(obj):
-        found.append(Flag("missing_id", "id", None, [] if "id" not in obj else [type(obj["id"]).__name__]))
-        if policy.action("missing_id") == "reject":
-            return row(line_no, None, result_from(found, policy, dict(_UNCLASSIFIED)))
-    result = check_object(policy, obj, found)
-    ident = obj.get("id") if isinstance(obj, dict) and _valid_id(obj) else None
-    return row(line_no, ident, result)
+    """The ``workbench validate`` row for line ``line_no`` holding ``raw``, checked under ``policy``."""
+    line = parse_line(raw, line_no, lenient_utf8=policy.action("invalid_utf8") != "reject")
+    prior = [line.replaced_utf8] if line.replaced_utf8 else []
+    problem = line.problem
+    if problem is not None and (problem.code != "missing_id" or policy.action("missing_id") == "reject") \
+            and problem.code != "not_object":
+        return row(line_no, None, result_from([*prior, problem], policy, dict(_UNCLASSIFIED)))
+    if problem is not None and problem.code == "missing_id":
+        prior.append(problem)
+    result = check_object(policy, line.obj, prior)
+    return row(line_no, line.obj.get("id") if line.problem is None else None, result)
 
 
 def row(line_no: int, ident: Any, result: InputResult) -> dict[str, Any]:
-    """The output row of ``workbench validate``."""
+    """The output row of ``workbench validate``: ``{"line", "id", "status", "code", "message", "classes",
+    "flags"}``."""
     return {"line": line_no, "id": ident, "status": result.status, "code": result.code,
             "message": result.message, "classes": dict(result.classes),
             "flags": [f.to_dict() for f in result.flags]}

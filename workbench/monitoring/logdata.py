@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-STATUSES = ("ok", "degraded", "escalated", "rejected", "failed")
 NUMERIC = ("input_chars", "input_tokens", "output_tokens", "cost_usd", "latency_ms")
 FLAGS = ("fallback", "degraded", "escalated")
 HISTORY_DAYS = 7.0

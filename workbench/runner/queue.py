@@ -25,6 +25,7 @@ from typing import Any, TextIO
 
 from ..errors import QueueUnavailableError, UsageError
 from .._util.paths import workspace
+from ..inputs.jsonl import read_lines
 from .ledger import Ledger
 
 QUEUE_NAME = "workbench"
@@ -185,23 +186,16 @@ def read_inputs(path: str | Path) -> tuple[list[tuple[str, dict[str, Any]]], lis
     errors: list[str] = []
     seen: set[str] = set()
     with open(path, "rb") as f:
-        for n, raw in enumerate(f, 1):
-            if not raw.strip():
+        for line in read_lines(f):
+            if line.problem is not None:
+                if line.problem.code != "empty":  # blank lines between inputs are skipped
+                    errors.append(f"{path}: {line.message}")
                 continue
-            try:
-                obj = json.loads(raw)
-            except (ValueError, UnicodeDecodeError) as e:
-                errors.append(f"{path}:{n}: not valid JSON ({e})")
+            if str(line.id) in seen:
+                errors.append(f"{path}:{line.number}: duplicate id {line.id!r} (the first one is enqueued)")
                 continue
-            item_id = obj.get("id") if isinstance(obj, dict) else None
-            if isinstance(item_id, bool) or not isinstance(item_id, (str, int)) or str(item_id).strip() == "":
-                errors.append(f"{path}:{n}: an input must be a JSON object with an `id` (string or integer)")
-                continue
-            if str(item_id) in seen:
-                errors.append(f"{path}:{n}: duplicate id {item_id!r} (the first one is enqueued)")
-                continue
-            seen.add(str(item_id))
-            items.append((str(item_id), obj))
+            seen.add(str(line.id))
+            items.append((str(line.id), line.obj))
     return items, errors
 
 

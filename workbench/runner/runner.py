@@ -28,13 +28,12 @@ from ..caches.exact import ResponseCache
 from ..models.records import Completion
 from ..models.wrappers import CachedModel, Model
 from .._util.paths import workspace
-from ..pipeline import Pipeline, Prepared, Result
+from ..pipeline import Pipeline, Prepared, Result, Status
 from ..store import escalation, logstore, rows
 from ..config.production import ProductionConfig, load_production_config
 from .metrics import Metrics
 from ..store.requestlog import RequestLog
 
-Status = Literal["ok", "degraded", "escalated", "rejected", "failed"]
 LINE_KEYS = ("id", "status", "output", "variant", "model", "tier", "cost_usd", "cost_basis", "latency_ms", "cache",
              "error")
 """The keys of ``RunnerResult.to_line()``, in order."""
@@ -232,7 +231,7 @@ class Runner:
     def reject(self, item_id: Any, code: str, message: str) -> RunnerResult:
         """Record an input refused before the pipeline (a line that is not JSON, has no id...) and return it."""
         turn = _Turn({"id": item_id} if item_id is not None else None, time.perf_counter())
-        turn.done = RunnerResult(item_id, "rejected", error={"code": code, "message": message})
+        turn.done = RunnerResult(item_id, Status.REJECTED, error={"code": code, "message": message})
         return self._finish(turn)
 
     def _begin(self, inputs: Any) -> _Turn:
@@ -272,7 +271,7 @@ class Runner:
         r = turn.result
         if r.status == "ok":
             self._semantic_put(turn, r)
-            return self._from(turn, r, "ok")
+            return self._from(turn, r, Status.OK)
         if (r.error or {}).get("code") == "invalid_output":
             turn.escalate_output = r.output
             return self._escalate_or_fail(turn, r, "invalid_output", self.config.escalation.on_invalid_output)
@@ -296,25 +295,25 @@ class Runner:
         listed = [c for c in self.config.escalation.rejected_codes if c in codes]
         if listed:
             turn.escalate = f"rejected:{listed[0]}"
-            return self._from(turn, r, "escalated", cost_usd=0.0)
-        return self._from(turn, r, "rejected", cost_usd=0.0)
+            return self._from(turn, r, Status.ESCALATED, cost_usd=0.0)
+        return self._from(turn, r, Status.REJECTED, cost_usd=0.0)
 
     def _escalate_or_fail(self, turn: _Turn, r: Result, reason: str, rule: bool) -> RunnerResult:
         if rule:
             turn.escalate = reason
-            return self._from(turn, r, "escalated", output=None)
-        return self._from(turn, r, "failed")
+            return self._from(turn, r, Status.ESCALATED, output=None)
+        return self._from(turn, r, Status.FAILED)
 
     def _degraded(self, turn: _Turn, r: Result) -> RunnerResult | None:
         """The offline model's valid answer, else the selected context; None when neither is available."""
         c, prepared = turn.offline, turn.prepared
         paid = r.cost_usd if c is None or r.cost_usd is None or c.cost_usd is None else r.cost_usd + c.cost_usd
         if c is not None and turn.pipeline.output_problem(c) is None:
-            return self._from(turn, r, "degraded", output=c.text, model=c.model, cost_usd=paid,
+            return self._from(turn, r, Status.DEGRADED, output=c.text, model=c.model, cost_usd=paid,
                               cost_basis=c.cost_basis, fallback=True, input_tokens=r.input_tokens + c.usage.input_tokens,
                               output_tokens=r.output_tokens + c.usage.output_tokens)
         if self.config.degradation.partial_result and isinstance(prepared, Prepared) and prepared.context:
-            return self._from(turn, r, "degraded", output=format_context(prepared.context), model=None,
+            return self._from(turn, r, Status.DEGRADED, output=format_context(prepared.context), model=None,
                               cost_basis=None, fallback=False)
         return None
 
@@ -343,7 +342,7 @@ class Runner:
             answer = None
         if not isinstance(answer, dict) or answer.get("output") is None:
             return None
-        return RunnerResult(turn.item_id, "ok", output=answer["output"], variant=turn.variant,
+        return RunnerResult(turn.item_id, Status.OK, output=answer["output"], variant=turn.variant,
                             model=answer.get("model"), tier=answer.get("tier") or turn.prepared.tier, cost_usd=0.0,
                             cost_basis=answer.get("cost_basis"), cache="semantic")
 
@@ -372,7 +371,7 @@ class Runner:
 
 def _crashed(error: BaseException) -> Result:
     """A failed ``Result`` for an unexpected exception (a bug): the item still gets a line."""
-    return Result("failed", error={"code": "internal_error", "message": _short(error)}, cost_usd=0.0)
+    return Result(Status.FAILED, error={"code": "internal_error", "message": _short(error)}, cost_usd=0.0)
 
 
 def _short(error: BaseException, limit: int = 300) -> str:
