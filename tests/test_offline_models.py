@@ -1,4 +1,4 @@
-"""The offline heuristic models (workbench.models.heuristics) and their litellm binding (workbench.models.offline)."""
+"""The offline heuristic models (workbench.models.offline) and their litellm binding (its provider module)."""
 from __future__ import annotations
 
 import asyncio
@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from workbench.errors import UnknownModelError
-from workbench.models.heuristics import OFFLINE_MODELS, REFUSAL, respond, sentences
+from workbench.models.offline import OFFLINE_MODELS, REFUSAL, respond, sentences
 from workbench.models.tokens import tokenizer_for
 
 CONTRACT = "Context:\nThe blue door is on Elm Street. The red door opened in 1972.\n\nQuestion: When did the red door open?"

@@ -4,8 +4,8 @@ import math
 import pytest
 
 from workbench.errors import ConfigError
-from workbench.evalsets.evalset import Sample
-from workbench.models.heuristics import REFUSAL
+from workbench.evalsets import Sample
+from workbench.models.offline import REFUSAL
 from workbench.scoring import SCORER_KINDS, Score, Scorer, score_all, scorer_from_spec, summarise
 from workbench.scoring.text import is_refusal, normalize_answer, token_f1
 

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MissingKeyError
-from .heuristics import OFFLINE_MODELS
+from .offline import OFFLINE_MODELS
 from .pricing import price_for
 from .tiers import load_tiers, route
 

@@ -12,8 +12,8 @@ import unicodedata
 from collections import Counter
 from typing import Any
 
-from ..models.heuristics import REFUSAL
-from ..models.heuristics import is_refusal as _offline_is_refusal
+from ..models.offline import REFUSAL
+from ..models.offline import is_refusal as _offline_is_refusal
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation + "\u2018\u2019\u201c\u201d\u2013\u2014\u2026")

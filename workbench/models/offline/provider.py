@@ -1,4 +1,4 @@
-"""The offline tier in litellm: ``local/<name>`` models answered by the heuristics of ``workbench.models.heuristics``.
+"""The offline tier in litellm: ``local/<name>`` models answered by the heuristics of ``workbench.models.offline``.
 
 ``register_offline()`` appends ``{"provider": "local", "custom_handler": OfflineProvider()}`` to
 ``litellm.custom_provider_map`` (once; other entries are left alone). After it, ``litellm.completion(model=
@@ -19,10 +19,10 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from ..errors import WorkbenchError
-from . import heuristics
-from .litellm_env import import_litellm
-from .tokens import tokenizer_for
+from ...errors import WorkbenchError
+from ..litellm_env import import_litellm
+from ..tokens import tokenizer_for
+from .dispatch import respond
 
 PROVIDER = "local"
 """The litellm provider prefix of the offline models."""
@@ -31,7 +31,7 @@ _REGISTER_LOCK = threading.Lock()
 
 def _reply(model: str, messages: list[dict[str, Any]], optional_params: dict[str, Any] | None) -> tuple[str, dict]:
     """The heuristic reply and its usage block (prompt tokens with chat framing, as litellm counts for OpenAI)."""
-    text = heuristics.respond(model, messages, (optional_params or {}).get("response_format"))
+    text = respond(model, messages, (optional_params or {}).get("response_format"))
     tokenizer = tokenizer_for(f"{PROVIDER}/{model}")
     prompt, completion = tokenizer.count_messages(messages), tokenizer.count(text)
     return text, {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
