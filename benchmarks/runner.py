@@ -130,13 +130,13 @@ def make_input(i: int) -> dict[str, Any]:
 
 def make_runner(tmp: Path, semantic: bool = False) -> tuple[Any, InstantModel]:
     from workbench.config.pipeline import PipelineConfig
-    from workbench.config import CacheSettings, Evidence, ProductionConfig, TrafficSplit
+    from workbench.config import CacheConfig, Evidence, ProductionConfig, TrafficSplit
     from workbench.runner.runner import Runner
 
-    variant = PipelineConfig.build("grounded_qa", version=2, tier="medium")
+    variant = PipelineConfig.build("grounded_qa", version=2, tier="medium",
+                                   cache=CacheConfig(exact=True, semantic=semantic))
     config = ProductionConfig(
         name="bench", variants={"a": variant}, split=TrafficSplit(weights={"a": 1.0}),
-        cache=CacheSettings(exact=True, semantic=semantic),
         evidence=Evidence(experiment="bench", evalset_name="x", evalset_hash="sha256:0", variant="a")).with_hash()
     model = InstantModel()
     sub = tmp / ("semantic" if semantic else "exact")

@@ -53,7 +53,7 @@ def _text(doc: str) -> str:
 
 def check_chunks(chunker, text: str, chunks: list[Chunk]) -> None:
     """Assert the contract for ``chunks`` of ``text``."""
-    tok = tokenizer_for(chunker.model)
+    tok = chunker.tokenizer
     if not text.strip():
         assert chunks == []
         return
@@ -109,8 +109,8 @@ def test_empty_and_whitespace(strategy: str) -> None:
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_config_round_trip(strategy: str) -> None:
     chunker = make_chunker(strategy, max_tokens=100, overlap=2)
-    assert make_chunker(**chunker.dump()) == chunker
-    assert chunker.dump()["strategy"] == strategy
+    assert make_chunker(**chunker.model_dump()) == chunker
+    assert chunker.model_dump()["strategy"] == strategy
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)

@@ -12,7 +12,7 @@ from workbench.evalsets.evalset import Sample
 from workbench.inputs.policy import InputPolicy
 from workbench.models.records import Attempt, Completion, Usage
 from workbench.config import (
-    CacheSettings,
+    CacheConfig,
     DegradationPolicy,
     EscalationRules,
     Evidence,
@@ -55,8 +55,10 @@ class FakeModel:
         return self.complete(messages, **settings)
 
 
-def production(variants=None, weights=None, **fields):
+def production(variants=None, weights=None, cache=None, **fields):
     variants = variants or {"a": PipelineConfig.build("grounded_qa", version=2, tier="medium")}
+    if cache is not None:
+        variants = {name: cfg.variant(cache=cache) for name, cfg in variants.items()}
     return ProductionConfig(name="test", variants=variants, split=TrafficSplit(weights=weights or {"a": 1.0}),
                             evidence=Evidence(experiment="test", evalset_name="x", evalset_hash="sha256:0",
                                               variant="a"), **fields).with_hash()
@@ -93,7 +95,7 @@ def test_happy_path_offline(make_runner):
 
 
 def test_async_run_matches_sync(make_runner):
-    runner = make_runner(config=production(cache=CacheSettings(exact=False)))
+    runner = make_runner(config=production(cache=CacheConfig(exact=False)))
     a, s = asyncio.run(runner.arun(item())), runner.run(item())
     assert (a.status, a.output, a.model) == (s.status, s.output, s.model)
 
@@ -213,6 +215,10 @@ def test_semantic_cache_is_used_when_configured(make_runner, monkeypatch):
         def __init__(self, path, threshold, embedder=None, **kw):
             self.threshold = threshold
 
+        @classmethod
+        def for_config(cls, path, cache, **kw):
+            return cls(path, cache.similarity_threshold)
+
         def get(self, scope, question):
             return store.get((scope, question.lower().rstrip("?")))
 
@@ -222,7 +228,7 @@ def test_semantic_cache_is_used_when_configured(make_runner, monkeypatch):
     monkeypatch.setitem(sys.modules, "workbench.caches.semantic",
                         types.SimpleNamespace(SemanticCache=FakeSemantic))
     model = FakeModel("Refunds are available within 30 days of the charge.")
-    runner = make_runner(production(cache=CacheSettings(exact=False, semantic=True)), models={"medium": model})
+    runner = make_runner(production(cache=CacheConfig(exact=False, semantic=True)), models={"medium": model})
     first = runner.run(item(question="How many days for a refund?"))
     second = runner.run(item("q2", question="how many days for a refund"))
     assert first.cache == "miss" and second.cache == "semantic" and second.cost_usd == 0.0 and model.calls == 1
@@ -233,7 +239,7 @@ def test_semantic_cache_is_used_when_configured(make_runner, monkeypatch):
 def test_missing_semantic_cache_module_is_skipped_with_a_warning(make_runner, monkeypatch):
     monkeypatch.setitem(sys.modules, "workbench.caches.semantic", None)  # import fails
     with pytest.warns(RuntimeWarning, match="semantic caching"):
-        runner = make_runner(production(cache=CacheSettings(semantic=True)))
+        runner = make_runner(production(cache=CacheConfig(semantic=True)))
     assert runner.run(item()).status == "ok"
 
 
@@ -303,7 +309,7 @@ def test_fault_server_at_30_percent_nothing_is_lost(make_runner):
                      retry_after=0.01, seed=7) as server:
         model = build_model(model="openai/gpt-4o-mini", api_base=server.base_url, api_key="sk-x",
                             retries=RetryPolicy(retries=2, base_delay=0.01, max_delay=0.05), timeout=1)
-        runner = make_runner(production(cache=CacheSettings(exact=False)), models={"medium": model})
+        runner = make_runner(production(cache=CacheConfig(exact=False)), models={"medium": model})
         results = [runner.run(item(f"chaos-{i}", f"Question {i}: how many days for a refund?")) for i in range(40)]
         stats = server.stats
     assert len(results) == 40 and {r.status for r in results} <= {"ok", "degraded", "escalated"}

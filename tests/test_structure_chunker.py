@@ -147,7 +147,7 @@ def test_crlf_offsets_on_raw_text_and_bom():
 
 def test_registered_and_serialisable():
     chunker = make_chunker("structure", max_tokens=256, format="rst")
-    assert isinstance(chunker, StructureChunker) and chunker.dump()["strategy"] == "structure"
+    assert isinstance(chunker, StructureChunker) and chunker.model_dump()["strategy"] == "structure"
 
 
 def _real_docs(shared: Path | None) -> list[tuple[str, str]]:

@@ -21,22 +21,21 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     # ① ② ③ inputs, chunking, prompts
-    "InputPolicy": ".inputs", "make_chunker": ".chunking", "Chunk": ".chunking",
+    "InputPolicy": ".inputs", "make_chunker": ".chunking",
     "PromptTemplate": ".prompts", "load_prompt": ".prompts",
     # ④ models
     "complete": ".models", "acomplete": ".models", "build_model": ".models", "Completion": ".models",
-    "tokenizer_for": ".models", "register_offline": ".models",
     # eval sets, ⑤ scoring, ⑥ experiments
-    "EvalSet": ".evalsets", "Sample": ".evalsets", "load_evalset": ".evalsets", "score_all": ".scoring",
+    "EvalSet": ".evalsets", "Sample": ".evalsets", "load_evalset": ".evalsets",
     "Experiment": ".experiments", "ExperimentSpec": ".experiments", "ExperimentResults": ".experiments",
     # ⑦ the one path and its configs; release
     "PipelineConfig": ".config", "ProductionConfig": ".config", "load_production_config": ".config",
     "Pipeline": ".pipeline", "Result": ".pipeline", "Status": ".pipeline",
     "export_config": ".release", "run_gate": ".release",
     # ⑧ ⑨ runner, monitoring
-    "Runner": ".runner", "RunnerResult": ".runner", "monitor": ".monitoring",
+    "Runner": ".runner", "monitor": ".monitoring",
     # errors, hashing, workspace
-    "UsageError": ".errors", "ConfigError": ".errors", "DataError": ".errors", "ModelError": ".errors",
+    "UsageError": ".errors", "ConfigError": ".errors", "ModelError": ".errors",
     "content_hash": ".hashing", "workspace": "._util.paths",
 }
 __all__ = sorted([*_EXPORTS, "WorkbenchError", "__version__"])

@@ -45,12 +45,14 @@ class ResponseCache:
             self._local.db = db
         return db
 
-    def get(self, key: str) -> Completion | None:
+    def get(self, key: str, max_age: float | None = None) -> Completion | None:
+        """The completion stored under ``key``; None when there is none, it is older than ``max_age`` seconds, or
+        the entry is unreadable."""
         unwritten = self._unwritten.get(key)
         if unwritten is not None:
             return unwritten
-        row = self._conn().execute("SELECT completion FROM responses WHERE key = ?", (key,)).fetchone()
-        if row is None:
+        row = self._conn().execute("SELECT completion, created FROM responses WHERE key = ?", (key,)).fetchone()
+        if row is None or (max_age is not None and time.time() - row[1] > max_age):
             return None
         try:
             return Completion.from_dict(json.loads(row[0]))

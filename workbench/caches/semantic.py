@@ -137,6 +137,12 @@ class SemanticCache:
                 if "duplicate column" not in str(e):
                     raise
 
+    @classmethod
+    def for_config(cls, path: str | Path | None, cache: Any, *, clock: Callable[[], float] = time.time,
+                   embedder: Any = None) -> SemanticCache:
+        """The semantic cache a variant's ``CacheConfig`` asks for (its threshold and TTL), in ``path``."""
+        return cls(path, cache.similarity_threshold, embedder, ttl_seconds=cache.ttl_seconds, clock=clock)
+
     # -- the API the runner uses ------------------------------------------------------------------------------
     def get(self, scope: str, question: str) -> dict | None:
         """The cached answer for ``question`` in ``scope``, or ``None``."""

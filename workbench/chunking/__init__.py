@@ -9,7 +9,10 @@ Strategies (one module each): ``token``, ``recursive``, ``sentence``, ``structur
 from .._util.lazy import lazy_exports
 
 _EXPORTS = {
-    "Chunk": ".base", "Chunker": ".base", "ChunkerConfig": ".base", "make_chunker": ".base", "registry": ".base",
+    "Chunk": ".base", "Chunker": ".base", "ChunkerConfig": ".base", "make_chunker": ".spec", "registry": ".spec",
+    "ChunkerSpec": ".spec",
+    "compare_quality": ".compare", "compare_retrieval": ".compare", "chunk_sizes": ".compare",
+    "chunk_quality": ".quality", "Query": ".retrieval", "retrieval_quality": ".retrieval",
     "TokenChunker": ".token", "RecursiveChunker": ".recursive", "SentenceChunker": ".sentence",
     "StructureChunker": ".structure", "SemanticChunker": ".semantic", "ConversationChunker": ".conversation",
 }

@@ -7,12 +7,14 @@ tokenizer and never exceed the chunker's ``max_tokens``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..errors import ConfigError
 from ..models.tokens import Tokenizer, tokenizer_for
+
+DEFAULT_TOKENIZER_MODEL = "local/extractive"
+"""Counted with cl100k_base: the tokenizer of a chunker with no ``model`` outside a pipeline."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +52,16 @@ class Chunker(Protocol):
 
 
 class ChunkerConfig(BaseModel):
-    """Base of every strategy: a frozen component whose dump is its config (``kind`` names the strategy)."""
+    """Base of every strategy: a frozen component whose dump is its config (``strategy`` names it, and tells the
+    strategies apart in a config: ``workbench.chunking.spec.ChunkerSpec``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: ClassVar[str] = ""
+    strategy: str
     max_tokens: int = Field(512, ge=8, description="hard limit on a chunk's tokens")
     overlap: int = Field(0, ge=0, description="tokens (or turns/sentences, per strategy) carried over")
-    model: str = Field("local/extractive", description="the model whose tokenizer counts tokens")
+    model: str | None = Field(None, description="the model whose tokenizer counts tokens; None: in a pipeline, "
+                                                "the tier's model, on its own cl100k_base")
 
     @model_validator(mode="after")
     def _overlap_below_limit(self):
@@ -67,51 +71,12 @@ class ChunkerConfig(BaseModel):
 
     @property
     def tokenizer(self) -> Tokenizer:
-        return tokenizer_for(self.model)
-
-    def dump(self) -> dict[str, Any]:
-        """``{"strategy": kind, **params}``: what ``make_chunker(**dump)`` rebuilds."""
-        return {"strategy": self.kind, **self.model_dump()}
+        """The tokenizer of ``model`` (cl100k_base when no model is set)."""
+        return tokenizer_for(self.model or DEFAULT_TOKENIZER_MODEL)
 
     def make(self, text: str, start: int, end: int, tokens: int | None = None, section: tuple[str, ...] = (),
              source: str | None = None, **meta: Any) -> Chunk:
+        """The chunk ``text[start:end]``, its tokens counted unless given."""
         piece = text[start:end]
         return Chunk(piece, start, end, self.tokenizer.count(piece) if tokens is None else tokens, section,
                      source, meta)
-
-
-_STRATEGY_MODULES = {"token": "TokenChunker", "recursive": "RecursiveChunker", "sentence": "SentenceChunker",
-                     "structure": "StructureChunker", "semantic": "SemanticChunker",
-                     "conversation": "ConversationChunker"}
-
-
-def registry() -> dict[str, type[ChunkerConfig]]:
-    """Strategy name -> class, for the CLI and configs (a strategy whose module is not there yet is left out)."""
-    import importlib
-
-    found: dict[str, type[ChunkerConfig]] = {}
-    for module, cls in _STRATEGY_MODULES.items():
-        name = f"{__package__}.{module}"
-        try:
-            mod = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name != name:  # a missing dependency is a real error; only the module itself may be absent
-                raise
-            continue
-        found[getattr(mod, cls).kind] = getattr(mod, cls)
-    return found
-
-
-def make_chunker(strategy: str, **params: Any) -> ChunkerConfig:
-    """Build a chunker by strategy name; bad names or parameters are ``ConfigError``s naming the field."""
-    from pydantic import ValidationError
-
-    classes = registry()
-    if strategy not in classes:
-        raise ConfigError(f"unknown chunking strategy {strategy!r}", hint=f"one of: {', '.join(classes)}")
-    try:
-        return classes[strategy](**params)
-    except ValidationError as e:
-        err = e.errors()[0]
-        raise ConfigError(f"chunker {strategy!r}: field {'.'.join(map(str, err['loc'])) or '?'}: {err['msg']}") \
-            from None

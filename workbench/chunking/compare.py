@@ -4,7 +4,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .base import Chunk, make_chunker, registry
+from .base import Chunk
+from .spec import make_chunker, registry
 from .quality import chunk_quality
 from .retrieval import Query, retrieval_quality
 
@@ -23,7 +24,7 @@ def chunk_corpus(documents: dict[str, str], strategy: str, **params: Any) -> tup
 
 
 def compare_quality(documents: dict[str, str], strategies: list[str] | None = None,
-                    sizes: tuple[int, ...] = (256, 512), model: str = "local/extractive") -> list[dict[str, Any]]:
+                    sizes: tuple[int, ...] = (256, 512), model: str | None = None) -> list[dict[str, Any]]:
     """One row per (strategy, max_tokens): chunk count, sizes, MB/s and every boundary-quality figure."""
     rows = []
     for strategy in strategies or document_strategies():
@@ -36,7 +37,7 @@ def compare_quality(documents: dict[str, str], strategies: list[str] | None = No
 
 
 def chunk_sizes(documents: dict[str, str], strategies: list[str] | None = None, max_tokens: int = 256,
-                model: str = "local/extractive") -> list[dict[str, Any]]:
+                model: str | None = None) -> list[dict[str, Any]]:
     """One row per chunk (strategy, source, tokens) for size-distribution plots."""
     return [{"strategy": s, "source": c.source, "tokens": c.tokens}
             for s in strategies or document_strategies()
@@ -45,7 +46,7 @@ def chunk_sizes(documents: dict[str, str], strategies: list[str] | None = None, 
 
 def compare_retrieval(documents: dict[str, str], queries: list[Query], strategies: list[str] | None = None,
                       max_tokens: int = 256, ks: tuple[int, ...] = (1, 3, 5), embedder: Any = None,
-                      model: str = "local/extractive") -> list[dict[str, Any]]:
+                      model: str | None = None) -> list[dict[str, Any]]:
     """One row per (strategy, retrieval method): recall@k, MRR and how many answers the chunking cut apart."""
     rows = []
     for strategy in strategies or document_strategies():

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import ClassVar, NamedTuple
+from typing import Literal, NamedTuple
 
 from ..errors import DataError
 from .base import Chunk, ChunkerConfig
@@ -84,7 +84,7 @@ def parse_text_turns(text: str) -> list[Turn]:
 class ConversationChunker(ChunkerConfig):
     """Windows of whole turns within ``max_tokens``; ``overlap`` = number of previous turns carried over."""
 
-    kind: ClassVar[str] = "conversation"
+    strategy: Literal["conversation"] = "conversation"
 
     def turns(self, text: str, source: str | None = None) -> list[Turn]:
         """The turns of ``text`` in either format, each extended to the next turn's start (tiling the text)."""

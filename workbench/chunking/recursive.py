@@ -7,7 +7,7 @@ to that many tokens of whole pieces from the end of one chunk at the start of th
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Literal
 
 from .base import Chunk, ChunkerConfig
 from .text import Piece, block_spans, count_spans, line_spans, pack, sentence_spans, split_long
@@ -20,7 +20,7 @@ LEVELS: tuple[Splitter, ...] = (block_spans, line_spans, sentence_spans)
 class RecursiveChunker(ChunkerConfig):
     """Blocks → lines → sentences → words → characters, merging neighbours up to ``max_tokens``."""
 
-    kind: ClassVar[str] = "recursive"
+    strategy: Literal["recursive"] = "recursive"
 
     def chunk(self, text: str, *, source: str | None = None) -> list[Chunk]:
         """Chunks of ``text`` in order; whitespace-only text gives none."""

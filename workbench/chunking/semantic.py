@@ -9,7 +9,7 @@ sentence packing (``overlap`` tokens of whole sentences repeat within a segment)
 from __future__ import annotations
 
 import itertools
-from typing import Any, ClassVar
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -22,7 +22,7 @@ from .text import Piece, count_spans, is_blank, pack, sentence_spans, split_long
 class SemanticChunker(ChunkerConfig):
     """Sentence groups split at embedding-distance peaks, sized between ``min_tokens`` and ``max_tokens``."""
 
-    kind: ClassVar[str] = "semantic"
+    strategy: Literal["semantic"] = "semantic"
     embedder: dict[str, Any] = Field(default_factory=lambda: HashingEmbedder().model_dump(),
                                      description="config dump of the Embedder (see embedder_from_config)")
     breakpoint_percentile: float = Field(90.0, ge=0, le=100, description="distance percentile that cuts")

@@ -5,7 +5,7 @@ than the limit is split at word ends (characters as a last resort) and its parts
 """
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Literal
 
 from .base import Chunk, ChunkerConfig
 from .text import Packed, count_spans, pack_or_split, sentence_spans, split_long
@@ -14,7 +14,7 @@ from .text import Packed, count_spans, pack_or_split, sentence_spans, split_long
 class SentenceChunker(ChunkerConfig):
     """Whole sentences packed to ``max_tokens``; ``overlap`` = number of sentences carried to the next chunk."""
 
-    kind: ClassVar[str] = "sentence"
+    strategy: Literal["sentence"] = "sentence"
 
     def chunk(self, text: str, *, source: str | None = None) -> list[Chunk]:
         """Chunks of ``text`` in order; whitespace-only text gives none."""

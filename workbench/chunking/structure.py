@@ -19,7 +19,7 @@ Tokens are counted once per document (:class:`~workbench.chunking.tokenmap.Token
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -74,7 +74,7 @@ def common_path(paths: list[tuple[str, ...]]) -> tuple[str, ...]:
 class StructureChunker(ChunkerConfig):
     """Chunks Markdown or reStructuredText along its structure (see the module docstring for the rules)."""
 
-    kind: ClassVar[str] = "structure"
+    strategy: Literal["structure"] = "structure"
     format: Literal["auto", "markdown", "rst"] = Field(
         "auto", description="markup of the input; auto: from the source's suffix, else sniffed from the text")
 

@@ -8,7 +8,7 @@ re-counted as the slice it is (a slice can tokenise differently from the window)
 from __future__ import annotations
 
 import functools
-from typing import ClassVar
+from typing import Literal
 
 import numpy as np
 
@@ -36,7 +36,7 @@ def _token_tables(encoding_name: str, tokenizer: Tokenizer) -> tuple[np.ndarray,
 class TokenChunker(ChunkerConfig):
     """Windows of ``max_tokens`` tokens moving by ``max_tokens - overlap``; edges on character boundaries."""
 
-    kind: ClassVar[str] = "token"
+    strategy: Literal["token"] = "token"
 
     def _edges(self, text: str) -> tuple[np.ndarray, int]:
         """Character offset of each token boundary (rounded down to a character start), and the token count."""

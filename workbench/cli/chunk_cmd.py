@@ -25,9 +25,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help=f"files, or folders searched for {' '.join(SUFFIXES)}")
     p.add_argument("--strategy", default="recursive",
                    help="token, recursive, sentence, structure, semantic or conversation (default: recursive)")
-    p.add_argument("--max-tokens", type=int, default=512, help="token limit of a chunk (default: 512)")
-    p.add_argument("--overlap", type=int, default=0, help="overlap (tokens, sentences or turns, per strategy)")
-    p.add_argument("--model", default="local/extractive", help="model whose tokenizer counts tokens")
+    p.add_argument("--max-tokens", type=int, help="token limit of a chunk (default: the strategy's, 512)")
+    p.add_argument("--overlap", type=int, help="overlap (tokens, sentences or turns, per strategy)")
+    p.add_argument("--model", help="model whose tokenizer counts tokens (default: cl100k_base)")
     p.add_argument("--out", required=True, help="output JSONL file ('-' for stdout)")
     p.add_argument("--report", action="store_true", help="print a chunk quality report as JSON on stdout")
     p.set_defaults(run=run)
@@ -81,7 +81,8 @@ def _reason(e: Exception, path: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..chunking import make_chunker
 
-    chunker = make_chunker(args.strategy, max_tokens=args.max_tokens, overlap=args.overlap, model=args.model)
+    given = {"max_tokens": args.max_tokens, "overlap": args.overlap, "model": args.model}
+    chunker = make_chunker(args.strategy, **{k: v for k, v in given.items() if v is not None})
     docs: list[tuple[str, list]] = []
     seconds, failed = 0.0, 0
     with contextlib.ExitStack() as stack:
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
             if args.report:
                 docs.append((text, chunks))
     if args.report:
-        print(json.dumps(_quality(docs, args.max_tokens, seconds), indent=2, ensure_ascii=False))
+        print(json.dumps(_quality(docs, chunker.max_tokens, seconds), indent=2, ensure_ascii=False))
     return 1 if failed else 0
 
 

@@ -9,9 +9,9 @@ from .._util.lazy import lazy_exports
 
 _EXPORTS = {
     "PipelineConfig": ".pipeline", "ContextConfig": ".pipeline", "RoutingRule": ".pipeline",
-    "OutputValidation": ".pipeline", "CacheConfig": ".pipeline",
+    "OutputValidation": ".pipeline", "CacheConfig": ".cache",
     "ProductionConfig": ".production", "load_production_config": ".production", "TrafficSplit": ".production",
-    "CacheSettings": ".production", "DegradationPolicy": ".production", "EscalationRules": ".production",
+    "DegradationPolicy": ".production", "EscalationRules": ".production",
     "GateThresholds": ".production", "LoggingSettings": ".production", "Evidence": ".production",
 }
 __all__ = sorted(_EXPORTS)

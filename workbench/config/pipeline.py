@@ -13,39 +13,35 @@ from __future__ import annotations
 import functools
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from .._util.yamlfiles import field_error
+from ..chunking.spec import ChunkerSpec
+from ..chunking.structure import StructureChunker
 from ..errors import ConfigError
 from ..hashing import content_hash
 from ..inputs.policy import InputPolicy
-from ..models.tiers import Tier, TierSet
+from ..models.tiers import ChainLink, Tier, TierSet
 from ..prompts import PromptTemplate
-from .._util.yamlfiles import field_error
+from .base import Frozen
+from .cache import CacheConfig
 
 SCHEMA_VERSION = 1
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class ContextConfig(Frozen):
+    """How documents become context: the chunker (a typed component, told apart by ``strategy``) and how chunks
+    are selected within the token budget."""
+
+    chunking: ChunkerSpec = Field(default_factory=StructureChunker, description="the chunker; its tokenizer is "
+                                  "the routed tier's model unless it names one")
+    selection: Literal["bm25", "first"] = Field("bm25", description="rank chunks by BM25 against the question, "
+                                                "or keep document order")
+    top_k: int = Field(4, ge=1, description="at most this many chunks")
+    max_context_tokens: int = Field(1500, ge=16, description="at most this many context tokens")
 
 
-class ContextConfig(_Frozen):
-    """How documents become context: the chunker (its own dump) and how chunks are selected."""
-
-    chunking: dict[str, Any] = Field(default_factory=lambda: {"strategy": "structure", "max_tokens": 256})
-    selection: Literal["bm25", "first"] = "bm25"
-    top_k: int = Field(4, ge=1)
-    max_context_tokens: int = Field(1500, ge=16)
-
-    @model_validator(mode="after")
-    def _chunker_is_valid(self):
-        from ..chunking.base import make_chunker
-
-        make_chunker(**self.chunking)  # raises ConfigError naming the field
-        return self
-
-
-class RoutingRule(_Frozen):
+class RoutingRule(Frozen):
     """Send inputs matching every given condition to ``tier`` (the first matching rule wins)."""
 
     tier: str
@@ -65,7 +61,7 @@ class RoutingRule(_Frozen):
         return self.max_question_chars is None or question_chars <= self.max_question_chars
 
 
-class OutputValidation(_Frozen):
+class OutputValidation(Frozen):
     """What a valid answer looks like; an invalid one is re-asked ``retries`` times, then fails."""
 
     json_schema: dict[str, Any] | None = None
@@ -74,15 +70,7 @@ class OutputValidation(_Frozen):
     retries: int = Field(1, ge=0)
 
 
-class CacheConfig(_Frozen):
-    """Response caching: exact (same request) and semantic (a similar question, above a threshold)."""
-
-    exact: bool = True
-    semantic: bool = False
-    similarity_threshold: float = Field(0.95, gt=0.0, le=1.0)
-
-
-class PipelineConfig(_Frozen):
+class PipelineConfig(Frozen):
     """One pipeline: input policy → context → prompt → model (routing, fallbacks) → output validation."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
@@ -120,29 +108,31 @@ class PipelineConfig(_Frozen):
     def label(self) -> str:
         """A short human name: ``grounded_qa@v2 · medium · structure/256``."""
         ch = self.context.chunking
-        return f"{self.prompt.ref} · {self.tier} · {ch.get('strategy')}/{ch.get('max_tokens', 512)}"
+        return f"{self.prompt.ref} · {self.tier} · {ch.strategy}/{ch.max_tokens}"
 
     def tier_set(self) -> TierSet:
         return TierSet(tiers=self.tiers, source=f"config {self.name}")
 
-    def fallback_chain(self, tier: str) -> list[str]:
-        """Tier names tried after ``tier`` fails."""
-        chain = self.fallbacks if self.fallbacks is not None else list(self.tiers[tier].fallbacks)
-        return [t for t in chain if t != tier]
+    def fallback_chain(self, tier: str) -> tuple[ChainLink, ...]:
+        """``tier`` and what is tried after it fails, in order: this config's ``fallbacks`` when set, else the
+        tier's own (tier names or model ids), without repeats. Computed here only; the model layer builds it."""
+        return self.tier_set().chain(tier, self.fallbacks)
 
     @classmethod
     def build(cls, prompt: str | PromptTemplate = "grounded_qa", *, version: int | None = None,
-              tier: str = "medium", tiers: TierSet | None = None, chunking: dict[str, Any] | None = None,
+              tier: str = "medium", tiers: TierSet | None = None, chunking: dict[str, Any] | Any = None,
               **fields: Any) -> PipelineConfig:
-        """A config from a prompt id (or template) and tier names; the tiers it needs are embedded."""
+        """A config from a prompt id (or template) and tier names; the tiers it needs are embedded. ``chunking``
+        (a chunker or its dump) replaces the context's chunker."""
         from ..models.client import current_tiers
         from ..prompts import load_prompt
 
         template = prompt if isinstance(prompt, PromptTemplate) else load_prompt(prompt, version)
         tiers = tiers or current_tiers()
         if chunking is not None:
-            fields["context"] = ContextConfig(**{**fields.get("context", {}), "chunking": chunking}) \
-                if isinstance(fields.get("context", {}), dict) else fields["context"]
+            context = fields.get("context") or {}
+            context = context if isinstance(context, dict) else context.model_dump()
+            fields["context"] = {**context, "chunking": chunking}
         wanted = {tier, *(r["tier"] if isinstance(r, dict) else r.tier for r in fields.get("routing", []))}
         wanted |= set(fields.get("fallbacks") or [])
         for name in list(wanted):

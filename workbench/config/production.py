@@ -1,5 +1,6 @@
-"""The exported production config: the chosen pipeline(s), how traffic is split, cached, degraded and escalated,
-the gate thresholds, and the evidence that chose it — with a ``config_hash`` over everything else.
+"""The exported production config: the chosen pipeline(s) (each with its own cache settings), how traffic is split,
+degraded and escalated, the gate thresholds, and the evidence that chose it — with a ``config_hash`` over
+everything else.
 
 Loading checks the schema and the hash: a hand-edited or tampered file is refused with a message that says how to
 re-export. No secrets and no deployment settings live here: keys, database, queue and webhook URLs come from flags
@@ -10,20 +11,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from .pipeline import PipelineConfig
 from ..errors import ConfigError, ConfigTamperedError
 from ..hashing import bucket, canonical_json, content_hash
+from .base import Frozen
+from .pipeline import PipelineConfig
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: caching moved into each variant (``PipelineConfig.cache``); an escalation rule nothing read was dropped."""
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class TrafficSplit(_Frozen):
+class TrafficSplit(Frozen):
     """Weights per variant; an input is assigned by hashing ``sticky_key`` (the same key -> the same variant).
     One mechanism for A/B tests and gradual rollouts (e.g. ``{"current": 0.9, "candidate": 0.1}``).
 
@@ -69,16 +68,7 @@ class TrafficSplit(_Frozen):
         return self.assign(self.key_of(inputs))
 
 
-class CacheSettings(_Frozen):
-    """Exact cache (same request) and semantic cache (a similar question above ``similarity_threshold``)."""
-
-    exact: bool = True
-    semantic: bool = False
-    similarity_threshold: float = Field(0.95, gt=0.0, le=1.0)
-    ttl_seconds: int | None = Field(7 * 24 * 3600, ge=1)
-
-
-class DegradationPolicy(_Frozen):
+class DegradationPolicy(Frozen):
     """What happens when the pipeline cannot answer normally (all models failed, provider down)."""
 
     offline_fallback: bool = Field(True, description="answer with the rule-based offline tier as a last resort")
@@ -87,17 +77,16 @@ class DegradationPolicy(_Frozen):
     partial_result: bool = Field(True, description="return the selected context when no answer can be made")
 
 
-class EscalationRules(_Frozen):
+class EscalationRules(Frozen):
     """When a human should look: the item goes to the escalation table (``workbench escalations``)."""
 
     rejected_codes: list[str] = Field(default_factory=lambda: ["injection_suspected"],
                                       description="input codes that escalate instead of a silent rejection")
     on_invalid_output: bool = Field(True, description="output failing its schema/validation after retries")
     on_failure: bool = Field(True, description="no model could answer (after degradation)")
-    min_judge_confidence: float | None = Field(None, ge=0, le=1, description="escalate below this judge score")
 
 
-class GateThresholds(_Frozen):
+class GateThresholds(Frozen):
     """What the eval set must reach for this config to ship (``workbench gate``)."""
 
     min_pass_rate: float = Field(0.5, ge=0, le=1)
@@ -108,7 +97,7 @@ class GateThresholds(_Frozen):
                                    "gate when its kappa against human labels reaches this")
 
 
-class LoggingSettings(_Frozen):
+class LoggingSettings(Frozen):
     """What the log store keeps: every request's metadata; raw text only for a sample, PII redacted."""
 
     capture_rate: float = Field(0.1, ge=0, le=1, description="share of requests whose raw input/output is kept")
@@ -116,7 +105,7 @@ class LoggingSettings(_Frozen):
     retention_days: int = Field(30, ge=1)
 
 
-class Evidence(_Frozen):
+class Evidence(Frozen):
     """Why this config: the experiment and eval set it was chosen on, and its scores with intervals."""
 
     experiment: str
@@ -128,14 +117,13 @@ class Evidence(_Frozen):
     override_reason: str | None = Field(None, description="set when exported despite missing a threshold")
 
 
-class ProductionConfig(_Frozen):
-    """Everything the runner needs, hashed. ``variants[name]`` are full ``PipelineConfig``s."""
+class ProductionConfig(Frozen):
+    """Everything the runner needs, hashed. ``variants[name]`` are full ``PipelineConfig``s (caching included)."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[2] = SCHEMA_VERSION
     name: str
     variants: dict[str, PipelineConfig]
     split: TrafficSplit
-    cache: CacheSettings = Field(default_factory=CacheSettings)
     degradation: DegradationPolicy = Field(default_factory=DegradationPolicy)
     escalation: EscalationRules = Field(default_factory=EscalationRules)
     gate: GateThresholds = Field(default_factory=GateThresholds)
@@ -181,16 +169,20 @@ def load_production_config(path: str | Path) -> ProductionConfig:
         raise ConfigError(f"{path}: not valid YAML: {e}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: an exported pipeline config must be a mapping")
+    if raw.get("schema_version") != SCHEMA_VERSION:
+        raise ConfigError(f"{path}: schema_version {raw.get('schema_version')!r}, this workbench reads "
+                          f"{SCHEMA_VERSION}", hint="re-export it with this version (notebook 05 or "
+                                                    "workbench.release.export_config)")
     try:
         config = ProductionConfig(**raw)
     except ValidationError as e:
         err = e.errors()[0]
         raise ConfigError(f"{path}: field {'.'.join(map(str, err['loc']))}: {err['msg']}",
-                          hint="re-export it from notebook 05 (workbench.export.export_config)") from None
+                          hint="re-export it from notebook 05 (workbench.release.export_config)") from None
     if config.config_hash != config.computed_hash():
         raise ConfigTamperedError(
             f"{path}: config_hash {config.config_hash[:19]}… does not match the content "
             f"({config.computed_hash()[:19]}…): the file was edited after export",
             hint="do not edit exported configs by hand; change the variant and re-export it (notebook 05 or "
-                 "workbench.export.export_config), or restore it with `workbench rollout`")
+                 "workbench.release.export_config), or restore it with `workbench rollout`")
     return config

@@ -10,7 +10,7 @@ from .._util.lazy import lazy_exports
 _EXPORTS = {
     "ExperimentSpec": ".spec", "Experiment": ".engine", "Estimate": ".engine", "RunSummary": ".engine",
     "RunRecord": ".records", "ExperimentResults": ".results", "list_runs": ".results",
-    "compare_prompt_lengths": ".shortening",
+    "compare_prompt_lengths": ".shortening", "usage_rows": ".shortening",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

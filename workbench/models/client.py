@@ -10,6 +10,7 @@ calls, e.g. ``m = build_model(tier="small", max_concurrency=32)`` then ``await m
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from ..errors import UsageError
 from .litellm_model import LiteLLMModel
 from .pricing import PriceBook
 from .records import Completion, Message
-from .tiers import Tier, TierSet, default_tiers_path, load_tiers, route
+from .tiers import ChainLink, TierSet, default_tiers_path, load_tiers, route
 from .wrappers import CachedModel, FallbackModel, LimitedModel, Model, ResponseStore, RetryingModel, RetryPolicy
 
 
@@ -36,44 +37,31 @@ def current_tiers(path: str | Path | None = None) -> TierSet:
     return _tiers_at(str(p), mtime)
 
 
-def _tier_chain(tier: Tier, tiers: TierSet, explicit: bool) -> list[tuple[Tier | None, str]]:
-    """The tier followed by its fallbacks (tier names or model ids), without repeats."""
-    chain: list[tuple[Tier | None, str]] = [(tier, tier.model)]
-    for name in tier.fallbacks:
-        fb = tiers.tiers.get(name)
-        chain.append((fb, fb.model) if fb else (None, name))
-    seen, out = set(), []
-    for t, m in chain:
-        key = t.name if t else m
-        if key not in seen:
-            seen.add(key)
-            out.append((t, m))
-    return out
-
-
-def _leaf(t: Tier | None, model: str, *, explicit: bool, **kw: Any) -> LiteLLMModel:
-    r = route(model, t.stand_in if t else None, explicit=explicit)
+def _leaf(link: ChainLink, *, explicit: bool, **kw: Any) -> LiteLLMModel:
+    t = link.tier
+    r = route(link.model, t.stand_in if t else None, explicit=explicit)
     return LiteLLMModel(r.call, params=dict(t.params) if t else {}, priced_as=r.priced_as,
                         tier=t.name if t else None, **kw)
 
 
-def build_model(tier: str | None = None, *, model: str | None = None, tiers: TierSet | None = None,
+def build_model(tier: str | None = None, *, model: str | None = None, chain: Sequence[ChainLink] | None = None,
+                tiers: TierSet | None = None,
                 retries: int | RetryPolicy = 2, fallbacks: bool = True,
                 cache: ResponseStore | None = None, max_concurrency: int | None = None,
                 api_base: str | None = None, api_key: str | None = None, timeout: float = 60.0,
                 pricebook: PriceBook | None = None, params: dict[str, Any] | None = None) -> Model:
-    """Compose the model for a tier (with its stand-in and fallbacks) or for one model id."""
-    if (tier is None) == (model is None):
-        raise UsageError("give exactly one of tier= or model=", hint="e.g. complete(msgs, tier='small')")
+    """Compose the model for a tier (with its stand-in and fallbacks), for a fallback ``chain`` already computed
+    (``TierSet.chain``, ``PipelineConfig.fallback_chain``), or for one model id."""
+    if sum(x is not None for x in (tier, model, chain)) != 1:
+        raise UsageError("give exactly one of tier=, model= or chain=", hint="e.g. complete(msgs, tier='small')")
     policy = retries if isinstance(retries, RetryPolicy) else RetryPolicy(retries=retries)
     explicit = bool(api_base or api_key)
     kw = dict(api_base=api_base, api_key=api_key, timeout=timeout, pricebook=pricebook)
     if model is not None:
-        leaves = [_leaf(None, model, explicit=explicit, **kw)]
-    else:
-        tiers = tiers or current_tiers()
-        chain = _tier_chain(tiers.get(tier), tiers, explicit)
-        leaves = [_leaf(t, m, explicit=explicit, **kw) for t, m in (chain if fallbacks else chain[:1])]
+        chain = (ChainLink(None, model),)
+    elif chain is None:
+        chain = (tiers or current_tiers()).chain(tier)
+    leaves = [_leaf(link, explicit=explicit, **kw) for link in (chain if fallbacks else chain[:1])]
     if params:
         for leaf in leaves:
             leaf.params.update(params)

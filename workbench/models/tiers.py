@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,21 @@ def route(model: str, stand_in: str | None = None, *, explicit: bool = False) ->
     return Route(model, model, "key")
 
 
+@dataclass(frozen=True, slots=True)
+class ChainLink:
+    """One model of a fallback chain: a tier, or a bare model id named as a fallback."""
+
+    tier: Tier | None
+    """The tier (None for a bare model id)."""
+    model: str
+    """The model id: the tier's model, or the bare id."""
+
+    @property
+    def name(self) -> str:
+        """The tier's name, else the model id."""
+        return self.tier.name if self.tier is not None else self.model
+
+
 class TierSet(BaseModel):
     """All tiers, by name."""
 
@@ -102,7 +118,19 @@ class TierSet(BaseModel):
                                    f"{' (from ' + self.source + ')' if self.source else ''}") from None
 
     def names(self) -> list[str]:
+        """The tier names, in file order."""
         return list(self.tiers)
+
+    def chain(self, tier: str, fallbacks: Sequence[str] | None = None) -> tuple[ChainLink, ...]:
+        """``tier`` followed by what is tried when it fails: ``fallbacks`` when given, else the tier's own (tier
+        names or model ids), without repeats. The one place a fallback chain is computed."""
+        first = self.get(tier)
+        links = [ChainLink(first, first.model)]
+        for name in first.fallbacks if fallbacks is None else fallbacks:
+            fb = self.tiers.get(name)
+            links.append(ChainLink(fb, fb.model) if fb is not None else ChainLink(None, name))
+        seen: set[str] = set()
+        return tuple(link for link in links if not (link.name in seen or seen.add(link.name)))
 
 
 def default_tiers_path() -> Path:

@@ -138,7 +138,7 @@ class FallbackModel:
 class ResponseStore(Protocol):
     """Where ``CachedModel`` keeps answers by key (``workbench.caches.ResponseCache`` is the one that ships)."""
 
-    def get(self, key: str) -> Completion | None: ...
+    def get(self, key: str, max_age: float | None = None) -> Completion | None: ...
 
     def put(self, key: str, completion: Completion) -> None: ...
 
@@ -148,8 +148,9 @@ class CachedModel:
     paid for it now, while ``cost_usd`` / ``cost_basis`` keep what the answer cost when it was made — so a variant's
     cost per item does not depend on what happened to be cached. Callers that bill (the runner) count hits as 0."""
 
-    def __init__(self, inner: Model, cache: ResponseStore):
-        self.inner, self.cache = inner, cache
+    def __init__(self, inner: Model, cache: ResponseStore, *, ttl_seconds: float | None = None):
+        """``ttl_seconds``: an entry older than this is a miss (None: no limit)."""
+        self.inner, self.cache, self.ttl_seconds = inner, cache, ttl_seconds
 
     name = property(lambda self: self.inner.name)
 
@@ -157,7 +158,7 @@ class CachedModel:
         return self.inner.identity()
 
     def _hit(self, key: str, start: float) -> Completion | None:
-        hit = self.cache.get(key)
+        hit = self.cache.get(key, self.ttl_seconds)
         if hit is None:
             return None
         return hit.replace(cached=True, attempts=(),

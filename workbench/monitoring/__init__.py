@@ -24,7 +24,8 @@ _EXPORTS = {
     "Alert": ".alerts", "deliver": ".alerts", "stored_alerts": ".alerts", "post_webhook": ".alerts",
     "drifted_inputs": ".candidates", "candidate_samples": ".candidates", "export_candidates": ".candidates",
     "simulate_stream": ".simulate", "run_stream": ".simulate", "write_rows": ".simulate",
-    "SimRequest": ".simulate", "RunawayModel": ".simulate",
+    "SimRequest": ".simulate", "RunawayModel": ".simulate", "START": ".simulate", "DAY": ".simulate",
+    "row_features": ".drift",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

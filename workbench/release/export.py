@@ -120,7 +120,7 @@ def check_no_secrets(data: Any, where: str = "") -> None:
 
 
 def export_config(results: Any, variant: str, *, name: str, gate: Any, split: dict[str, float] | None = None,
-                  cache: Any = None, degradation: Any = None, escalation: Any = None, logging: Any = None,
+                  degradation: Any = None, escalation: Any = None, logging: Any = None,
                   candidates: dict[str, str] | None = None, override_reason: str | None = None,
                   experiment: str | None = None, path: str | Path | None = None,
                   created_at: str | None = None):
@@ -131,7 +131,6 @@ def export_config(results: Any, variant: str, *, name: str, gate: Any, split: di
     is checked against ``gate``; a miss raises ``ExportRefusedError`` unless ``override_reason`` is given (it is
     then recorded in the evidence). ``path`` writes the YAML."""
     from ..config.production import (
-        CacheSettings,
         DegradationPolicy,
         EscalationRules,
         LoggingSettings,
@@ -155,7 +154,7 @@ def export_config(results: Any, variant: str, *, name: str, gate: Any, split: di
         evidence = evidence.model_copy(update={"override_reason": override_reason.strip()})
     weights = split or {variant: 1.0, **{c: 0.0 for c in names[1:]}}
     config = ProductionConfig(
-        name=name, variants=variants, split=TrafficSplit(weights=weights), cache=cache or CacheSettings(),
+        name=name, variants=variants, split=TrafficSplit(weights=weights),
         degradation=degradation or DegradationPolicy(), escalation=escalation or EscalationRules(), gate=gate,
         logging=logging or LoggingSettings(), evidence=evidence,
         created_at=created_at or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())).with_hash()

@@ -5,8 +5,8 @@ metrics and the log store around it. ``run`` / ``arun`` never raise for bad inpu
     line = runner.run({"id": "q1", "question": "...", "documents": [...]}).to_line()
 
 Flow per input: sticky split → variant; ① validation (a rejected input is ``rejected`` or, for a code in
-``escalation.rejected_codes``, ``escalated``) → semantic cache → the variant's ``Pipeline`` (its exact cache,
-retries, fallbacks) → on a model failure, the offline model, else the selected context (``degraded``) → an output
+``escalation.rejected_codes``, ``escalated``) → the variant's ``Pipeline`` (its semantic and exact caches as the
+variant's ``cache`` settings say, retries, fallbacks) → on a model failure, the offline model, else the selected context (``degraded``) → an output
 still invalid, or a failure nothing covered → ``escalated`` (a row in the escalation table) → metrics and one row in
 the log store (written in the background, in batches: ``requestlog``). A log-store failure never loses the result:
 it is counted, reported once on stderr, and the result is returned as it is.
@@ -26,7 +26,7 @@ from typing import Any, Literal
 from ..chunking.select import format_context
 from ..caches.exact import ResponseCache
 from ..models.records import Completion
-from ..models.wrappers import CachedModel, Model
+from ..models.wrappers import Model
 from .._util.paths import workspace
 from ..pipeline import Pipeline, Prepared, Result, Status
 from ..store import escalation, logstore, rows
@@ -96,9 +96,10 @@ class _TolerantCache(ResponseCache):
     """The exact response cache, where a disk error is a miss, never a failed request (writes happen behind, and
     a failed batch is dropped: ``ResponseCache._write``)."""
 
-    def get(self, key: str) -> Completion | None:
+    def get(self, key: str, max_age: float | None = None) -> Completion | None:
+        """The cached completion, or None (a disk error is a miss)."""
         try:
-            return super().get(key)
+            return super().get(key, max_age)
         except sqlite3.Error:
             return None
 
@@ -116,10 +117,11 @@ class Runner:
         self.db_url = db_url or logstore.default_db_url()
         self.metrics = metrics or Metrics()
         self._cache_dir = Path(cache_path) if cache_path else workspace("runner")
-        self._exact = self._open_exact() if config.cache.exact else None
-        self.pipelines = {name: self._pipeline(cfg, models) for name, cfg in config.variants.items()}
+        wants = [cfg.cache for cfg in config.variants.values()]
+        self._exact = self._open_exact() if any(c.exact for c in wants) else None
+        self.pipelines = {name: Pipeline(cfg, cache=self._exact, semantic=self._open_semantic(cfg), models=models)
+                          for name, cfg in config.variants.items()}
         self._offline: Model | None = None
-        self._semantic = self._open_semantic() if config.cache.semantic else None
         self.log = RequestLog(self.db_url, retention_days=config.logging.retention_days, clock=clock,
                               on_error=self.metrics.log_errors_total.inc, batch_seconds=log_batch_seconds)
         self.log.open()
@@ -169,21 +171,14 @@ class Runner:
                           stacklevel=3)
             return None
 
-    def _pipeline(self, cfg: Any, models: dict[str, Model] | None) -> Pipeline:
-        tier_models = None
-        if models:
-            tier_models = {t: CachedModel(m, self._exact) if self._exact is not None else m for t, m in models.items()}
-        return Pipeline(cfg, cache=self._exact, models=tier_models)
-
-    def _open_semantic(self) -> Any:
+    def _open_semantic(self, variant: Any) -> Any:
+        """The variant's semantic cache (its threshold and TTL) in the runner's folder, when it asks for one."""
+        if not variant.cache.semantic:
+            return None
         try:
             from ..caches.semantic import SemanticCache
 
-            path, cache = self._cache_dir / "semantic.sqlite", self.config.cache
-            try:
-                return SemanticCache(path, cache.similarity_threshold, ttl_seconds=cache.ttl_seconds, clock=self.clock)
-            except TypeError:  # an implementation without TTL support
-                return SemanticCache(path, cache.similarity_threshold)
+            return SemanticCache.for_config(self._cache_dir / "semantic.sqlite", variant.cache, clock=self.clock)
         except (ImportError, OSError, sqlite3.Error) as e:
             warnings.warn(f"runner: semantic caching is configured but unavailable ({e}); running without it",
                           RuntimeWarning, stacklevel=3)
@@ -207,7 +202,8 @@ class Runner:
                 turn.result = _crashed(e)
         if self._should_degrade(turn):
             try:
-                turn.offline = self._offline_model().complete(turn.prepared.messages, **_settings(turn.pipeline))
+                turn.offline = self._offline_model().complete(turn.prepared.messages,
+                                                              **turn.pipeline.request_settings())
             except Exception:  # noqa: BLE001 - the offline model failed too: partial result or escalation
                 turn.offline = None
         return self._finish(turn)
@@ -223,7 +219,7 @@ class Runner:
         if self._should_degrade(turn):
             try:
                 turn.offline = await self._offline_model().acomplete(turn.prepared.messages,
-                                                                     **_settings(turn.pipeline))
+                                                                     **turn.pipeline.request_settings())
             except Exception:  # noqa: BLE001
                 turn.offline = None
         return await asyncio.to_thread(self._finish, turn)
@@ -235,7 +231,7 @@ class Runner:
         return self._finish(turn)
 
     def _begin(self, inputs: Any) -> _Turn:
-        """Split, ① validation, semantic cache: the turn, finished early when one of them decides the outcome."""
+        """Split and ① validation: the turn, finished early when the input is refused."""
         turn = _Turn(inputs, time.perf_counter())
         try:
             turn.variant = self.config.split.assign_input(inputs)
@@ -244,8 +240,6 @@ class Runner:
             if isinstance(turn.prepared, Result):
                 turn.result = turn.prepared
                 turn.done = self._rejected(turn)
-            else:
-                turn.done = self._semantic_hit(turn)
         except Exception as e:  # noqa: BLE001
             turn.result = _crashed(e)
         return turn
@@ -269,8 +263,7 @@ class Runner:
 
     def _outcome(self, turn: _Turn) -> RunnerResult:
         r = turn.result
-        if r.status == "ok":
-            self._semantic_put(turn, r)
+        if r.status == Status.OK:
             return self._from(turn, r, Status.OK)
         if (r.error or {}).get("code") == "invalid_output":
             turn.escalate_output = r.output
@@ -325,37 +318,6 @@ class Runner:
         except Exception:  # noqa: BLE001 - the tier's model cannot be built: nothing to compare with
             return False
 
-    # ---- semantic cache ------------------------------------------------------------------------------------
-    def _semantic_scope(self, turn: _Turn) -> tuple[str, str] | None:
-        """``(scope, question)``: scope = the variant's config hash + the content hash of the documents."""
-        if self._semantic is None or not isinstance(turn.prepared, Prepared):
-            return None
-        clean = turn.prepared.check.normalised if isinstance(turn.prepared.check.normalised, dict) else turn.inputs
-        docs = rows.input_hash(clean.get("documents") or [])
-        return f"{turn.pipeline.config.hash}|{docs}", str(clean.get("question", ""))
-
-    def _semantic_hit(self, turn: _Turn) -> RunnerResult | None:
-        scope = self._semantic_scope(turn)
-        try:
-            answer = self._semantic.get(*scope) if scope else None
-        except Exception:  # noqa: BLE001 - a broken semantic cache is a miss
-            answer = None
-        if not isinstance(answer, dict) or answer.get("output") is None:
-            return None
-        return RunnerResult(turn.item_id, Status.OK, output=answer["output"], variant=turn.variant,
-                            model=answer.get("model"), tier=answer.get("tier") or turn.prepared.tier, cost_usd=0.0,
-                            cost_basis=answer.get("cost_basis"), cache="semantic")
-
-    def _semantic_put(self, turn: _Turn, r: Result) -> None:
-        scope = self._semantic_scope(turn)
-        if scope is None:
-            return
-        try:
-            self._semantic.put(*scope, {"output": r.output, "model": r.model, "tier": r.tier,
-                                        "cost_basis": r.cost_basis})
-        except Exception:  # noqa: BLE001, S110 - caching is best effort
-            pass
-
     # ---- log store -----------------------------------------------------------------------------------------
     def _write_escalation(self, turn: _Turn) -> int | None:
         return self.log.write(lambda store: escalation.escalate(
@@ -377,13 +339,3 @@ def _crashed(error: BaseException) -> Result:
 def _short(error: BaseException, limit: int = 300) -> str:
     text = " ".join(f"{type(error).__name__}: {getattr(error, 'message', None) or error}".split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _settings(pipeline: Pipeline) -> dict[str, Any]:
-    """The call settings the offline model needs: the JSON response format when the output has a schema."""
-    cfg = pipeline.config
-    schema = cfg.output.json_schema or cfg.prompt.output_schema
-    if not schema:
-        return {}
-    return {"response_format": {"type": "json_schema", "json_schema": {"name": cfg.prompt.id, "schema": schema}}}
-

@@ -19,7 +19,7 @@ _EXPORTS = {
     "Refusal": ".checks", "is_refusal": ".text", "normalize_answer": ".text", "token_f1": ".text",
     # judge and calibration
     "LLMJudge": ".judge", "parse_verdict": ".judge",
-    "Calibration": ".calibration", "CalibrationError": ".calibration", "calibrate": ".calibration",
+    "Calibration": ".calibration", "calibrate": ".calibration",
     "cohen_kappa": ".calibration", "confusion_matrix": ".calibration", "pairwise_kappas": ".calibration",
     "require_calibrated": ".calibration", "load_judge_labels": ".calibration",
     "calibrate_judge": ".calibration",

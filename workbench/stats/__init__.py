@@ -19,7 +19,7 @@ _EXPORTS = {
     "Comparison": ".comparison", "paired_comparison": ".comparison",
     "compare_many": ".multiple", "comparison_table": ".multiple", "holm": ".multiple",
     # building blocks
-    "StatsError": "._data", "pair": "._data", "Paired": "._data",
+    "pair": "._data", "Paired": "._data",
     "bootstrap_ci": ".inference", "mcnemar_exact": ".inference", "wilcoxon_test": ".inference",
     "McNemar": ".inference", "Wilcoxon": ".inference", "WILCOXON_ZERO_METHOD": ".inference",
     # planning

@@ -1,1 +1,13 @@
-"""ipywidgets views for the notebooks. Never imported by the runner (``lab`` extra)."""
+"""ipywidgets views for the notebooks: reviewing drafted eval cases, exploring chunks, browsing failures and
+moving cost sliders. Never imported by the runner (``lab`` extra).
+
+    from workbench.widgets import review_form, chunk_explorer, failure_browser, projection_sliders
+"""
+from .._util.lazy import lazy_exports
+
+_EXPORTS = {
+    "review_form": ".review", "chunk_explorer": ".chunks", "failure_browser": ".failures",
+    "projection_sliders": ".costs",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -37,12 +37,12 @@ def highlight(text: str, chunks: list[Chunk], *, limit_chars: int = 20_000) -> s
             f"overflow:auto;border:1px solid #ddd;padding:6px'>{''.join(parts)}</div>{more}")
 
 
-def chunk_explorer(documents: dict[str, str], strategies: list[str] | None = None, model: str = "local/extractive"
+def chunk_explorer(documents: dict[str, str], strategies: list[str] | None = None, model: str | None = None
                    ) -> Any:
     """An ipywidgets form: document, strategy, max tokens, overlap -> the document with chunk boundaries."""
     import ipywidgets as w
 
-    from ..chunking.base import make_chunker, registry
+    from ..chunking.spec import make_chunker, registry
     from ..errors import WorkbenchError
 
     doc = w.Dropdown(options=sorted(documents), description="document")

@@ -1,8 +1,9 @@
 """``Pipeline(config)(inputs) -> Result``: the one path that experiments score and production runs.
 
 ① validate / normalise / classify the input (the config's ``InputPolicy``) → ② chunk the documents and select
-context within the token budget → ③ render the pinned prompt → ④ call the model of the routed tier, with
-retries and fallbacks (and the response cache) → validate the output → ``Result``.
+context within the token budget → ③ render the pinned prompt → the semantic cache, when the config turns it on →
+④ call the model of the routed tier, with retries, its fallback chain and the exact cache → validate the output →
+``Result``. The config's ``cache`` settings are applied here, so an experiment and the runner cache the same way.
 
 Bad input or a failing provider never raises out of ``run``: it is a ``Result`` with a status and an error code.
 """
@@ -11,112 +12,39 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, Literal
 
-from .chunking.base import Chunk, ChunkerConfig, make_chunker
-from .chunking.select import format_context, select_context
-from .config.pipeline import PipelineConfig
-from .errors import WorkbenchError
-from .caches.exact import ResponseCache
-from .models.client import build_model
-from .models.records import Completion
-from .models.wrappers import Model
-
-
-
-class Status(StrEnum):
-    """What happened to one input: the one set of status values for pipeline results, runner output lines, log
-    rows and monitoring (a ``str``, so it compares and serialises as its value)."""
-
-    OK = "ok"
-    """A valid answer."""
-    DEGRADED = "degraded"
-    """The runner's degradation answered: the offline model, or the selected context as a partial result."""
-    ESCALATED = "escalated"
-    """Sent to a human (the escalation table) under the config's escalation rules."""
-    REJECTED = "rejected"
-    """The input policy refused the input (or the line was not a usable input)."""
-    FAILED = "failed"
-    """No valid answer, and nothing covered the failure."""
-
-
-@dataclass(frozen=True)
-class Result:
-    """What the pipeline did with one input."""
-
-    status: Status
-    """``ok``; ``rejected`` (the input policy refused it); ``failed`` (no valid answer); ``degraded`` /
-    ``escalated`` are set by the runner's degradation and escalation rules."""
-    output: str | None = None
-    """The answer text."""
-    data: Any = None
-    """The parsed structured answer when the prompt asks for JSON."""
-    model: str | None = None
-    """The model that answered."""
-    priced_as: str | None = None
-    """The model whose price applies (the real model for an offline stand-in; see ``Completion.priced_as``)."""
-    tier: str | None = None
-    """The tier the input was routed to (the answering model may be a fallback of it)."""
-    cost_usd: float | None = None
-    """What this run paid: the model calls, retries included; 0 for a cache hit or a rejected input (None when
-    unpriced)."""
-    answer_cost_usd: float | None = None
-    """What the answer costs without the cache (a cache hit keeps the cost of the call that made it): the cost
-    per item of a variant, which experiments compare."""
-    cost_basis: str | None = None
-    """How the cost was obtained (see ``workbench.models.records.CostBasis``)."""
-    latency_ms: float = 0.0
-    """Wall time of the whole run."""
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache: Literal["miss", "exact", "semantic"] = "miss"
-    """Whether the answer came from a cache."""
-    error: dict[str, str] | None = None
-    """``{"code", "message"}`` when the status is not ``ok``."""
-    input_status: str | None = None
-    """The input policy's verdict: accepted / flagged / rejected."""
-    classes: dict[str, Any] = field(default_factory=dict)
-    """Input classes (language, length, content_type) used for routing."""
-    flags: list[dict[str, Any]] = field(default_factory=list)
-    """The input policy's flags."""
-    context: list[dict[str, Any]] = field(default_factory=list)
-    """The selected chunks: ``{"source", "start", "end", "tokens", "section"}``."""
-    attempts: int = 0
-    """Requests sent to models (cache hits excluded)."""
-    config_hash: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """An input made ready for the model: its messages and the tier it is routed to."""
-
-    messages: list[dict[str, str]]
-    tier: str
-    check: Any
-    context: list[Chunk]
+from ..chunking.base import Chunk, ChunkerConfig
+from ..chunking.select import format_context, select_context
+from ..config.pipeline import PipelineConfig
+from ..errors import WorkbenchError
+from ..hashing import content_hash
+from ..models.client import build_model
+from ..models.records import Completion
+from ..models.wrappers import CachedModel, LimitedModel, Model, ResponseStore
+from .records import Prepared, Result, Status
 
 
 class Pipeline:
     """Runs a ``PipelineConfig``. Cheap to call many times: chunkers, models and chunked documents are reused."""
 
-    def __init__(self, config: PipelineConfig, *, cache: ResponseCache | Literal["auto"] | None = "auto",
-                 models: dict[str, Model] | None = None, max_concurrency: int | None = None,
-                 chunk_cache: dict | None = None):
-        """``cache="auto"``: the workspace response cache when ``config.cache.exact``; ``None``: no cache.
-        ``models`` maps tier names to ready models (tests, or a runner with its own wrappers); ``chunk_cache``
-        shares chunked documents between pipelines with the same chunker (experiments)."""
+    def __init__(self, config: PipelineConfig, *, cache: ResponseStore | Literal["auto"] | None = "auto",
+                 semantic: Any = "auto", models: dict[str, Model] | None = None,
+                 max_concurrency: int | None = None, chunk_cache: dict | None = None):
+        """``cache`` / ``semantic``: the exact and semantic caches to use, ``"auto"`` for the workspace's, ``None``
+        for none; each is used only when ``config.cache`` turns it on. ``models`` maps tier names to ready models
+        (tests, benchmarks; the exact cache still wraps them); ``chunk_cache`` shares chunked documents between
+        pipelines (experiments)."""
         self.config = config
-        self.chunker: ChunkerConfig = make_chunker(**config.context.chunking)
-        self._cache = (ResponseCache() if config.cache.exact else None) if cache == "auto" else cache
-        self._models: dict[str, Model] = dict(models or {})
+        self.chunker: ChunkerConfig = _chunker_for(config)
+        self._cache = _exact_cache(config, cache)
+        self._semantic = _semantic_cache(config, semantic)
+        self._given: dict[str, Model] = dict(models or {})
+        self._models: dict[str, Model] = {}
         self._max_concurrency = max_concurrency
         self._chunked: dict[tuple, list[Chunk]] = chunk_cache if chunk_cache is not None else {}
-        self._chunker_key = json.dumps(self.chunker.dump(), sort_keys=True)
+        self._chunker_key = json.dumps(self.chunker.model_dump(), sort_keys=True)
+        self._settings = _request_settings(config)
 
     # ---- ① ② ③ -------------------------------------------------------------------------------------------
     def prepare(self, inputs: dict[str, Any], check: Any = None) -> Prepared | Result:
@@ -139,7 +67,8 @@ class Pipeline:
         values = {"question": question, "context": format_context(chosen)}
         values = {k: v for k, v in values.items() if k in self.config.prompt.variables}
         messages = self.config.prompt.render(values, model=self.config.tiers[tier].model)
-        return Prepared(messages, tier, check, chosen)
+        docs = _documents_hash(clean.get("documents") or []) if self._semantic is not None else ""
+        return Prepared(messages, tier, check, chosen, question, docs)
 
     def _chunks(self, doc: Any) -> list[Chunk]:
         doc_id, text = (str(doc.get("id", "")), str(doc.get("text", ""))) if isinstance(doc, dict) else ("", str(doc))
@@ -159,28 +88,22 @@ class Pipeline:
 
     # ---- ④ -------------------------------------------------------------------------------------------------
     def model(self, tier: str) -> Model:
-        """The composed model for a tier: retries, the config's fallback chain, cache, concurrency limit."""
+        """The composed model for a tier: its fallback chain (``config.fallback_chain``), each model with retries,
+        then the exact cache (with the config's TTL) and the concurrency limit."""
         if tier not in self._models:
-            from .models.wrappers import CachedModel, FallbackModel, LimitedModel
-
-            tiers = self.config.tier_set()
-            chain = [build_model(t, tiers=tiers, retries=self.config.retries, fallbacks=False)
-                     for t in [tier, *self.config.fallback_chain(tier)]]
-            model: Model = chain[0] if len(chain) == 1 else FallbackModel(chain)
+            model = self._given.get(tier) or build_model(chain=self.config.fallback_chain(tier),
+                                                         retries=self.config.retries)
             if self._cache is not None:
-                model = CachedModel(model, self._cache)
+                model = CachedModel(model, self._cache, ttl_seconds=self.config.cache.ttl_seconds)
             if self._max_concurrency:
                 model = LimitedModel(model, self._max_concurrency)
             self._models[tier] = model
         return self._models[tier]
 
-    def _settings(self) -> dict[str, Any]:
-        settings = dict(self.config.params)
-        schema = self.config.output.json_schema or self.config.prompt.output_schema
-        if schema:
-            settings["response_format"] = {"type": "json_schema",
-                                           "json_schema": {"name": self.config.prompt.id, "schema": schema}}
-        return settings
+    def request_settings(self) -> dict[str, Any]:
+        """The call settings of every request: the config's ``params``, and the JSON response format when the
+        output has a schema (a copy: the caller may change it)."""
+        return dict(self._settings)
 
     def __call__(self, inputs: dict[str, Any]) -> Result:
         return self.run(inputs)
@@ -196,32 +119,68 @@ class Pipeline:
     def execute(self, prepared: Prepared | Result, start: float | None = None) -> Result:
         """Step ④ and output validation for a prepared input (a ``Result`` passes through)."""
         start = time.perf_counter() if start is None else start
-        if isinstance(prepared, Result):
-            return dataclasses.replace(prepared, latency_ms=(time.perf_counter() - start) * 1000)
+        done = self._before_model(prepared, start)
+        if done is not None:
+            return done
         completions: list[Completion] = []
         for _ in range(self.config.output.retries + 1):
             try:
-                completions.append(self.model(prepared.tier).complete(prepared.messages, **self._settings()))
+                completions.append(self.model(prepared.tier).complete(prepared.messages, **self._settings))
             except WorkbenchError as e:
                 return self._result(prepared, completions, start, error=e)
             if self.output_problem(completions[-1]) is None:
                 break
-        return self._result(prepared, completions, start)
+        return self._remember(prepared, self._result(prepared, completions, start))
 
     async def aexecute(self, prepared: Prepared | Result, start: float | None = None) -> Result:
         """The async twin of ``execute``."""
         start = time.perf_counter() if start is None else start
-        if isinstance(prepared, Result):
-            return dataclasses.replace(prepared, latency_ms=(time.perf_counter() - start) * 1000)
+        done = self._before_model(prepared, start)
+        if done is not None:
+            return done
         completions: list[Completion] = []
         for _ in range(self.config.output.retries + 1):
             try:
-                completions.append(await self.model(prepared.tier).acomplete(prepared.messages, **self._settings()))
+                completions.append(await self.model(prepared.tier).acomplete(prepared.messages, **self._settings))
             except WorkbenchError as e:
                 return self._result(prepared, completions, start, error=e)
             if self.output_problem(completions[-1]) is None:
                 break
-        return self._result(prepared, completions, start)
+        return self._remember(prepared, self._result(prepared, completions, start))
+
+    # ---- the semantic cache --------------------------------------------------------------------------------
+    def _before_model(self, prepared: Prepared | Result, start: float) -> Result | None:
+        """A rejected input's result, or a semantic-cache hit; None when the model must answer."""
+        if isinstance(prepared, Result):
+            return dataclasses.replace(prepared, latency_ms=(time.perf_counter() - start) * 1000)
+        if self._semantic is None:
+            return None
+        try:
+            answer = self._semantic.get(self._scope(prepared), prepared.question)
+        except Exception:  # noqa: BLE001 - a broken semantic cache is a miss
+            answer = None
+        if not isinstance(answer, dict) or answer.get("output") is None:
+            return None
+        return Result(Status.OK, output=answer["output"], model=answer.get("model"), tier=answer.get("tier"),
+                      cost_usd=0.0, answer_cost_usd=answer.get("cost_usd"), cost_basis=answer.get("cost_basis"),
+                      latency_ms=(time.perf_counter() - start) * 1000, cache="semantic",
+                      input_status=prepared.check.status, classes=dict(prepared.check.classes),
+                      flags=[f.to_dict() for f in prepared.check.flags], config_hash=self.config.hash)
+
+    def _remember(self, prepared: Prepared, result: Result) -> Result:
+        """Keep a valid answer in the semantic cache (best effort)."""
+        if self._semantic is not None and result.status == Status.OK:
+            try:
+                self._semantic.put(self._scope(prepared), prepared.question, {
+                    "output": result.output, "model": result.model, "tier": result.tier,
+                    "cost_usd": result.answer_cost_usd, "cost_basis": result.cost_basis})
+            except Exception:  # noqa: BLE001, S110 - caching is best effort
+                pass
+        return result
+
+    def _scope(self, prepared: Prepared) -> str:
+        """The semantic cache's scope: this config and these documents."""
+        return f"{self.config.hash}|{prepared.documents_hash}"
 
     # ---- output --------------------------------------------------------------------------------------------
     def output_problem(self, c: Completion) -> str | None:
@@ -260,6 +219,50 @@ class Pipeline:
                       "section": list(c.section)} for c in p.context],
             attempts=sum(len(c.attempts) for c in completions if not c.cached) + _failed_attempts(error),
             config_hash=self.config.hash)
+
+
+def _chunker_for(config: PipelineConfig) -> ChunkerConfig:
+    """The config's chunker, counting with the tier's model when it names no tokenizer model of its own."""
+    chunker = config.context.chunking
+    if chunker.model is None:
+        chunker = chunker.model_copy(update={"model": config.tiers[config.tier].model})
+    return chunker
+
+
+def _request_settings(config: PipelineConfig) -> dict[str, Any]:
+    settings = dict(config.params)
+    schema = config.output.json_schema or config.prompt.output_schema
+    if schema:
+        settings["response_format"] = {"type": "json_schema",
+                                       "json_schema": {"name": config.prompt.id, "schema": schema}}
+    return settings
+
+
+def _exact_cache(config: PipelineConfig, cache: Any) -> ResponseStore | None:
+    if not config.cache.exact or cache is None:
+        return None
+    if isinstance(cache, str) and cache == "auto":
+        from ..caches.exact import ResponseCache
+
+        return ResponseCache()
+    return cache
+
+
+def _semantic_cache(config: PipelineConfig, semantic: Any) -> Any:
+    if not config.cache.semantic or semantic is None:
+        return None
+    if isinstance(semantic, str) and semantic == "auto":
+        from ..caches.semantic import SemanticCache
+
+        return SemanticCache.for_config(None, config.cache)
+    return semantic
+
+
+def _documents_hash(documents: Any) -> str:
+    try:
+        return content_hash(documents)
+    except (TypeError, ValueError):
+        return content_hash(repr(documents))
 
 
 def _failed_attempts(error: WorkbenchError | None) -> int:

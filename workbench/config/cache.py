@@ -1,0 +1,20 @@
+"""``CacheConfig``: how a pipeline variant caches answers, the same in an experiment and in production."""
+from __future__ import annotations
+
+from pydantic import Field
+
+from .base import Frozen
+
+
+class CacheConfig(Frozen):
+    """Response caching of one variant: exact (the same request again) and semantic (a similar question, above a
+    similarity threshold). The ``Pipeline`` applies it, so an experiment and the runner cache the same way."""
+
+    exact: bool = Field(True, description="answer a repeated request (same model, endpoint, messages, settings) "
+                                          "from the response cache")
+    semantic: bool = Field(False, description="answer a question similar enough to one already answered, in the "
+                                              "same scope (this variant and the same documents)")
+    similarity_threshold: float = Field(0.95, gt=0.0, le=1.0, description="semantic cache: the cosine a "
+                                                                          "question must reach")
+    ttl_seconds: int | None = Field(7 * 24 * 3600, ge=1, description="how long a cached answer may be served "
+                                                                     "(None: no limit)")
