@@ -192,7 +192,8 @@ def test_ledger_reaps_expired_leases_and_unpushed_items(tmp_path):
 
 # ---------------------------------------------------------------- worker in-process
 def test_enqueue_worker_export_in_order(qdir, fake_runner, capsys):
-    from workbench.runner.queue import Worker, WorkQueue
+    from workbench.runner.queue import WorkQueue
+    from workbench.runner.worker import Worker
     from workbench.runner.source import ConfigSource
 
     inputs = write_inputs(qdir["tmp"] / "in.jsonl", 12)
@@ -217,7 +218,8 @@ def test_enqueue_worker_export_in_order(qdir, fake_runner, capsys):
 
 
 def test_bad_lines_are_refused_and_max_items(qdir, fake_runner, capsys):
-    from workbench.runner.queue import Worker, WorkQueue
+    from workbench.runner.queue import WorkQueue
+    from workbench.runner.worker import Worker
     from workbench.runner.source import ConfigSource
 
     path = qdir["tmp"] / "in.jsonl"
@@ -236,7 +238,8 @@ def test_bad_lines_are_refused_and_max_items(qdir, fake_runner, capsys):
 
 def test_worker_with_the_real_runner(qdir, monkeypatch):
     pytest.importorskip("workbench.runner.runner")
-    from workbench.runner.queue import Worker, WorkQueue
+    from workbench.runner.queue import WorkQueue
+    from workbench.runner.worker import Worker
     from workbench.runner.source import ConfigSource
 
     monkeypatch.delenv("WORKBENCH_RUNNER_FACTORY", raising=False)
@@ -300,7 +303,8 @@ def test_dead_redis_is_a_clear_error_and_items_stay_pending(qdir, capsys):
 
 
 def test_transient_failures_are_queued_for_later_until_the_last_attempt(qdir, monkeypatch):
-    from workbench.runner.queue import MAX_ATTEMPTS, Worker, WorkQueue
+    from workbench.runner.queue import WorkQueue
+    from workbench.runner.worker import MAX_ATTEMPTS, Worker
     from workbench.runner.source import ConfigSource
 
     monkeypatch.setenv("WORKBENCH_RUNNER_FACTORY", "test_queue:flaky_factory")

@@ -111,7 +111,8 @@ def test_pointer_updates_are_atomic(store, two):
 
 
 def test_a_following_worker_switches_config_between_items(tmp_path, two, monkeypatch):
-    from workbench.runner.queue import Worker, WorkQueue
+    from workbench.runner.queue import WorkQueue
+    from workbench.runner.worker import Worker
 
     monkeypatch.setenv("WORKBENCH_RUNNER_FACTORY", FACTORY)
     monkeypatch.setenv("WORKBENCH_FAKE_DELAY", "0.05")

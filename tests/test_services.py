@@ -88,7 +88,8 @@ def test_sigkill_on_redis_with_a_postgres_ledger(tmp_path, redis_url, pg_url):
 @needs_redis
 @needs_postgres
 def test_items_accepted_while_redis_is_down_are_pushed_later(tmp_path, redis_url, pg_url, monkeypatch, capsys):
-    from workbench.runner.queue import Worker, WorkQueue
+    from workbench.runner.queue import WorkQueue
+    from workbench.runner.worker import Worker
     from workbench.runner.source import ConfigSource
 
     monkeypatch.setenv("WORKBENCH_RUNNER_FACTORY", FACTORY)
@@ -106,7 +107,8 @@ def test_items_accepted_while_redis_is_down_are_pushed_later(tmp_path, redis_url
 @needs_postgres
 def test_real_runner_with_its_db_on_postgres(tmp_path, pg_url, monkeypatch):
     pytest.importorskip("workbench.runner.runner")
-    from workbench.runner.queue import Worker, WorkQueue
+    from workbench.runner.queue import WorkQueue
+    from workbench.runner.worker import Worker
     from workbench.runner.source import ConfigSource
 
     monkeypatch.delenv("WORKBENCH_RUNNER_FACTORY", raising=False)

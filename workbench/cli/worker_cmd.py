@@ -32,7 +32,8 @@ def _run_cell(inputs: dict) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..runner.queue import Worker, WorkQueue
+    from ..runner.queue import WorkQueue
+    from ..runner.worker import Worker
     from ..runner.source import ConfigSource
 
     source = ConfigSource.from_args(args.config, args.store, args.db)

@@ -11,7 +11,7 @@ from .._util.lazy import lazy_exports
 
 _EXPORTS = {
     "Runner": ".runner", "RunnerResult": ".runner", "Metrics": ".metrics", "render_metrics": ".metrics",
-    "ConfigSource": ".source", "WorkQueue": ".queue", "Worker": ".queue",
+    "ConfigSource": ".source", "WorkQueue": ".queue", "Worker": ".worker",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
