@@ -143,7 +143,7 @@ class PromptTemplate(BaseModel):
             tokens = self.count_tokens(values, model)
             price = price_for(model)
             rows.append({"tier": name, "model": model, "input_tokens": tokens,
-                         "input_cost_usd": None if price is None else tokens * price.input})
+                         "input_cost_usd": None if price is None else price.input_cost(tokens)})
         return rows
 
 

@@ -76,7 +76,7 @@ def estimate_run_cost(messages_per_call: Sequence[Sequence[Mapping[str, Any]] | 
     if price is None:
         return {**result, "input_cost_usd": None, "output_cost_usd": None, "cost_usd": None,
                 "cost_basis": "unpriced", "price_source": None}
-    cost_in, cost_out = input_tokens * price.input, output_tokens * price.output
+    cost_in, cost_out = price.input_cost(input_tokens), price.output_cost(output_tokens)
     return {**result, "input_cost_usd": cost_in, "output_cost_usd": cost_out, "cost_usd": cost_in + cost_out,
             "cost_basis": "estimate", "price_source": price.source}
 

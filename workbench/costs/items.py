@@ -116,7 +116,7 @@ class ItemCost:
             return 0.0
         if self.price is None:
             return None
-        return _list_cost(self.price, self)
+        return self.price.cost(self)
 
     @property
     def label(self) -> str:
@@ -130,12 +130,6 @@ class ItemCost:
 
     def _repr_html_(self) -> str:
         return ItemCosts({self.tier: self})._repr_html_()
-
-
-def _list_cost(price: Price, ic: ItemCost) -> float:
-    cached = min(ic.cached_input_tokens, ic.input_tokens)
-    cached_rate = price.input if price.cached_input is None else price.cached_input
-    return (ic.input_tokens - cached) * price.input + cached * cached_rate + ic.output_tokens * price.output
 
 
 class ItemCosts(dict[str, ItemCost]):

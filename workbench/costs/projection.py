@@ -170,9 +170,8 @@ def cost_per_item(ic: ItemCost, s: Scenario) -> tuple[float | None, tuple[float,
         return None, (0.0, 0.0)
     prompt = ic.input_tokens * (1.0 - s.prompt_shortening)
     cached = s.cached_input_share if s.cached_input_share is not None else ic.cached_share
-    cached_rate = price.input if price.cached_input is None else price.cached_input
-    input_cost = prompt * ((1.0 - cached) * price.input + cached * cached_rate)
-    output_cost = ic.output_tokens * price.output
+    input_cost = price.input_cost(prompt, prompt * cached)
+    output_cost = price.output_cost(ic.output_tokens)
     d_in, d_out = batch_discounts(price, s.batch_discount)
     batch_cost = input_cost * (1.0 - d_in) + output_cost * (1.0 - d_out)
     per_call = (1.0 - s.batch_share) * (input_cost + output_cost) + s.batch_share * batch_cost

@@ -160,6 +160,7 @@ class Experiment:
     def estimate(self) -> Estimate:
         """Prompt tokens and cost of the pending cells, from token counts and prices (no model call)."""
         from ..models.pricing import price_for
+        from ..models.records import Usage
         from ..models.tokens import tokenizer_for
 
         checks: dict = {}
@@ -178,7 +179,7 @@ class Experiment:
             if price is None:
                 unpriced += 1
                 continue
-            c = n * price.input + self.expected_output_tokens * price.output
+            c = price.cost(Usage(n, self.expected_output_tokens))
             cost += c
             by_variant[variant] = by_variant.get(variant, 0.0) + c
         return Estimate(len(self.cells()), len(pending), tokens, cost, unpriced, by_variant)

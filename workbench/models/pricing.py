@@ -12,9 +12,17 @@ import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from ..errors import UsageError
-from .records import Usage
+
+
+class TokenCounts(Protocol):
+    """Anything with token counts: a call's ``Usage``, or an item's mean tokens."""
+
+    input_tokens: float
+    output_tokens: float
+    cached_input_tokens: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +42,20 @@ class Price:
     source: str = "litellm"
     """Where the price comes from: ``litellm`` (its bundled map) or ``registered``."""
 
-    def cost(self, usage: Usage) -> float:
-        """USD for the given token counts (cached prompt tokens at the cached price when there is one)."""
-        cached = min(usage.cached_input_tokens, usage.input_tokens)
+    def cost(self, usage: TokenCounts) -> float:
+        """USD for the given token counts (cached prompt tokens at the cached price when there is one): the one
+        cost formula, for a call's ``Usage`` and for the mean tokens of an item (``costs.ItemCost``) alike."""
+        return self.input_cost(usage.input_tokens, usage.cached_input_tokens) + self.output_cost(usage.output_tokens)
+
+    def input_cost(self, tokens: float, cached: float = 0.0) -> float:
+        """USD for ``tokens`` prompt tokens, ``cached`` of them served from the provider's prompt cache."""
+        cached = min(cached, tokens)
         cached_rate = self.input if self.cached_input is None else self.cached_input
-        return (usage.input_tokens - cached) * self.input + cached * cached_rate + usage.output_tokens * self.output
+        return (tokens - cached) * self.input + cached * cached_rate
+
+    def output_cost(self, tokens: float) -> float:
+        """USD for ``tokens`` generated tokens."""
+        return tokens * self.output
 
     def per_million(self) -> tuple[float, float]:
         """(input, output) USD per 1M tokens, the way price pages show them."""

@@ -188,8 +188,7 @@ def read_inputs(path: str | Path) -> tuple[list[tuple[str, dict[str, Any]]], lis
     with open(path, "rb") as f:
         for line in read_lines(f):
             if line.problem is not None:
-                if line.problem.code != "empty":  # blank lines between inputs are skipped
-                    errors.append(f"{path}: {line.message}")
+                errors.append(f"{path}: {line.message}")
                 continue
             if str(line.id) in seen:
                 errors.append(f"{path}:{line.number}: duplicate id {line.id!r} (the first one is enqueued)")

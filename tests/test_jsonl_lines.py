@@ -1,0 +1,63 @@
+"""One JSONL line parser, the same rules everywhere: ``workbench validate``, ``workbench run`` and the queue
+(``workbench enqueue``) refuse the same lines, with the same codes."""
+from __future__ import annotations
+
+import json
+
+from workbench.cli import main
+from workbench.inputs.jsonl import parse_line
+from workbench.runner.queue import read_inputs
+
+DEEP = b'{"id": "deep", "question": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+LINES = [  # (raw line, the code every reader gives it; None for a usable input)
+    ('\ufeff{"id": "bom", "question": "What is the refund window?"}'.encode(), None),
+    (b'{"id": 7, "question": "An integer id is an id."}\r', None),
+    (b"", "empty"),
+    (b"   ", "empty"),
+    (b"{not json", "invalid_json"),
+    (b'{"id": "n", "question": NaN}', "invalid_json"),
+    (DEEP, "invalid_json"),
+    (b"[1, 2]", "not_object"),
+    (b'"just a string"', "not_object"),
+    (b'{"question": "no id"}', "missing_id"),
+    (b'{"id": true, "question": "a boolean is not an id"}', "missing_id"),
+    (b'{"id": "", "question": "an empty id is not an id"}', "missing_id"),
+    (b'{"id": "u", "question": "caf\xe9"}', "invalid_utf8"),
+    (b'{"id": "ok-2", "question": "How do I reset my password?"}', None),
+]
+
+
+def write(tmp_path) -> str:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\n".join(raw for raw, _ in LINES) + b"\n")
+    return str(path)
+
+
+def test_the_parser_gives_each_line_its_code():
+    for n, (raw, code) in enumerate(LINES, 1):
+        line = parse_line(raw, n)
+        assert (line.problem.code if line.problem else None) == code, raw[:40]
+        assert (line.problem is None) == (line.message is None)
+
+
+def test_validate_run_and_the_queue_refuse_the_same_lines_with_the_same_codes(tmp_path, capsys):
+    src = write(tmp_path)
+    expected = {n: code for n, (_, code) in enumerate(LINES, 1) if code}
+
+    assert main(["validate", src, "--out", str(tmp_path / "v.jsonl")]) == 0
+    rows = [json.loads(x) for x in (tmp_path / "v.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == len(LINES)
+    by_validate = {r["line"]: r["code"] for r in rows if r["status"] == "rejected"}
+
+    assert main(["run", "--config", "configs/pipeline.yaml", "--input", src, "--out", str(tmp_path / "r.jsonl"),
+                 "--db", f"sqlite:///{tmp_path / 'log.db'}"]) == 0
+    out = [json.loads(x) for x in (tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(out) == len(LINES)
+    by_run = {n: o["error"]["code"] for n, o in enumerate(out, 1) if o["status"] == "rejected"}
+
+    items, errors = read_inputs(src)
+    refused_by_queue = {int(e.split(": line ")[1].split()[0]) for e in errors}
+
+    assert by_validate == by_run == expected
+    assert refused_by_queue == set(expected)
+    assert [i for i, _ in items] == ["bom", "7", "ok-2"]
