@@ -43,7 +43,7 @@ class Pipeline:
         self._models: dict[str, Model] = {}
         self._max_concurrency = max_concurrency
         self._chunked: dict[tuple, list[Chunk]] = chunk_cache if chunk_cache is not None else {}
-        self._chunker_key = json.dumps(self.chunker.model_dump(), sort_keys=True)
+        self._chunker_key = _chunker_key(self.chunker)
         self._settings = _request_settings(config)
 
     # ---- ① ② ③ -------------------------------------------------------------------------------------------
@@ -227,6 +227,12 @@ def _chunker_for(config: PipelineConfig) -> ChunkerConfig:
     if chunker.model is None:
         chunker = chunker.model_copy(update={"model": config.tiers[config.tier].model})
     return chunker
+
+
+def _chunker_key(chunker: ChunkerConfig) -> str:
+    """What decides a document's chunks: the chunker's settings and its tokenizer's encoding (two tiers whose
+    models share an encoding share the chunks)."""
+    return json.dumps({**chunker.model_dump(), "model": chunker.tokenizer.encoding_name}, sort_keys=True)
 
 
 def _request_settings(config: PipelineConfig) -> dict[str, Any]:
