@@ -15,7 +15,8 @@ for both sides:
 - **ideal**: ``calls × latency / concurrency``.
 
 Each variant's tier answers through a model built with ``build_model(model="openai/gpt-4o-mini",
-api_base=<server>, api_key="sk-fake", retries=0)``, injected with ``Experiment(..., models={tier: model})``.
+options=ModelOptions(endpoint=Endpoint(<server>, "sk-fake"), retries=0))``, injected with
+``Experiment(..., models={tier: model})``.
 
 A diagnostic third measurement, **engine, cells prepared beforehand**, runs the engine after ``exp.estimate()``
 (which prepares every cell) outside the timed region, so it compares like for like with the baseline, whose
@@ -145,10 +146,10 @@ def make_variants(k: int) -> dict[str, Any]:
 
 def make_models(url: str, variants: dict[str, Any]) -> dict[str, Any]:
     """One fault-server model per tier the variants use."""
-    from workbench.models.client import build_model
+    from workbench.models import Endpoint, ModelOptions, build_model
 
-    tiers = {c.tier for c in variants.values()}
-    return {t: build_model(model=MODEL, api_base=url, api_key=API_KEY, retries=0, timeout=TIMEOUT) for t in tiers}
+    options = ModelOptions(endpoint=Endpoint(url, API_KEY, TIMEOUT), retries=0)
+    return {t: build_model(model=MODEL, options=options) for t in {c.tier for c in variants.values()}}
 
 
 def make_experiment(evalset, variants, models, out: Path, concurrency: int):

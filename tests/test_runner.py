@@ -302,13 +302,14 @@ def test_runner_result_line_has_exactly_the_keys():
 
 @pytest.mark.slow
 def test_fault_server_at_30_percent_nothing_is_lost(make_runner):
-    from workbench.models import RetryPolicy, build_model
+    from workbench.models import Endpoint, ModelOptions, RetryPolicy, build_model
     from workbench.testing import FaultServer
 
     with FaultServer(rate_429=0.075, rate_500=0.075, rate_timeout=0.075, rate_malformed=0.075, timeout_s=3,
                      retry_after=0.01, seed=7) as server:
-        model = build_model(model="openai/gpt-4o-mini", api_base=server.base_url, api_key="sk-x",
-                            retries=RetryPolicy(retries=2, base_delay=0.01, max_delay=0.05), timeout=1)
+        model = build_model(model="openai/gpt-4o-mini", options=ModelOptions(
+            endpoint=Endpoint(server.base_url, "sk-x", timeout=1),
+            retries=RetryPolicy(retries=2, base_delay=0.01, max_delay=0.05)))
         runner = make_runner(production(cache=CacheConfig(exact=False)), models={"medium": model})
         results = [runner.run(item(f"chaos-{i}", f"Question {i}: how many days for a refund?")) for i in range(40)]
         stats = server.stats

@@ -186,9 +186,9 @@ class Runner:
 
     def _offline_model(self) -> Model:
         if self._offline is None:
-            from ..models.client import build_model
+            from ..models.client import ModelOptions, build_model
 
-            self._offline = build_model(model=self.config.degradation.offline_model, retries=0)
+            self._offline = build_model(model=self.config.degradation.offline_model, options=ModelOptions(retries=0))
         return self._offline
 
     # ---- run -----------------------------------------------------------------------------------------------
