@@ -8,7 +8,7 @@ from workbench.errors import (AllModelsFailedError, MalformedResponseError, Miss
                               ProviderUnavailableError, RateLimitedError, UnknownTierError, UsageError)
 from workbench.models import Endpoint, ModelOptions, RetryPolicy, build_model, complete, acomplete
 from workbench.models.records import Completion
-from workbench.testing import FaultServer
+from workbench.testing import FaultConfig, FaultServer
 
 MSGS = [{"role": "user", "content": "Say hello to the test."}]
 FAST = RetryPolicy(retries=3, base_delay=0.001, max_delay=0.05)
@@ -95,7 +95,7 @@ def test_retry_delay_honours_retry_after_and_caps():
 def test_fallback_to_another_model_records_every_attempt(server):
     from workbench.models import FallbackModel, LiteLLMModel, RetryingModel
 
-    with FaultServer(rate_500=1.0) as down:
+    with FaultServer(FaultConfig(rate_500=1.0)) as down:
         chain = FallbackModel([
             RetryingModel(LiteLLMModel("openai/gpt-4o-mini", endpoint=Endpoint(down.base_url, "k")), FAST),
             LiteLLMModel("openai/gpt-4.1-nano", endpoint=Endpoint(server.base_url, "k")),

@@ -303,10 +303,11 @@ def test_runner_result_line_has_exactly_the_keys():
 @pytest.mark.slow
 def test_fault_server_at_30_percent_nothing_is_lost(make_runner):
     from workbench.models import Endpoint, ModelOptions, RetryPolicy, build_model
-    from workbench.testing import FaultServer
+    from workbench.testing import FaultConfig, FaultServer
 
-    with FaultServer(rate_429=0.075, rate_500=0.075, rate_timeout=0.075, rate_malformed=0.075, timeout_s=3,
-                     retry_after=0.01, seed=7) as server:
+    faults = FaultConfig(rate_429=0.075, rate_500=0.075, rate_timeout=0.075, rate_malformed=0.075, timeout_s=3,
+                         retry_after=0.01)
+    with FaultServer(faults, seed=7) as server:
         model = build_model(model="openai/gpt-4o-mini", options=ModelOptions(
             endpoint=Endpoint(server.base_url, "sk-x", timeout=1),
             retries=RetryPolicy(retries=2, base_delay=0.01, max_delay=0.05)))
