@@ -5,7 +5,7 @@ variant answering through the fault-injecting server (no faults) at 50 ms latenc
 for both sides:
 
 - **engine**: ``await Experiment(...).arun(progress=False)`` into a fresh run folder, response cache off
-  (``cache=None``) so every cell makes a call, no scorers and samples without criteria (scoring excluded). The
+  (``RunOptions(cache=None)``) so every cell makes a call, no scorers and samples without criteria (scoring excluded). The
   timed region holds everything the engine does for a run: input checks, chunking, context selection, prompt
   rendering, the calls through the model layer, results and ``records.jsonl`` appends, the manifest.
 - **baseline**: the same prompts — rendered beforehand, outside the timed region, with each variant's own
@@ -16,7 +16,7 @@ for both sides:
 
 Each variant's tier answers through a model built with ``build_model(model="openai/gpt-4o-mini",
 options=ModelOptions(endpoint=Endpoint(<server>, "sk-fake"), retries=0))``, injected with
-``Experiment(..., models={tier: model})``.
+``Experiment(..., options=RunOptions(models={tier: model}))``.
 
 A diagnostic third measurement, **engine, cells prepared beforehand**, runs the engine after ``exp.estimate()``
 (which prepares every cell) outside the timed region, so it compares like for like with the baseline, whose
@@ -154,10 +154,10 @@ def make_models(url: str, variants: dict[str, Any]) -> dict[str, Any]:
 
 def make_experiment(evalset, variants, models, out: Path, concurrency: int):
     """An ``Experiment`` whose pipelines answer through ``models`` (no response cache, no scorers)."""
-    from workbench.experiments.engine import Experiment
+    from workbench.experiments import Experiment, RunOptions
 
-    return Experiment(evalset, variants, out, scorers=[], repeats=1, concurrency=concurrency, cache=None,
-                      models=models)
+    options = RunOptions(repeats=1, concurrency=concurrency, cache=None, models=models)
+    return Experiment(evalset, variants, out, scorers=[], options=options)
 
 
 def render_prompts(evalset, variants) -> tuple[list[tuple[list[dict], dict]], float]:

@@ -247,7 +247,7 @@ def run_gate(config: Any, evalset: Any, *, limit: int | None = None, concurrency
     """Run ``evalset`` through every variant of ``config`` (a ``ProductionConfig`` or a path, verified on load)
     and check ``config.gate``. ``limit`` keeps the first N samples, stratified by category (quick checks)."""
     from ..evalsets.evalset import EvalSet, load_evalset
-    from ..experiments.engine import Experiment, _first_stratified
+    from ..experiments.engine import Experiment, RunOptions, _first_stratified
     from .._util.paths import workspace
     from ..config.production import ProductionConfig, load_production_config
 
@@ -269,7 +269,7 @@ def run_gate(config: Any, evalset: Any, *, limit: int | None = None, concurrency
     out = workspace("gates", f"{config.name}-{config.config_hash.removeprefix('sha256:')[:10]}-"
                              f"{es.hash.removeprefix('sha256:')[:10]}")
     shutil.rmtree(out, ignore_errors=True)  # always re-measure; the response cache keeps reruns fast
-    exp = Experiment(es, dict(config.variants), out, concurrency=concurrency, cache=cache)
+    exp = Experiment(es, dict(config.variants), out, options=RunOptions(concurrency=concurrency, cache=cache))
     exp.run(progress=progress)
     from ..experiments.results import ExperimentResults
 
