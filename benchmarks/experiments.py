@@ -174,7 +174,7 @@ def render_prompts(evalset, variants) -> tuple[list[tuple[list[dict], dict]], fl
             if isinstance(prepared, Result):
                 rejected.append(f"{name} / {sample.id}: {prepared.error}")
                 continue
-            out.append((prepared.messages, pipeline._settings()))
+            out.append((prepared.messages, pipeline.request_settings()))
     if rejected:
         raise RuntimeError(f"{len(rejected)} inputs were rejected, e.g. {rejected[0]}")
     return out, time.perf_counter() - start
