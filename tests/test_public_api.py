@@ -55,7 +55,7 @@ PACKAGE_API = {
                              "row_features", "run_stream", "score_output", "score_rows", "simulate_stream",
                              "stored_alerts", "summarise", "write_rows"},
     "workbench.pipeline": {"Pipeline", "Prepared", "Result", "Status"},
-    "workbench.release": {"Check", "ConfigStore", "GateReport", "VariantReport", "check_no_secrets",
+    "workbench.release": {"Check", "ConfigStore", "ExportOptions", "GateReport", "VariantReport", "check_no_secrets",
                           "check_thresholds", "evidence_from_results", "export_config", "measure",
                           "measured_from_evidence", "pipeline_config_of", "run_gate", "write_schema"},
     "workbench.runner": {"ConfigSource", "Metrics", "Runner", "RunnerResult", "WorkQueue", "Worker",

@@ -125,7 +125,7 @@ class CalibrationError(WorkbenchError):
 
 
 class ExportRefusedError(WorkbenchError):
-    """The evidence misses a gate threshold: the config is not exported (give ``override_reason`` to force).
+    """The evidence misses a gate threshold: the config is not exported (``ExportOptions(override_reason=...)`` forces it).
     ``checks`` holds the missed ``workbench.release.gate.Check``s."""
 
     code = "export_refused"
