@@ -19,8 +19,8 @@ ROOT_API = {
 }
 
 PACKAGE_API = {
-    "workbench.caches": {"Match", "ResponseCache", "SemanticCache", "Signature", "SketchIndex", "normalise_question",
-                         "signature"},
+    "workbench.caches": {"Expiry", "Match", "ResponseCache", "SearchLimits", "SemanticCache", "Signature",
+                         "SketchIndex", "normalise_question", "signature"},
     "workbench.chunking": {"Chunk", "Chunker", "ChunkerConfig", "ChunkerSpec", "ConversationChunker", "Query",
                            "RecursiveChunker", "SemanticChunker", "SentenceChunker", "StructureChunker",
                            "TokenChunker", "chunk_quality", "chunk_sizes", "compare_quality", "compare_retrieval",
