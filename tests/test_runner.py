@@ -282,14 +282,15 @@ def test_metrics_render_with_and_without_prometheus_client(make_runner):
     content_type, body = render_metrics(runner)
     assert content_type.startswith("text/plain") and b"requests_total" in body
     fallback = Metrics(use_prometheus=False)
-    fallback.observe_request(status="ok", variant="a", tier="m", latency_s=0.2, cost_usd=0.5, cache="exact",
-                             error_code="x", escalated=True)
+    fallback.observe(RunnerResult("q", "escalated", variant="a", tier="m", latency_ms=200.0, cost_usd=0.5,
+                                  cache="exact", error={"code": "x", "message": "m"}))
     fallback.set_queue_depth(7)
     text = fallback.render()[1].decode()
     for name in ("requests_total", "request_latency_seconds_bucket", "cost_usd_total", "cache_hits_total",
                  "errors_total", "queue_depth", "escalations_total"):
         assert name in text
-    assert fallback.value("requests_total", status="ok", variant="a", tier="m") == 1
+    assert fallback.value("requests_total", status="escalated", variant="a", tier="m") == 1
+    assert fallback.value("errors_total", code="x") == 1 and fallback.value("escalations_total") == 1
     assert fallback.value("queue_depth") == 7 and fallback.value("cost_usd_total") == 0.5
     assert 'request_latency_seconds_bucket{le="0.25"} 1.0' in text
 
