@@ -5,9 +5,10 @@ variant answering through the fault-injecting server (no faults) at 50 ms latenc
 for both sides:
 
 - **engine**: ``await Experiment(...).arun(progress=False)`` into a fresh run folder, response cache off
-  (``RunOptions(cache=None)``) so every cell makes a call, no scorers and samples without criteria (scoring excluded). The
-  timed region holds everything the engine does for a run: input checks, chunking, context selection, prompt
-  rendering, the calls through the model layer, results and ``records.jsonl`` appends, the manifest.
+  (``RunOptions(cache=None)``) so every cell makes a call, no scorers and samples without criteria (scoring
+  excluded). The timed region holds everything the engine does for a run: input checks, chunking, context
+  selection, prompt rendering, the calls through the model layer, results and ``records.jsonl`` appends, the
+  manifest.
 - **baseline**: the same prompts — rendered beforehand, outside the timed region, with each variant's own
   ``Pipeline.prepare`` so the messages are identical — sent with ``litellm.acompletion`` (same kwargs the model
   layer sends: ``timeout``, ``max_retries=0``, ``num_retries=0``) under ``asyncio.Semaphore(concurrency)`` +

@@ -1,7 +1,7 @@
 """The runner's semantic cache: an answer for a question *similar enough* to one already answered, in the same
 scope (the variant's config hash and the documents' content hash), persistent in SQLite.
 
-    cache = SemanticCache("semantic.sqlite", threshold=0.95)     # + expiry=Expiry(ttl_seconds=...), limits=...
+    cache = SemanticCache("semantic.sqlite", threshold=0.95)   # + expiry=Expiry(ttl_seconds=...), limits=...
     cache.put(scope, "How long is the refund window on the Growth plan?", {"answer": "30 days"})
     cache.get(scope, "how long's the refund window on the Growth plan")     # -> {"answer": "30 days"}
     cache.get(scope, "How long is the refund window on the Starter plan?")  # -> None (another entity)
@@ -12,15 +12,15 @@ it embeds the key and scores the scope's entries by cosine; the best entries at 
 guard** (same numbers, dates, currencies, named entities, negation and contrast words:
 ``semantic_guard.signature``) is the hit.
 
-The work a lookup may do is bounded by ``SearchLimits``. Scoring is exact (``vectors @ q``) while a scope holds up
-to ``brute_force_max`` entries, or below a threshold of
-0.7. Above that an ``ann.SketchIndex`` picks the candidates (255-bit sign sketches scanned by Hamming distance, cut
-where an entry at the threshold would still pass with probability 0.998, at most ``max_candidates`` of them),
-which are then scored exactly: the index can only *miss* a neighbour, never invent one. Measured by
-``benchmarks/runner.py`` at 100k templated entries (384 dimensions, 2 vCPUs, caches cold after a brute-force
-scan; medians of the 398 lookups that search vectors): 0.85-0.87 ms at 0.95 and 1.34-1.40 ms at 0.8 against
-11.7-13.9 ms for the faster numpy scan (14x and 10x), with the same answer as an exact scan for every query (recall
-1.000 at both thresholds). A lookup with no candidate costs ~0.8-1.0 ms of that, mostly the sketch scan.
+The work a lookup may do is bounded by ``SearchLimits``. Scoring is exact (``vectors @ q``) while a scope
+holds up to ``brute_force_max`` entries, or below a threshold of 0.7. Above that an ``ann.SketchIndex`` picks
+the candidates (255-bit sign sketches scanned by Hamming distance, cut where an entry at the threshold would
+still pass with probability 0.998, at most ``max_candidates`` of them), which are then scored exactly: the
+index can only *miss* a neighbour, never invent one. Measured by ``benchmarks/runner.py`` at 100k templated
+entries (384 dimensions, 2 vCPUs, caches cold after a brute-force scan; medians of the 398 lookups that search
+vectors): 0.85-0.87 ms at 0.95 and 1.34-1.40 ms at 0.8 against 11.7-13.9 ms for the faster numpy scan (14x and
+10x), with the same answer as an exact scan for every query (recall 1.000 at both thresholds). A lookup with
+no candidate costs ~0.8-1.0 ms of that, mostly the sketch scan.
 
 Each row also stores the ``Signature.digest`` of its question (three 64-bit integers: a key of the values that
 must be equal, and bit masks of its words and entities), kept in memory per scope, so entries that cannot pass the
@@ -94,8 +94,8 @@ class SearchLimits:
     """How much work one lookup may do (see the module docstring); the defaults suit 100k entries a scope."""
 
     brute_force_max: int = 4096
-    """Up to this many entries in a scope are scored exactly (``vectors @ q``); above it the sketch index picks
-    the candidates (thresholds below 0.7 always scan exactly)."""
+    """Up to this many entries in a scope are scored exactly (``vectors @ q``); above it the sketch index
+    picks the candidates (thresholds below 0.7 always scan exactly)."""
     max_checks: int = 32
     """Entries at or above the threshold read from SQLite and guarded per lookup, best first."""
     max_candidates: int = 1024
@@ -123,7 +123,8 @@ class SemanticCache:
     """Answers by question similarity within a scope; see the module docstring."""
 
     def __init__(self, path: str | Path | None, threshold: float = 0.95, embedder: Any = None, *,
-                 entity_terms: Iterable[str] = (), expiry: Expiry | None = None, limits: SearchLimits | None = None):
+                 entity_terms: Iterable[str] = (), expiry: Expiry | None = None,
+                 limits: SearchLimits | None = None):
         """``path``: the SQLite file (``None``: the workspace's ``cache/semantic.sqlite``; ``":memory:"`` works).
         ``embedder``: any ``Embedder`` (default ``HashingEmbedder()``). ``entity_terms``: words the guard treats as
         named entities in any case (e.g. plan names). ``expiry``: when entries go stale (default: never);

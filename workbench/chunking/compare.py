@@ -59,7 +59,8 @@ def compare_retrieval(documents: dict[str, str], queries: list[Query], strategie
                       max_tokens: int = 256, *, model: str | None = None,
                       options: RetrievalOptions | None = None) -> list[dict[str, Any]]:
     """One row per (strategy, retrieval method): recall@k, MRR and how many answers the chunking cut apart.
-    ``model`` is the chunkers' tokenizer model; ``options`` the k's and the embedder (``RetrievalOptions()``)."""
+    ``model``: the chunkers' tokenizer model; ``options``: the k's and the embedder
+    (``RetrievalOptions()``)."""
     options = options or RetrievalOptions()
     rows = []
     for strategy in strategies or document_strategies():

@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
     source = ConfigSource.from_args(args.config, args.store, args.db)
     config, _ = source.current()  # fail early on a bad config
     queue = WorkQueue(args.queue, args.db)
-    options = WorkerOptions(concurrency=args.concurrency, lease_seconds=args.lease_seconds, max_items=args.max_items,
-                            until_empty=args.until_empty)
+    options = WorkerOptions(concurrency=args.concurrency, lease_seconds=args.lease_seconds,
+                            max_items=args.max_items, until_empty=args.until_empty)
     worker = Worker(queue, source, options=options, handlers={"cell": _run_cell})
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     print(f"worker {worker.owner}: {config.name} {config.config_hash[:19]} on {queue.url}"

@@ -168,9 +168,10 @@ def fmt_usd(value: float | None, digits: int = 2) -> str:
 
 
 def item_cost(tier: str, model: str | None, input_tokens: float, output_tokens: float, *,
-              cached_input_tokens: float = 0.0, price_overrides: Mapping[str, PriceOverride] | None = None) -> ItemCost:
-    """An ``ItemCost`` from assumed token counts: a what-if before anything is measured, so no items measured
-    (``n_items`` 0) and basis ``estimate`` (``unpriced`` without a price, ``offline`` for a ``local/*`` model)."""
+              cached_input_tokens: float = 0.0,
+              price_overrides: Mapping[str, PriceOverride] | None = None) -> ItemCost:
+    """An ``ItemCost`` from assumed token counts: a what-if before anything is measured, so ``n_items`` is 0
+    and the basis ``estimate`` (``unpriced`` without a price, ``offline`` for a ``local/*`` model)."""
     if model is None or model.startswith("local/"):
         return ItemCost(tier, None, 0, input_tokens, output_tokens, cached_input_tokens, None, "offline")
     price = resolve_price(model, price_overrides)

@@ -75,33 +75,36 @@ class RunOptions:
     expected_output_tokens: int = 60
     """Output tokens per call assumed by the cost estimate before the run."""
     cache: Any = "auto"
-    """The exact response cache: ``"auto"`` (the workspace's), ``None`` (none) or a ``ResponseStore``; used only
-    where a variant's ``cache`` config turns it on."""
+    """The exact response cache: ``"auto"`` (the workspace's), ``None`` (none) or a ``ResponseStore``; used
+    only where a variant's ``cache`` config turns it on."""
     models: dict[str, Any] | None = None
     """tier -> ``Model`` replacing the tiers' models in every variant (benchmarks, tests)."""
 
 
 class Experiment:
-    """An eval set, named variants (each a ``PipelineConfig``), extra scorers, and a run folder; ``options``
-    say how the cells run (default ``RunOptions()``), ``spec`` the spec it came from (kept in the manifest)."""
+    """An eval set, named variants (each a ``PipelineConfig``), extra scorers, and a run folder. ``options``:
+    how the cells run (default ``RunOptions()``); ``spec``: the spec it came from (kept in the manifest)."""
 
     def __init__(self, evalset: EvalSet, variants: dict[str, PipelineConfig], out: str | Path, *,
-                 scorers: list[Any] = (), options: RunOptions | None = None, spec: ExperimentSpec | None = None):
+                 scorers: list[Any] = (), options: RunOptions | None = None,
+                 spec: ExperimentSpec | None = None):
         if not variants:
             raise ConfigError("an experiment needs at least one variant")
         self.evalset, self.variants, self.out = evalset, dict(variants), Path(out)
         self.scorers, self.options, self.spec = list(scorers), options or RunOptions(), spec
         chunks: dict = {}
-        self.pipelines = {n: Pipeline(c, cache=self.options.cache, chunk_cache=chunks, models=self.options.models)
+        cache, models = self.options.cache, self.options.models
+        self.pipelines = {n: Pipeline(c, cache=cache, chunk_cache=chunks, models=models)
                           for n, c in self.variants.items()}
         self._prepared: dict[tuple[str, str], Prepared | Result] = {}
 
     @classmethod
     def from_spec(cls, spec: ExperimentSpec, out: str | Path | None = None, *, cache: Any = "auto",
                   models: dict[str, Any] | None = None) -> Experiment:
-        """The experiment a spec describes (its repeats, concurrency, budget and expected output tokens; ``cache``
-        and ``models`` as in ``RunOptions``); ``out`` defaults to ``$WORKBENCH_HOME/runs/<name>-<eval-set
-        hash>``, so a new version of the eval set starts a new run folder instead of mixing records."""
+        """The experiment a spec describes, run with its repeats, concurrency, budget and expected output
+        tokens (``cache`` and ``models`` as in ``RunOptions``). ``out`` defaults to
+        ``$WORKBENCH_HOME/runs/<name>-<eval-set hash>``, so a new version of the eval set starts a new run
+        folder instead of mixing records."""
         from .._util.paths import workspace
 
         evalset = load_evalset(spec.evalset)

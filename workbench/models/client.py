@@ -5,9 +5,9 @@
     c.text, c.usage, c.cost_usd, c.cost_basis, c.latency_ms, c.attempts
 
 ``build_model()`` returns the composed ``Model`` (retrying, fallback, cached, limited) for code that makes many
-calls, e.g. ``m = build_model("small", options=ModelOptions(max_concurrency=32))`` then ``await m.acomplete(msgs)``.
-A provider URL and key go in an ``Endpoint``: ``complete(msgs, model="openai/gpt-4o-mini",
-endpoint=Endpoint(api_base=url, api_key=key))``.
+calls, e.g. ``m = build_model("small", options=ModelOptions(max_concurrency=32))`` then
+``await m.acomplete(msgs)``. A provider URL and key go in an ``Endpoint``:
+``complete(msgs, model="openai/gpt-4o-mini", endpoint=Endpoint(api_base=url, api_key=key))``.
 """
 from __future__ import annotations
 
@@ -42,10 +42,10 @@ def current_tiers(path: str | Path | None = None) -> TierSet:
 
 @dataclass(frozen=True)
 class ModelOptions:
-    """How ``build_model`` composes the model it builds, e.g. ``ModelOptions(retries=0, max_concurrency=32)``."""
+    """How ``build_model`` composes its model, e.g. ``ModelOptions(retries=0, max_concurrency=32)``."""
 
     retries: int | RetryPolicy = 2
-    """Extra tries after a transient failure (429, 5xx, timeout, malformed reply), or a whole ``RetryPolicy``."""
+    """Extra tries after a transient failure (429, 5xx, timeout, malformed reply), or a ``RetryPolicy``."""
     fallbacks: bool = True
     """Fall back along the tier's chain when a model fails (False: only the chain's first model)."""
     cache: ResponseStore | None = None
@@ -53,8 +53,8 @@ class ModelOptions:
     max_concurrency: int | None = None
     """At most this many calls in flight at once; None: no limit."""
     endpoint: Endpoint | None = None
-    """The provider URL, key and timeout for every call; an explicit URL or key routes a tier to its real model,
-    never to its offline stand-in."""
+    """The provider URL, key and timeout for every call; an explicit URL or key routes a tier to its real
+    model, never to its offline stand-in."""
     pricebook: PriceBook | None = None
     """Prices for ``Completion.cost_usd`` (None: the process-wide price book)."""
     params: dict[str, Any] | None = None
@@ -109,10 +109,10 @@ def as_messages(prompt: str | list[Message]) -> list[Message]:
 
 
 def complete(messages: str | list[Message], *, tier: str | None = None, model: str | None = None,
-             cache: ResponseStore | None = None, retries: int | RetryPolicy = 2, endpoint: Endpoint | None = None,
-             **settings: Any) -> Completion:
-    """One call to a tier or model; ``settings`` (temperature, max_tokens, response_format...) go to the model.
-    For anything else ``build_model`` composes (no fallbacks, a concurrency limit...), use it directly."""
+             cache: ResponseStore | None = None, retries: int | RetryPolicy = 2,
+             endpoint: Endpoint | None = None, **settings: Any) -> Completion:
+    """One call to a tier or model; ``settings`` (temperature, max_tokens, response_format...) go to the
+    model. For the rest of what ``build_model`` composes (no fallbacks, a concurrency limit...), use it."""
     m = build_model(tier, model=model, options=ModelOptions(retries=retries, cache=cache, endpoint=endpoint))
     return m.complete(as_messages(messages), **settings)
 

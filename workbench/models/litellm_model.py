@@ -37,7 +37,8 @@ class LiteLLMModel:
     """Calls ``model`` through litellm once. ``priced_as`` prices a stand-in as the real model it stands in for."""
 
     def __init__(self, model: str, *, params: dict[str, Any] | None = None, priced_as: str | None = None,
-                 tier: str | None = None, endpoint: Endpoint | None = None, pricebook: PriceBook | None = None):
+                 tier: str | None = None, endpoint: Endpoint | None = None,
+                 pricebook: PriceBook | None = None):
         self.model = model
         self.params = dict(params or {})
         self.priced_as = priced_as

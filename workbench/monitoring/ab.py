@@ -87,8 +87,8 @@ def recommend(comparison: dict[str, Any], *, margin: float = 0.02) -> tuple[str,
 
 def ab(window: list[dict[str, Any]], scores: dict[int, RowScore], weights: dict[str, float] | None = None, *,
        rules: ABRules | None = None, seed: int = 0) -> tuple[dict[str, Any], list[Alert]]:
-    """The ``ab`` part of the report and an ``ab_rollback`` alert per candidate to roll back (``rules`` default
-    ``ABRules()``; ``seed`` seeds the bootstrap)."""
+    """The ``ab`` part of the report and an ``ab_rollback`` alert per candidate to roll back (``rules``:
+    default ``ABRules()``; ``seed``: the bootstrap's)."""
     rules = rules or ABRules()
     min_scored, min_requests = rules.min_scored, rules.min_requests
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -35,7 +35,7 @@ class QualityRules:
     """When the quality section judges a window, and what counts as a drop against the baseline window."""
 
     min_scored: int = MIN_SCORED
-    """Scored outputs needed in the window (else ``insufficient_data``) and in the baseline to compare them."""
+    """Scored outputs needed in the window (else ``insufficient_data``), and in both windows to compare."""
     alpha: float = 0.01
     """Significance level of the two-proportion z-test against the baseline."""
     min_drop: float = 0.10

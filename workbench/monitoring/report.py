@@ -31,17 +31,18 @@ class Window:
     """The stretch of the log store a report covers: from ``since`` until now, e.g. ``Window(since="7d")``."""
 
     since: str | float | None = None
-    """A duration back from now (``30m``, ``1h``, ``7d``, ``2w``), an ISO-8601 time or epoch seconds (None: 24h)."""
+    """A duration back from now (``30m``, ``1h``, ``7d``, ``2w``), an ISO-8601 time or epoch seconds (None:
+    the last 24 hours)."""
     clock: Callable[[], float] = time.time
     """Seconds now, the window's end (a fixed clock replays a simulated or past window)."""
 
 
 @dataclass(frozen=True)
 class AlertDelivery:
-    """Where a report's alerts go besides the report itself, e.g. ``AlertDelivery(store=False, webhook=url)``."""
+    """Where a report's alerts go besides the report, e.g. ``AlertDelivery(store=False, webhook=url)``."""
 
     store: bool = True
-    """Store them in the log store's ``alerts`` table (an alert already stored is not stored or posted again)."""
+    """Store them in the log store's ``alerts`` table (one already there is not stored or posted again)."""
     webhook: str | None = None
     """POST them as JSON to this URL (a failure is reported in ``MonitorReport.delivery``, not raised)."""
 
@@ -133,10 +134,11 @@ def reference_for(baseline: Any, data: LogData, config: Any = None) -> drift_mod
 def monitor(db_url: str, config: Any = None, *, baseline: Any = None, window: Window | None = None,
             delivery: AlertDelivery | None = None,
             extra_scorers: dict[str, quality_mod.ExtraScorer] | None = None) -> MonitorReport:
-    """Build the report for the ``window`` (default: the last 24 hours) and deliver its alerts (default: stored in
-    the log store). ``config``: a ``ProductionConfig`` or its path (thresholds, schemas, split); ``baseline``: the
-    drift reference, an eval set or its path, or a prepared ``Reference`` (reused across calls); default: the
-    rows before the window. ``extra_scorers``: more reference-free scorers for the sampled outputs."""
+    """Build the report for the ``window`` (default: the last 24 hours) and deliver its alerts (default:
+    stored in the log store). ``config``: a ``ProductionConfig`` or its path (thresholds, schemas, split);
+    ``baseline``: the drift reference, an eval set or its path, or a prepared ``Reference`` (reused across
+    calls); default: the rows before the window. ``extra_scorers``: more reference-free scorers for the
+    sampled outputs."""
     config = _config(config)
     window, delivery = window or Window(), delivery or AlertDelivery()
     data = load(db_url, since=window.since, clock=window.clock)
@@ -147,7 +149,8 @@ def monitor(db_url: str, config: Any = None, *, baseline: Any = None, window: Wi
                              else 86400.0, queue_depth=data.queue_depth)
     alerts = ops_mod.ops_alerts(ops, max_error_rate=gate.max_error_rate if gate else 0.05, start=data.start,
                                 end=data.end)
-    q = quality_mod.quality(rows, scores, threshold=gate.min_pass_rate if gate else 0.5, baseline=data.history)
+    q = quality_mod.quality(rows, scores, threshold=gate.min_pass_rate if gate else 0.5,
+                            baseline=data.history)
     alerts += quality_mod.quality_alerts(q, start=data.start, end=data.end)
     reference = reference_for(baseline, data, config)
     d = drift_mod.drift(reference, rows)

@@ -1,5 +1,6 @@
 """A simulated production stream for notebook 06 and the tests: requests built from an eval set's questions,
-spread over several simulated days with a daily traffic cycle, with optional planted changes (``PlantedChanges``):
+spread over several simulated days with a daily traffic cycle, with optional planted changes
+(``PlantedChanges``):
 
 - **drift** (from ``drift_at`` of the way through): a share of the questions become long, rambling questions in
   German or Spanish about other subjects (shipping, payroll, recipes...), still sent with the product documents;
@@ -102,7 +103,8 @@ def simulate_stream(evalset: Iterable[Any], *, n: int = 600, days: int = 6, seed
     """``n`` requests over ``days`` days from ``evalset``'s samples (``Sample`` objects or dicts), with the
     ``planted`` changes (default ``PlantedChanges()``: all three; ``PlantedChanges.none()``: none)."""
     planted = planted or PlantedChanges()
-    drift_at, drift_share, spike, retry_loop = planted.drift_at, planted.drift_share, planted.spike, planted.retry_loop
+    drift_at, drift_share = planted.drift_at, planted.drift_share
+    spike, retry_loop = planted.spike, planted.retry_loop
     rng = random.Random(seed)
     samples = [s.to_json() if hasattr(s, "to_json") else dict(s) for s in evalset]
     weights = _hour_weights()

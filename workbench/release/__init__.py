@@ -12,7 +12,8 @@ Export and the gate need the notebook side (scorers, statistics); the runner onl
 from .._util.lazy import lazy_exports
 
 _EXPORTS = {
-    "export_config": ".export", "ExportOptions": ".export", "evidence_from_results": ".export", "measured_from_evidence": ".export",
+    "export_config": ".export", "ExportOptions": ".export", "evidence_from_results": ".export",
+    "measured_from_evidence": ".export",
     "pipeline_config_of": ".export", "check_no_secrets": ".export", "write_schema": ".export",
     "run_gate": ".gate", "GateReport": ".gate", "VariantReport": ".gate", "Check": ".gate",
     "check_thresholds": ".gate", "measure": ".gate",

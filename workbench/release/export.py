@@ -5,7 +5,7 @@
     ev = evidence_from_results(results, "grounded_qa@v3 · medium")      # pass rates with 95% CIs, cost, errors
     cfg = export_config(results, "grounded_qa@v3 · medium", name="northwind-qa",
                         gate=GateThresholds(min_pass_rate=0.5), path="build/configs/pipeline.yaml")
-    export_config(results, ..., options=ExportOptions(override_reason="canary to collect labels"))   # gate missed
+    export_config(results, ..., options=ExportOptions(override_reason="canary to collect labels"))
     write_schema("build/configs/pipeline.schema.json")
 
 The variant's ``PipelineConfig`` is rebuilt from the run's manifest (the exact config the experiment scored, its hash
@@ -125,12 +125,12 @@ def check_no_secrets(data: Any, where: str = "") -> None:
 @dataclass(frozen=True)
 class ExportOptions:
     """Everything an export may add to the winning variant and its gate, e.g.
-    ``ExportOptions(override_reason="canary to collect labels")``; each default is what ``ProductionConfig`` uses."""
+    ``ExportOptions(override_reason="canary to collect labels")``. A field left None takes the default."""
 
     candidates: dict[str, str] | None = None
     """Other variants of the same run to ship alongside, by name (the keys), for an A/B test."""
     split: dict[str, float] | None = None
-    """Traffic share per shipped variant, e.g. ``{variant: 0.9, candidate: 0.1}`` (default: all to the winner)."""
+    """Traffic per shipped variant, e.g. ``{winner: 0.9, candidate: 0.1}`` (default: all to the winner)."""
     degradation: Any = None
     """A ``DegradationPolicy`` (default: ``DegradationPolicy()``)."""
     escalation: Any = None
@@ -138,7 +138,7 @@ class ExportOptions:
     logging: Any = None
     """``LoggingSettings`` (default: ``LoggingSettings()``)."""
     override_reason: str | None = None
-    """Export even though a gate threshold is missed; the reason is recorded in ``evidence.override_reason``."""
+    """Export even though a gate threshold is missed; recorded in ``evidence.override_reason``."""
     experiment: str | None = None
     """The experiment's name in the evidence (default: the run's manifest name, else its folder's)."""
     created_at: str | None = None
@@ -173,8 +173,8 @@ def export_config(results: Any, variant: str, *, name: str, gate: Any, options: 
         listing = "; ".join(f"{v}: {c.describe()}" for v, c in missed)
         raise ExportRefusedError(f"{len(missed)} gate threshold(s) missed — {listing}", checks=[c for _, c in missed],
                                  hint="choose another variant, change the thresholds with a reason, or pass "
-                                      "options=ExportOptions(override_reason=...) to export anyway (it is recorded "
-                                      "in the evidence)")
+                                      "options=ExportOptions(override_reason=...) to export anyway (it is "
+                                      "recorded in the evidence)")
     if missed:
         evidence = evidence.model_copy(update={"override_reason": override_reason.strip()})
     weights = opts.split or {variant: 1.0, **{c: 0.0 for c in names[1:]}}

@@ -249,7 +249,8 @@ def run_gate(config: Any, evalset: Any, *, limit: int | None = None, judge_label
              options: RunOptions | None = None, progress: bool = False) -> GateReport:
     """Run ``evalset`` through every variant of ``config`` (a ``ProductionConfig`` or a path, verified on load)
     and check ``config.gate``. ``limit`` keeps the first N samples, stratified by category (quick checks);
-    ``options``: how the run goes (default ``RunOptions()``: concurrency 16, the workspace's response cache)."""
+    ``options``: how the run goes (default ``RunOptions()``: concurrency 16, the workspace's response
+    cache)."""
     from ..evalsets.evalset import EvalSet, load_evalset
     from ..experiments.engine import Experiment, _first_stratified
     from .._util.paths import workspace

@@ -10,7 +10,8 @@ Imports nothing from the notebook side (no pandas, matplotlib, ipywidgets, datas
 from .._util.lazy import lazy_exports
 
 _EXPORTS = {
-    "Runner": ".runner", "RunnerResult": ".runner", "Reporting": ".runner", "Metrics": ".metrics", "render_metrics": ".metrics",
+    "Runner": ".runner", "RunnerResult": ".runner", "Reporting": ".runner", "Metrics": ".metrics",
+    "render_metrics": ".metrics",
     "ConfigSource": ".source", "WorkQueue": ".queue", "Worker": ".worker", "WorkerOptions": ".worker",
 }
 __all__ = sorted(_EXPORTS)

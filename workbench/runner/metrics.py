@@ -56,8 +56,9 @@ class Metrics:
             setattr(self, name, make[kind](_base_name(name, kind), doc, labels, registry=self.registry, **extra))
 
     def observe(self, result: RunnerResult) -> None:
-        """Count one finished request: its status, variant, tier, latency, cost, cache hit, error code, escalation."""
-        self.requests_total.labels(status=result.status, variant=result.variant or "", tier=result.tier or "").inc()
+        """Count one finished request: status, variant, tier, latency, cost, cache hit, error, escalation."""
+        labels = {"status": result.status, "variant": result.variant or "", "tier": result.tier or ""}
+        self.requests_total.labels(**labels).inc()
         self.request_latency_seconds.observe(max(0.0, result.latency_ms / 1000.0))
         if result.cost_usd:
             self.cost_usd_total.inc(result.cost_usd)

@@ -111,7 +111,7 @@ class Reporting:
 
     metrics: Metrics | None = None
     """The registry requests are counted in (None: a new one, the runner's own)."""
-    log_write_behind: WriteBehind | None = WriteBehind()
+    log_write_behind: WriteBehind | None = field(default_factory=WriteBehind)
     """How request rows are batched on their way to the log store (None: each row written at once)."""
 
 
@@ -135,7 +135,8 @@ class Runner:
                           for name, cfg in config.variants.items()}
         self._offline: Model | None = None
         self.log = RequestLog(self.db_url, retention_days=config.logging.retention_days, clock=clock,
-                              on_error=self.metrics.log_errors_total.inc, write_behind=reporting.log_write_behind)
+                              on_error=self.metrics.log_errors_total.inc,
+                              write_behind=reporting.log_write_behind)
         self.log.open()
 
     @classmethod
@@ -200,7 +201,8 @@ class Runner:
         if self._offline is None:
             from ..models.client import ModelOptions, build_model
 
-            self._offline = build_model(model=self.config.degradation.offline_model, options=ModelOptions(retries=0))
+            self._offline = build_model(model=self.config.degradation.offline_model,
+                                        options=ModelOptions(retries=0))
         return self._offline
 
     # ---- run -----------------------------------------------------------------------------------------------

@@ -11,9 +11,10 @@ the sample's reference contexts: ``metadata["reference_contexts"]``, else ``[met
 documents' texts).
 **LLM metrics** ``faithfulness`` and ``answer_relevancy`` call a model through *our* model layer (a ragas LLM
 wrapper over a workbench ``Model``, chosen by ``models=RagasModels(...)``) and need a real model: offline they
-raise ``UsageError`` instead of grading with a heuristic. A value that cannot be computed (no output, no reference, no contexts) is ``None``,
-never NaN. Metrics are called one sample at a time (``single_turn_ascore``) on fresh metric objects, so ragas'
-``evaluate()`` never mutates anything of ours and never picks a default OpenAI model behind our back.
+raise ``UsageError`` instead of grading with a heuristic. A value that cannot be computed (no output, no
+reference, no contexts) is ``None``, never NaN. Metrics are called one sample at a time
+(``single_turn_ascore``) on fresh metric objects, so ragas' ``evaluate()`` never mutates anything of ours and
+never picks a default OpenAI model behind our back.
 """
 from __future__ import annotations
 
@@ -47,14 +48,15 @@ DEFAULT_METRICS = ["rouge_score", "bleu_score", "non_llm_string_similarity", "st
 
 @dataclass(frozen=True)
 class RagasModels:
-    """The models ragas' LLM metrics (``faithfulness``, ``answer_relevancy``) call; offline metrics use none."""
+    """The models ragas' LLM metrics (``faithfulness``, ``answer_relevancy``) call; offline ones use none."""
 
     llm_tier: str = "large"
     """The tier that answers ragas' prompts, when ``llm`` is not given (it must not be answered offline)."""
     llm: Any = None
     """A workbench ``Model`` to use instead of the tier's."""
     embedder: Any = None
-    """The ``Embedder`` of ``answer_relevancy`` (None: ``LiteLLMEmbedder("openai/text-embedding-3-small")``)."""
+    """The ``Embedder`` of ``answer_relevancy`` (None:
+    ``LiteLLMEmbedder("openai/text-embedding-3-small")``)."""
 
 
 def _check_metrics(metrics: list[str]) -> None:
@@ -201,11 +203,13 @@ def ragas_scores(samples: list, outputs: list, contexts: list[list[str]] | None 
                  metrics: list[str] | None = None, *, reference_contexts: list[list[str]] | None = None,
                  models: RagasModels | None = None) -> list[dict[str, Any]]:
     """One dict per sample: ``{"id", <metric>: value in [0, 1] or None}``; see the module docstring.
-    ``reference_contexts``: per sample, instead of its own; ``models``: for the LLM metrics (``RagasModels()``).
+    ``reference_contexts``: per sample, instead of its own; ``models``: for the LLM metrics
+    (``RagasModels()``).
 
     Inside a running event loop (Jupyter) it runs in a worker thread; there, ``await aragas_scores(...)`` is better.
     """
-    coro = aragas_scores(samples, outputs, contexts, metrics, reference_contexts=reference_contexts, models=models)
+    coro = aragas_scores(samples, outputs, contexts, metrics, reference_contexts=reference_contexts,
+                         models=models)
     try:
         asyncio.get_running_loop()
     except RuntimeError:

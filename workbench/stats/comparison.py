@@ -152,8 +152,9 @@ def paired_comparison(a: Any, b: Any, *, name_a: str = "A", name_b: str = "B", k
 
     ``a`` and ``b`` are ``{sample_id: value}`` dicts or pandas Series indexed by id; values are bools or
     scores, None/NaN for unmeasured (dropped pairwise and counted). ``kind="auto"`` is binary when every
-    value is 0/1. Binary data get McNemar's exact test (or its mid-p), continuous data Wilcoxon signed-rank with
-    Pratt's zero handling. ``options``: alpha, minimum pairs, mid-p and the bootstrap (``ComparisonOptions()``).
+    value is 0/1. Binary data get McNemar's exact test (or its mid-p), continuous data Wilcoxon signed-rank
+    with Pratt's zero handling. ``options``: alpha, minimum pairs, mid-p and the bootstrap
+    (``ComparisonOptions()``).
     Raises ``StatsError`` (``insufficient_data``) when fewer than ``options.min_pairs`` pairs remain."""
     o = options or ComparisonOptions()
     if not 0 < o.alpha < 1:
@@ -169,7 +170,8 @@ def paired_comparison(a: Any, b: Any, *, name_a: str = "A", name_b: str = "B", k
         name_a=name_a, name_b=name_b, kind=resolved, n_pairs=len(d), n_unpaired_a=paired.n_unpaired_a,
         n_unpaired_b=paired.n_unpaired_b, n_missing_a=paired.n_missing_a, n_missing_b=paired.n_missing_b,
         n_dropped=paired.n_dropped, mean_a=float(paired.a.mean()), mean_b=float(paired.b.mean()),
-        difference=float(d.mean()), ci_low=lo, ci_high=hi, ci=o.ci, alpha=o.alpha, n_boot=o.n_boot, seed=o.seed,
+        difference=float(d.mean()), ci_low=lo, ci_high=hi, ci=o.ci, alpha=o.alpha, n_boot=o.n_boot,
+        seed=o.seed,
         sd_diff=float(d.std(ddof=1)) if len(d) > 1 else 0.0, points=bool(np.all((both >= 0) & (both <= 1))),
         **test)
 

@@ -64,8 +64,8 @@ def plot_pareto(df: Any, x: str = "cost", y: str = "quality", *, style: PointSty
                 ax: Any = None) -> Any:
     """Scatter ``y`` (maximised) against ``x`` (minimised), the 2-D front as a step line; returns the axes.
 
-    ``style``: the columns that colour, size and label the points (default ``PointStyle()``). Points on the front
-    are outlined. matplotlib is imported here, on first use."""
+    ``style``: the columns that colour, size and label the points (default ``PointStyle()``). Points on the
+    front are outlined. matplotlib is imported here, on first use."""
     import pandas as pd
 
     style = style or PointStyle()

@@ -3,7 +3,8 @@
 Request rows go to a ``batching.BatchWriter``: one background thread writes them in batches (one transaction per
 batch, at most ``batch_seconds`` after a row arrives), the way tracing SDKs export spans, so a request pays for
 building its row, not for a database round trip. ``flush()`` waits until every appended row is written
-(``Runner.store``, ``Runner.close()`` and interpreter exit call it); ``write_behind=None`` writes each row at once.
+(``Runner.store``, ``Runner.close()`` and interpreter exit call it); ``write_behind=None`` writes each row at
+once.
 What can be lost: rows not yet written when the process is killed (at most ``batch_seconds`` of traffic); the
 results themselves are returned or recorded elsewhere (the output file, the queue's ledger) either way.
 
