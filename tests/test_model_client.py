@@ -202,5 +202,8 @@ def test_missing_key_without_stand_in_says_what_to_set(monkeypatch):
 def test_bad_arguments_are_usage_errors():
     with pytest.raises(UsageError):
         complete(MSGS)
+    with pytest.raises(UsageError, match="api_base") as info:  # moved into Endpoint, never sent as a setting
+        complete(MSGS, model="local/extractive", api_base="http://127.0.0.1:9/v1")
+    assert "Endpoint" in info.value.hint
     with pytest.raises(UsageError):
         complete([{"content": "no role"}], model="local/extractive")

@@ -108,11 +108,25 @@ def as_messages(prompt: str | list[Message]) -> list[Message]:
     return prompt
 
 
+_MOVED = {"api_base": "endpoint=Endpoint(api_base=...)", "api_key": "endpoint=Endpoint(api_key=...)",
+          "timeout": "endpoint=Endpoint(timeout=...)",
+          "fallbacks": "build_model(..., options=ModelOptions(fallbacks=False))"}
+"""Former keywords of ``complete()``: refused rather than sent to the model as settings."""
+
+
+def _check_settings(settings: dict[str, Any]) -> None:
+    moved = [k for k in settings if k in _MOVED]
+    if moved:
+        raise UsageError(f"complete() no longer takes {', '.join(moved)}=",
+                         hint="use " + "; ".join(_MOVED[k] for k in moved))
+
+
 def complete(messages: str | list[Message], *, tier: str | None = None, model: str | None = None,
              cache: ResponseStore | None = None, retries: int | RetryPolicy = 2,
              endpoint: Endpoint | None = None, **settings: Any) -> Completion:
     """One call to a tier or model; ``settings`` (temperature, max_tokens, response_format...) go to the
     model. For the rest of what ``build_model`` composes (no fallbacks, a concurrency limit...), use it."""
+    _check_settings(settings)
     m = build_model(tier, model=model, options=ModelOptions(retries=retries, cache=cache, endpoint=endpoint))
     return m.complete(as_messages(messages), **settings)
 
@@ -121,5 +135,6 @@ async def acomplete(messages: str | list[Message], *, tier: str | None = None, m
                     cache: ResponseStore | None = None, retries: int | RetryPolicy = 2,
                     endpoint: Endpoint | None = None, **settings: Any) -> Completion:
     """The async twin of ``complete()``."""
+    _check_settings(settings)
     m = build_model(tier, model=model, options=ModelOptions(retries=retries, cache=cache, endpoint=endpoint))
     return await m.acomplete(as_messages(messages), **settings)
