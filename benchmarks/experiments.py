@@ -5,9 +5,10 @@ variant answering through the fault-injecting server (no faults) at 50 ms latenc
 for both sides:
 
 - **engine**: ``await Experiment(...).arun(progress=False)`` into a fresh run folder, response cache off
-  (``cache=None``) so every cell makes a call, no scorers and samples without criteria (scoring excluded). The
-  timed region holds everything the engine does for a run: input checks, chunking, context selection, prompt
-  rendering, the calls through the model layer, results and ``records.jsonl`` appends, the manifest.
+  (``RunOptions(cache=None)``) so every cell makes a call, no scorers and samples without criteria (scoring
+  excluded). The timed region holds everything the engine does for a run: input checks, chunking, context
+  selection, prompt rendering, the calls through the model layer, results and ``records.jsonl`` appends, the
+  manifest.
 - **baseline**: the same prompts — rendered beforehand, outside the timed region, with each variant's own
   ``Pipeline.prepare`` so the messages are identical — sent with ``litellm.acompletion`` (same kwargs the model
   layer sends: ``timeout``, ``max_retries=0``, ``num_retries=0``) under ``asyncio.Semaphore(concurrency)`` +
@@ -15,7 +16,8 @@ for both sides:
 - **ideal**: ``calls × latency / concurrency``.
 
 Each variant's tier answers through a model built with ``build_model(model="openai/gpt-4o-mini",
-api_base=<server>, api_key="sk-fake", retries=0)``, injected with ``Experiment(..., models={tier: model})``.
+options=ModelOptions(endpoint=Endpoint(<server>, "sk-fake"), retries=0))``, injected with
+``Experiment(..., options=RunOptions(models={tier: model}))``.
 
 A diagnostic third measurement, **engine, cells prepared beforehand**, runs the engine after ``exp.estimate()``
 (which prepares every cell) outside the timed region, so it compares like for like with the baseline, whose
@@ -145,18 +147,18 @@ def make_variants(k: int) -> dict[str, Any]:
 
 def make_models(url: str, variants: dict[str, Any]) -> dict[str, Any]:
     """One fault-server model per tier the variants use."""
-    from workbench.models.client import build_model
+    from workbench.models import Endpoint, ModelOptions, build_model
 
-    tiers = {c.tier for c in variants.values()}
-    return {t: build_model(model=MODEL, api_base=url, api_key=API_KEY, retries=0, timeout=TIMEOUT) for t in tiers}
+    options = ModelOptions(endpoint=Endpoint(url, API_KEY, TIMEOUT), retries=0)
+    return {t: build_model(model=MODEL, options=options) for t in {c.tier for c in variants.values()}}
 
 
 def make_experiment(evalset, variants, models, out: Path, concurrency: int):
     """An ``Experiment`` whose pipelines answer through ``models`` (no response cache, no scorers)."""
-    from workbench.experiments.engine import Experiment
+    from workbench.experiments import Experiment, RunOptions
 
-    return Experiment(evalset, variants, out, scorers=[], repeats=1, concurrency=concurrency, cache=None,
-                      models=models)
+    options = RunOptions(repeats=1, concurrency=concurrency, cache=None, models=models)
+    return Experiment(evalset, variants, out, scorers=[], options=options)
 
 
 def render_prompts(evalset, variants) -> tuple[list[tuple[list[dict], dict]], float]:

@@ -104,10 +104,9 @@ def callers(url: str) -> tuple[dict[str, SyncCall], dict[str, AsyncCall]]:
     """``{"ours": ..., "raw": ...}`` sync and async zero-argument callers against ``url``."""
     import litellm
 
-    from workbench.models import acomplete, complete
+    from workbench.models import Endpoint, acomplete, complete
 
-    ours_kw = {"model": MODEL, "api_base": url, "api_key": API_KEY, "retries": 0, "cache": None,
-               "timeout": TIMEOUT}
+    ours_kw = {"model": MODEL, "endpoint": Endpoint(url, API_KEY, TIMEOUT), "retries": 0, "cache": None}
     raw_kw = {"model": MODEL, "messages": MESSAGES, "api_base": url, "api_key": API_KEY, "timeout": TIMEOUT,
               "max_retries": 0, "num_retries": 0}
     sync = {"ours": lambda: complete(MESSAGES, **ours_kw), "raw": lambda: litellm.completion(**raw_kw)}

@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 from workbench.models.embedders import HashingEmbedder  # noqa: E402
 from workbench.models.records import Completion, Usage  # noqa: E402
-from workbench.caches.semantic import SemanticCache  # noqa: E402
+from workbench.caches.semantic import SearchLimits, SemanticCache  # noqa: E402
 from workbench.caches.guard import normalise_question  # noqa: E402
 
 OVERHEAD_TARGET = 0.25
@@ -395,7 +395,7 @@ def measure_semantic(plan: Plan, tmp: Path, rng: np.random.Generator) -> dict[st
 def run_threshold(path: Path, threshold: float, embedder: Any, matrix: np.ndarray, queries: list[dict],
                   qvecs: np.ndarray, near_pairs: list[dict], hashing: HashingEmbedder) -> dict[str, Any]:
     ours = SemanticCache(path, threshold, embedder)
-    exact = SemanticCache(path, threshold, embedder, brute_force_max=10**9)
+    exact = SemanticCache(path, threshold, embedder, limits=SearchLimits(brute_force_max=10**9))
     load_start = time.perf_counter()
     ours.lookup("bench", "warm up", vector=qvecs[0])
     load_s = time.perf_counter() - load_start

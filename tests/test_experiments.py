@@ -9,9 +9,10 @@ import pytest
 from workbench.config.pipeline import PipelineConfig
 from workbench.errors import BudgetExceededError, ConfigError, ProviderUnavailableError
 from workbench.evalsets.evalset import EvalSet
-from workbench.experiments import Experiment, ExperimentResults, ExperimentSpec, list_runs
+from workbench.experiments import Experiment, ExperimentResults, ExperimentSpec, RunOptions, list_runs
 from workbench.caches import ResponseCache
 
+NO_CACHE = RunOptions(cache=None)
 DOC = "# Refunds\n\nRefunds are available within 30 days of the charge. Credit expires after 12 months.\n"
 
 
@@ -36,7 +37,7 @@ def variants():
 
 
 def test_a_run_writes_one_record_per_cell_and_a_manifest(tmp_path, variants):
-    exp = Experiment(samples(), variants, tmp_path / "run", repeats=2, cache=None)
+    exp = Experiment(samples(), variants, tmp_path / "run", options=RunOptions(repeats=2, cache=None))
     summary = exp.run(progress=False)
     assert summary.computed == 2 * 12 * 2 and summary.skipped == 0 and summary.model_calls == 48
     lines = (tmp_path / "run" / "records.jsonl").read_text().splitlines()
@@ -49,21 +50,21 @@ def test_a_run_writes_one_record_per_cell_and_a_manifest(tmp_path, variants):
 
 def test_rerun_makes_zero_model_calls_and_interrupted_runs_resume(tmp_path, variants):
     out = tmp_path / "run"
-    exp = Experiment(samples(), variants, out, cache=None)
+    exp = Experiment(samples(), variants, out, options=NO_CACHE)
     exp.run(progress=False)
-    again = Experiment(samples(), variants, out, cache=None).run(progress=False)
+    again = Experiment(samples(), variants, out, options=NO_CACHE).run(progress=False)
     assert (again.computed, again.model_calls, again.skipped) == (0, 0, 24)
     lines = (out / "records.jsonl").read_text().splitlines()
     (out / "records.jsonl").write_text("\n".join(lines[:10]) + "\n" + lines[10][:25])  # killed mid-write
-    resumed = Experiment(samples(), variants, out, cache=None).run(progress=False)
+    resumed = Experiment(samples(), variants, out, options=NO_CACHE).run(progress=False)
     assert resumed.computed == 14 and resumed.model_calls == 14
     assert len(ExperimentResults(out).records) == 24
 
 
 def test_the_response_cache_means_no_call_is_paid_twice(tmp_path, variants):
     cache = ResponseCache(tmp_path / "c.sqlite")
-    first = Experiment(samples(), variants, tmp_path / "a", cache=cache).run(progress=False)
-    second = Experiment(samples(), variants, tmp_path / "b", cache=cache).run(progress=False)
+    first = Experiment(samples(), variants, tmp_path / "a", options=RunOptions(cache=cache)).run(progress=False)
+    second = Experiment(samples(), variants, tmp_path / "b", options=RunOptions(cache=cache)).run(progress=False)
     assert first.model_calls > 0 and second.model_calls == 0 and second.computed == 24
     costs = [r.cost_usd for r in ExperimentResults(tmp_path / "b").records]
     assert all(c and c > 0 for c in costs)  # a cached answer keeps its cost per item
@@ -71,7 +72,7 @@ def test_the_response_cache_means_no_call_is_paid_twice(tmp_path, variants):
 
 def test_budget_cap_refuses_unless_confirmed(tmp_path, variants):
     big = variants["medium"].variant(tier="large")
-    exp = Experiment(samples(), {"large": big}, tmp_path / "run", budget_usd=1e-6, cache=None)
+    exp = Experiment(samples(), {"large": big}, tmp_path / "run", options=RunOptions(budget_usd=1e-6, cache=None))
     est = exp.estimate()
     assert est.pending == 12 and est.input_tokens > 0 and est.cost_usd > 1e-6
     with pytest.raises(BudgetExceededError, match="budget"):
@@ -93,7 +94,7 @@ def test_errors_are_records_with_codes_and_count_as_fails(tmp_path, variants):
         async def acomplete(self, messages, **kw):
             raise ProviderUnavailableError("down", model="down")
 
-    exp = Experiment(samples(), variants, tmp_path / "run", cache=None)
+    exp = Experiment(samples(), variants, tmp_path / "run", options=NO_CACHE)
     exp.pipelines["small"]._models["small"] = Down()
     summary = exp.run(progress=False)
     assert summary.errors == {"provider_unavailable": 12}
@@ -105,7 +106,7 @@ def test_errors_are_records_with_codes_and_count_as_fails(tmp_path, variants):
 
 
 def test_results_views_and_paired_comparison(tmp_path, variants):
-    Experiment(samples(20), variants, tmp_path / "run", cache=None).run(progress=False)
+    Experiment(samples(20), variants, tmp_path / "run", options=NO_CACHE).run(progress=False)
     res = ExperimentResults(tmp_path / "run")
     df = res.to_pandas()
     assert len(df) == 40 and {"score:overall", "pass:contains_any", "cost_usd", "error_code"} <= set(df.columns)
@@ -116,7 +117,7 @@ def test_results_views_and_paired_comparison(tmp_path, variants):
 
 
 def test_run_inside_a_running_event_loop(tmp_path, variants):
-    exp = Experiment(samples(4), {"medium": variants["medium"]}, tmp_path / "run", cache=None)
+    exp = Experiment(samples(4), {"medium": variants["medium"]}, tmp_path / "run", options=NO_CACHE)
 
     async def in_jupyter():
         return exp.run(progress=False)  # no nest_asyncio: runs in a worker thread
@@ -141,9 +142,9 @@ def test_spec_grid_and_errors(tmp_path):
 
 
 def test_a_run_folder_refuses_another_eval_set(tmp_path, variants):
-    Experiment(samples(4), {"m": variants["medium"]}, tmp_path / "run", cache=None).run(progress=False)
+    Experiment(samples(4), {"m": variants["medium"]}, tmp_path / "run", options=NO_CACHE).run(progress=False)
     with pytest.raises(ConfigError, match="another eval set"):
-        Experiment(samples(6), {"m": variants["medium"]}, tmp_path / "run", cache=None).run(progress=False)
+        Experiment(samples(6), {"m": variants["medium"]}, tmp_path / "run", options=NO_CACHE).run(progress=False)
 
 
 def test_cli_experiment_prints_model_calls_and_lists_runs(tmp_path):

@@ -11,7 +11,8 @@ from workbench.errors import ConfigError, UsageError
 from workbench.evalsets.evalset import load_evalset
 from workbench.experiments import Experiment, ExperimentResults
 from workbench.experiments.engine import _first_stratified
-from workbench.release.export import check_no_secrets, evidence_from_results, export_config, write_schema
+from workbench.release.export import (ExportOptions, check_no_secrets, evidence_from_results, export_config,
+                                      write_schema)
 from workbench.errors import ExportRefusedError
 from workbench.config.production import GateThresholds, ProductionConfig, load_production_config
 from workbench.errors import ConfigTamperedError
@@ -69,12 +70,12 @@ def test_export_below_the_thresholds_is_refused_with_each_gap(results):
 def test_override_reason_is_recorded_and_hashed(results, tmp_path):
     strict = GateThresholds(min_pass_rate=0.99)
     path = tmp_path / "forced.yaml"
-    cfg = export_config(results, MEDIUM, name="t", gate=strict, override_reason="canary to collect labels",
-                        path=path)
+    cfg = export_config(results, MEDIUM, name="t", gate=strict,
+                        options=ExportOptions(override_reason="canary to collect labels"), path=path)
     assert cfg.evidence.override_reason == "canary to collect labels"
     assert load_production_config(path).evidence.override_reason == "canary to collect labels"
     with pytest.raises(ExportRefusedError):
-        export_config(results, MEDIUM, name="t", gate=strict, override_reason="  ")
+        export_config(results, MEDIUM, name="t", gate=strict, options=ExportOptions(override_reason="  "))
 
 
 def test_written_config_verifies_and_an_edit_is_refused(results, tmp_path):
@@ -90,10 +91,10 @@ def test_written_config_verifies_and_an_edit_is_refused(results, tmp_path):
 
 
 def test_ab_split_with_a_candidate(results):
-    cfg = export_config(results, MEDIUM, name="ab", gate=LOW, candidates={SMALL: SMALL},
-                        split={MEDIUM: 0.9, SMALL: 0.1})
+    cfg = export_config(results, MEDIUM, name="ab", gate=LOW,
+                        options=ExportOptions(candidates={SMALL: SMALL}, split={MEDIUM: 0.9, SMALL: 0.1}))
     assert set(cfg.variants) == {MEDIUM, SMALL} and cfg.split.weights[SMALL] == 0.1
-    default = export_config(results, MEDIUM, name="ab", gate=LOW, candidates={SMALL: SMALL})
+    default = export_config(results, MEDIUM, name="ab", gate=LOW, options=ExportOptions(candidates={SMALL: SMALL}))
     assert default.split.weights == {MEDIUM: 1.0, SMALL: 0.0}
 
 
@@ -103,7 +104,8 @@ def test_a_candidate_below_the_gate_is_refused_too(results):
     if rate >= top:
         pytest.skip("the small tier is not worse on this tiny sample")
     with pytest.raises(ExportRefusedError) as info:
-        export_config(results, MEDIUM, name="ab", gate=GateThresholds(min_pass_rate=top), candidates={SMALL: SMALL})
+        export_config(results, MEDIUM, name="ab", gate=GateThresholds(min_pass_rate=top),
+                      options=ExportOptions(candidates={SMALL: SMALL}))
     assert SMALL in info.value.message
 
 

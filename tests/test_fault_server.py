@@ -39,7 +39,7 @@ import httpx
 import openai
 import pytest
 
-from workbench.testing import FaultServer
+from workbench.testing import FaultConfig, FaultServer
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")
@@ -50,7 +50,7 @@ NO_FAULTS = {"rate_429": 0.0, "rate_500": 0.0, "rate_timeout": 0.0, "rate_malfor
 
 @pytest.fixture()
 def server() -> Iterator[FaultServer]:
-    with FaultServer(timeout_s=5, seed=3) as s:
+    with FaultServer(FaultConfig(timeout_s=5), seed=3) as s:
         yield s
 
 
@@ -169,7 +169,7 @@ def test_fault_bodies_and_retry_after_header(server: FaultServer) -> None:
 
 
 def test_no_retry_after_header_when_none() -> None:
-    with FaultServer(rate_429=1.0, retry_after=None) as s, httpx.Client() as client:
+    with FaultServer(FaultConfig(rate_429=1.0, retry_after=None)) as s, httpx.Client() as client:
         assert "retry-after" not in post_chat(client, s).headers
 
 
@@ -184,11 +184,11 @@ def observed_statuses(server: FaultServer, n: int) -> list[int | str]:
 
 
 def test_rates_are_honoured_over_400_requests_and_seeded() -> None:
-    rates = {"rate_429": 0.1, "rate_500": 0.15, "rate_malformed": 0.05}
-    with FaultServer(seed=11, **rates) as s:
+    rates = FaultConfig(rate_429=0.1, rate_500=0.15, rate_malformed=0.05)
+    with FaultServer(rates, seed=11) as s:
         first = observed_statuses(s, 400)
         stats = s.stats
-    with FaultServer(seed=11, **rates) as s:
+    with FaultServer(rates, seed=11) as s:
         assert observed_statuses(s, 400) == first, "same seed, same fault sequence"
     assert stats["requests"] == 400
     assert stats["429"] == first.count(429) and stats["500"] == first.count(500)
@@ -212,7 +212,7 @@ def test_configure_reset_and_validation(server: FaultServer) -> None:
     with pytest.raises(ValueError):
         server.configure(rate_429=0.7, rate_500=0.7)
     with pytest.raises(ValueError):
-        FaultServer(rate_timeout=-0.1)
+        FaultServer(FaultConfig(rate_timeout=-0.1))
     with pytest.raises(TypeError):
         server.configure(rate_teapot=1.0)
 
@@ -224,7 +224,7 @@ def test_non_loopback_host_is_refused(host: str) -> None:
 
 
 def test_stop_is_fast_with_a_pending_timeout_request() -> None:
-    server = FaultServer(rate_timeout=1.0, timeout_s=30).start()
+    server = FaultServer(FaultConfig(rate_timeout=1.0, timeout_s=30)).start()
     errors: list[BaseException] = []
 
     def hang() -> None:

@@ -11,7 +11,7 @@ from workbench.evalsets.evalset import EvalSet, Sample, load_evalset
 from workbench.experiments import Experiment, ExperimentResults
 from workbench.experiments.engine import _first_stratified
 from workbench.experiments.records import RunRecord
-from workbench.release.export import export_config
+from workbench.release.export import ExportOptions, export_config
 from workbench.release.gate import Check, check_thresholds, measure, run_gate
 from workbench.config.production import GateThresholds
 
@@ -41,8 +41,9 @@ def configs(results, tmp_path_factory):
     folder = tmp_path_factory.mktemp("configs")
     low = export_config(results, V, name="low", gate=GateThresholds(min_pass_rate=0.0, max_error_rate=0.5),
                         path=folder / "low.yaml")
-    high = export_config(results, V, name="high", path=folder / "high.yaml", override_reason="test: fails the gate",
-                         gate=GateThresholds(min_pass_rate=0.99, min_pass_rate_by_category={"edge": 0.99}))
+    high = export_config(results, V, name="high", path=folder / "high.yaml",
+                         gate=GateThresholds(min_pass_rate=0.99, min_pass_rate_by_category={"edge": 0.99}),
+                         options=ExportOptions(override_reason="test: fails the gate"))
     return {"low": folder / "low.yaml", "high": folder / "high.yaml", "low_cfg": low, "high_cfg": high}
 
 

@@ -20,7 +20,7 @@ from workbench.store.escalation import (
 from workbench.store.logstore import MIGRATIONS, SCHEMA_VERSION, LogStore, default_db_url, safe_url
 from workbench.store.rows import captured, scrub
 from workbench.errors import LogStoreError
-from workbench.store.requestlog import RequestLog
+from workbench.store.requestlog import RequestLog, WriteBehind
 
 DAY = 86400.0
 NOW = 1_750_000_000.0
@@ -179,7 +179,7 @@ def test_urls_and_passwords_are_not_shown(monkeypatch, tmp_path):
 # ---- the runner's write-behind request log ------------------------------------------------------------------
 def test_request_log_writes_rows_in_the_background_and_flush_waits(tmp_path):
     url = f"sqlite:///{tmp_path / 'wb.sqlite'}"
-    log = RequestLog(url, batch_seconds=5.0, max_batch=1000)
+    log = RequestLog(url, write_behind=WriteBehind(batch_seconds=5.0, max_batch=1000))
     for i in range(50):
         log.append({"item_id": f"r{i}", "status": "ok"})
     assert log.flush(timeout=10) is True  # flush does not wait for batch_seconds
@@ -192,7 +192,7 @@ def test_request_log_writes_rows_in_the_background_and_flush_waits(tmp_path):
 def test_request_log_one_bad_row_costs_only_itself(tmp_path):
     url = f"sqlite:///{tmp_path / 'bad.sqlite'}"
     lost = []
-    log = RequestLog(url, on_error=lost.append, batch_seconds=0.01)
+    log = RequestLog(url, on_error=lost.append, write_behind=WriteBehind(batch_seconds=0.01))
     log.append({"item_id": "ok-1", "status": "ok"})
     log.append({"item_id": "no-status", "status": None})  # NOT NULL: refused by the database
     log.append({"item_id": "ok-2", "status": "ok"})
@@ -205,7 +205,7 @@ def test_request_log_one_bad_row_costs_only_itself(tmp_path):
 def test_request_log_counts_every_row_lost_to_an_unavailable_store(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    log = RequestLog(f"sqlite:///{blocker}/sub/db.sqlite", batch_seconds=0.01)
+    log = RequestLog(f"sqlite:///{blocker}/sub/db.sqlite", write_behind=WriteBehind(batch_seconds=0.01))
     for i in range(3):
         log.append({"item_id": f"r{i}", "status": "ok"})
     log.flush()
@@ -214,7 +214,8 @@ def test_request_log_counts_every_row_lost_to_an_unavailable_store(tmp_path, cap
 
 def test_request_log_appends_from_many_threads_lose_nothing(tmp_path):
     url = f"sqlite:///{tmp_path / 'threads.sqlite'}"
-    log = RequestLog(url, batch_seconds=0.005, max_batch=7, max_pending=40)  # small: batches and back-pressure
+    small = WriteBehind(batch_seconds=0.005, max_batch=7, max_pending=40)  # small: batches and back-pressure
+    log = RequestLog(url, write_behind=small)
 
     def worker(k):
         for i in range(100):
@@ -235,8 +236,8 @@ def test_request_log_rows_pending_at_exit_are_written(tmp_path):
     import sys
 
     url = f"sqlite:///{tmp_path / 'exit.sqlite'}"
-    code = ("from workbench.store.requestlog import RequestLog\n"
-            f"log = RequestLog({url!r}, batch_seconds=60.0)\n"
+    code = ("from workbench.store.requestlog import RequestLog, WriteBehind\n"
+            f"log = RequestLog({url!r}, write_behind=WriteBehind(batch_seconds=60.0))\n"
             "for i in range(20): log.append({'item_id': str(i), 'status': 'ok'})\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
     assert len(LogStore(url).requests()) == 20

@@ -6,9 +6,9 @@ import pytest
 from workbench.caches import ResponseCache
 from workbench.errors import (AllModelsFailedError, MalformedResponseError, MissingKeyError, ModelTimeoutError,
                               ProviderUnavailableError, RateLimitedError, UnknownTierError, UsageError)
-from workbench.models import RetryPolicy, build_model, complete, acomplete
+from workbench.models import Endpoint, ModelOptions, RetryPolicy, build_model, complete, acomplete
 from workbench.models.records import Completion
-from workbench.testing import FaultServer
+from workbench.testing import FaultConfig, FaultServer
 
 MSGS = [{"role": "user", "content": "Say hello to the test."}]
 FAST = RetryPolicy(retries=3, base_delay=0.001, max_delay=0.05)
@@ -26,9 +26,9 @@ def _reset(server):
     server.reset_stats()
 
 
-def call(server, **kw):
+def call(server, *, timeout=60.0, **kw):
     kw.setdefault("retries", 0)
-    return complete(MSGS, model="openai/gpt-4o-mini", api_base=server.base_url, api_key="sk-test", **kw)
+    return complete(MSGS, model="openai/gpt-4o-mini", endpoint=Endpoint(server.base_url, "sk-test", timeout), **kw)
 
 
 def test_a_call_returns_a_priced_completion(server):
@@ -41,7 +41,7 @@ def test_a_call_returns_a_priced_completion(server):
 
 
 def test_unpriced_model_reports_none_not_zero(server):
-    c = complete(MSGS, model="openai/not-a-real-model", api_base=server.base_url, api_key="k", retries=0)
+    c = complete(MSGS, model="openai/not-a-real-model", endpoint=Endpoint(server.base_url, "k"), retries=0)
     assert c.cost_usd is None and c.cost_basis == "unpriced"
 
 
@@ -95,10 +95,10 @@ def test_retry_delay_honours_retry_after_and_caps():
 def test_fallback_to_another_model_records_every_attempt(server):
     from workbench.models import FallbackModel, LiteLLMModel, RetryingModel
 
-    with FaultServer(rate_500=1.0) as down:
+    with FaultServer(FaultConfig(rate_500=1.0)) as down:
         chain = FallbackModel([
-            RetryingModel(LiteLLMModel("openai/gpt-4o-mini", api_base=down.base_url, api_key="k"), FAST),
-            LiteLLMModel("openai/gpt-4.1-nano", api_base=server.base_url, api_key="k"),
+            RetryingModel(LiteLLMModel("openai/gpt-4o-mini", endpoint=Endpoint(down.base_url, "k")), FAST),
+            LiteLLMModel("openai/gpt-4.1-nano", endpoint=Endpoint(server.base_url, "k")),
         ])
         c = chain.complete(MSGS)
     assert c.model == "openai/gpt-4.1-nano"
@@ -110,7 +110,7 @@ def test_all_models_failing_raises_with_attempts(server):
     from workbench.models import FallbackModel, LiteLLMModel
 
     server.configure(rate_500=1.0)
-    chain = FallbackModel([LiteLLMModel(m, api_base=server.base_url, api_key="k")
+    chain = FallbackModel([LiteLLMModel(m, endpoint=Endpoint(server.base_url, "k"))
                            for m in ("openai/gpt-4o-mini", "openai/gpt-4.1-nano")])
     with pytest.raises(AllModelsFailedError) as info:
         chain.complete(MSGS)
@@ -120,8 +120,9 @@ def test_all_models_failing_raises_with_attempts(server):
 
 def test_batch_of_async_calls_loses_nothing_under_faults(server):
     server.configure(rate_500=0.3, rate_429=0.1, rate_malformed=0.1)
-    model = build_model(model="openai/gpt-4o-mini", api_base=server.base_url, api_key="k",
-                        retries=RetryPolicy(retries=8, base_delay=0.001, max_delay=0.01), max_concurrency=8)
+    model = build_model(model="openai/gpt-4o-mini", options=ModelOptions(
+        endpoint=Endpoint(server.base_url, "k"), retries=RetryPolicy(retries=8, base_delay=0.001, max_delay=0.01),
+        max_concurrency=8))
 
     async def run():
         return await asyncio.gather(*(model.acomplete([{"role": "user", "content": f"item {i}"}])
@@ -180,7 +181,7 @@ def test_write_behind_cache_on_a_failing_disk_misses_instead_of_failing(server, 
 
 
 def test_async_twin(server):
-    c = asyncio.run(acomplete(MSGS, model="openai/gpt-4o-mini", api_base=server.base_url, api_key="k",
+    c = asyncio.run(acomplete(MSGS, model="openai/gpt-4o-mini", endpoint=Endpoint(server.base_url, "k"),
                               retries=0))
     assert c.text and c.cost_basis == "provider"
 
@@ -201,5 +202,8 @@ def test_missing_key_without_stand_in_says_what_to_set(monkeypatch):
 def test_bad_arguments_are_usage_errors():
     with pytest.raises(UsageError):
         complete(MSGS)
+    with pytest.raises(UsageError, match="api_base") as info:  # moved into Endpoint, never sent as a setting
+        complete(MSGS, model="local/extractive", api_base="http://127.0.0.1:9/v1")
+    assert "Endpoint" in info.value.hint
     with pytest.raises(UsageError):
         complete([{"content": "no role"}], model="local/extractive")

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from workbench.caches import ResponseCache
-from workbench.models import (CachedModel, FallbackModel, LimitedModel, LiteLLMModel,
+from workbench.models import (CachedModel, Endpoint, FallbackModel, LimitedModel, LiteLLMModel, ModelOptions,
                               RetryingModel, RetryPolicy, build_model)
 from workbench.models.records import Completion
 from workbench.models.wrappers import Model
@@ -26,7 +26,7 @@ def server():
 
 def implementations(server, tmp):
     fast = RetryPolicy(retries=2, base_delay=0.001)
-    http = lambda m="openai/gpt-4o-mini": LiteLLMModel(m, api_base=server.base_url, api_key="sk-test")
+    http = lambda m="openai/gpt-4o-mini": LiteLLMModel(m, endpoint=Endpoint(server.base_url, "sk-test"))
     return {
         "local": LiteLLMModel("local/extractive"),
         "local-lead": LiteLLMModel("local/keyword"),
@@ -37,7 +37,7 @@ def implementations(server, tmp):
         "fallback": FallbackModel([http(), LiteLLMModel("local/keyword")]),
         "cached": CachedModel(LiteLLMModel("local/extractive"), ResponseCache(tmp / "contract.sqlite")),
         "limited": LimitedModel(http(), 4),
-        "tier": build_model("small", retries=1),
+        "tier": build_model("small", options=ModelOptions(retries=1)),
     }
 
 

@@ -9,7 +9,7 @@ from test_queue import write_config
 
 from workbench.cli import main
 from workbench.evalsets.evalset import load_evalset
-from workbench.monitoring import simulate_stream, write_rows
+from workbench.monitoring import PlantedChanges, simulate_stream, write_rows
 from workbench.config.production import load_production_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,10 +24,11 @@ def setup(tmp_path_factory):
     config = write_config(tmp / "pipeline.yaml")
     evalset = load_evalset(EVALSET)
     planted = f"sqlite:///{tmp / 'planted.sqlite'}"
-    write_rows(simulate_stream(evalset, n=300, days=3, seed=1, spike=(2, 10, 6), retry_loop=None), planted,
+    spike_only = PlantedChanges(spike=(2, 10, 6), retry_loop=None)
+    write_rows(simulate_stream(evalset, n=300, days=3, seed=1, planted=spike_only), planted,
                load_production_config(config))
     stable = f"sqlite:///{tmp / 'stable.sqlite'}"
-    write_rows(simulate_stream(evalset, n=300, days=3, seed=2, drift_at=None, spike=None, retry_loop=None), stable,
+    write_rows(simulate_stream(evalset, n=300, days=3, seed=2, planted=PlantedChanges.none()), stable,
                load_production_config(config))
     return tmp, config, planted, stable
 

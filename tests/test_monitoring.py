@@ -14,6 +14,9 @@ from test_queue import make_config
 
 from workbench.evalsets.evalset import Sample, load_evalset
 from workbench.monitoring import (
+    AlertDelivery,
+    PlantedChanges,
+    Window,
     monitor,
     parse_since,
     reference_for,
@@ -31,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DAYS = 6
 END = START + DAYS * DAY
 CLOCK = lambda: END
+LAST_3D = Window("3d", CLOCK)
+NOT_STORED = AlertDelivery(store=False)
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +69,7 @@ def planted(tmp_path_factory, evalset, config):
 
 @pytest.fixture(scope="module")
 def stable(tmp_path_factory, evalset, config):
-    return _store(tmp_path_factory.mktemp("stable"), evalset, config, seed=2, drift_at=None, spike=None,
-                  retry_loop=None)
+    return _store(tmp_path_factory.mktemp("stable"), evalset, config, seed=2, planted=PlantedChanges.none())
 
 
 def _kinds(report) -> dict[str, set[str]]:
@@ -77,7 +81,7 @@ def _kinds(report) -> dict[str, set[str]]:
 
 # ---- the targets ----------------------------------------------------------------------------------------------
 def test_every_planted_change_is_alerted(planted, config, reference):
-    report = monitor(planted, config, reference=reference, since="3d", clock=CLOCK)
+    report = monitor(planted, config, baseline=reference, window=LAST_3D)
     kinds = _kinds(report)
     assert {"question_language", "question_chars", "topic"} <= kinds["drift"]
     assert "quality_below_threshold" in kinds or "quality_drop" in kinds
@@ -93,15 +97,14 @@ def test_every_planted_change_is_alerted(planted, config, reference):
 
 
 def test_planted_drift_is_also_found_against_the_baseline_window(planted, config):
-    report = monitor(planted, config, since="3d", clock=CLOCK, store_alerts=False)
+    report = monitor(planted, config, window=LAST_3D, delivery=NOT_STORED)
     assert report.sections["drift"]["baseline"] == "window"
     assert {"question_language", "topic"} <= set(report.sections["drift"]["drifted_features"])
 
 
 @pytest.mark.parametrize("baseline", ["evalset", "window"])
 def test_a_stream_with_no_planted_change_raises_no_alert(stable, config, reference, baseline):
-    report = monitor(stable, config, reference=reference if baseline == "evalset" else None, since="3d",
-                     clock=CLOCK)
+    report = monitor(stable, config, baseline=reference if baseline == "evalset" else None, window=LAST_3D)
     assert report.alerts == [], [a.message for a in report.alerts]
     assert report.exit_code == 0
     assert report.sections["drift"]["status"] == "ok"
@@ -112,7 +115,7 @@ def test_a_stream_with_no_planted_change_raises_no_alert(stable, config, referen
 def test_drifted_inputs_become_valid_eval_candidates(planted, config, reference, tmp_path):
     from workbench.monitoring import export_candidates
 
-    report = monitor(planted, config, reference=reference, since="3d", clock=CLOCK, store_alerts=False)
+    report = monitor(planted, config, baseline=reference, window=LAST_3D, delivery=NOT_STORED)
     assert len(report.candidates) >= 20
     for sample in report.candidates:
         Sample.model_validate(sample)
@@ -122,7 +125,7 @@ def test_drifted_inputs_become_valid_eval_candidates(planted, config, reference,
 
 
 def test_report_has_operations_by_variant_tier_and_bucket(planted, config, reference):
-    d = monitor(planted, config, reference=reference, since="3d", clock=CLOCK, store_alerts=False).to_dict()
+    d = monitor(planted, config, baseline=reference, window=LAST_3D, delivery=NOT_STORED).to_dict()
     ops = d["operations"]
     assert ops["overall"]["requests"] == d["store"]["rows_window"] > 0
     assert set(ops["overall"]["latency_ms"]) == {"p50", "p95", "p99"}
@@ -149,8 +152,8 @@ def test_alerts_are_stored_once_and_posted_to_the_webhook(tmp_path, evalset, con
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         hook = f"http://127.0.0.1:{server.server_port}/alerts"
-        first = monitor(url, config, reference=reference, since="3d", clock=CLOCK, webhook=hook)
-        again = monitor(url, config, reference=reference, since="3d", clock=CLOCK)
+        first = monitor(url, config, baseline=reference, window=LAST_3D, delivery=AlertDelivery(webhook=hook))
+        again = monitor(url, config, baseline=reference, window=LAST_3D)
     finally:
         server.shutdown()
     assert first.delivery["webhook"]["status"] == "sent"
@@ -160,8 +163,8 @@ def test_alerts_are_stored_once_and_posted_to_the_webhook(tmp_path, evalset, con
 
 
 def test_a_failing_webhook_is_reported_not_raised(planted, config, reference):
-    report = monitor(planted, config, reference=reference, since="3d", clock=CLOCK, store_alerts=False,
-                     webhook="http://127.0.0.1:9/nothing-listens")
+    report = monitor(planted, config, baseline=reference, window=LAST_3D,
+                     delivery=AlertDelivery(store=False, webhook="http://127.0.0.1:9/nothing-listens"))
     assert report.delivery["webhook"]["status"] == "failed" and report.alerts
 
 
@@ -175,7 +178,7 @@ def _empty_store(tmp_path: Path) -> str:
 
 
 def test_an_empty_store_gives_a_report_that_says_so(tmp_path, config, reference):
-    report = monitor(_empty_store(tmp_path), config, reference=reference, since="1d", clock=CLOCK)
+    report = monitor(_empty_store(tmp_path), config, baseline=reference, window=Window("1d", CLOCK))
     d = report.to_dict()
     assert d["store"]["status"] == "empty" and report.alerts == []
     assert d["drift"] == {**d["drift"], "status": "insufficient_data", "rows": 0, "needed": 50}
@@ -186,16 +189,16 @@ def test_an_empty_store_gives_a_report_that_says_so(tmp_path, config, reference)
 
 def test_a_few_rows_give_insufficient_data_not_a_p_value(tmp_path, evalset, config, reference):
     url = f"sqlite:///{tmp_path / 'few.sqlite'}"
-    write_rows(simulate_stream(evalset, n=12, days=1, seed=3, drift_at=None, spike=None, retry_loop=None), url,
+    write_rows(simulate_stream(evalset, n=12, days=1, seed=3, planted=PlantedChanges.none()), url,
                config)
-    d = monitor(url, config, reference=reference, since="2d", clock=lambda: START + DAY).to_dict()
+    d = monitor(url, config, baseline=reference, window=Window("2d", lambda: START + DAY)).to_dict()
     assert d["drift"]["status"] == "insufficient_data" and d["drift"]["rows"] == 12 and d["drift"]["needed"] == 50
     assert "p_value" not in d["drift"]["features"]["input_chars"]
 
 
 def test_corrupted_rows_are_skipped_and_counted(tmp_path, evalset, config, reference):
     url = f"sqlite:///{tmp_path / 'bad.sqlite'}"
-    write_rows(simulate_stream(evalset, n=60, days=1, seed=4, drift_at=None, spike=None, retry_loop=None), url,
+    write_rows(simulate_stream(evalset, n=60, days=1, seed=4, planted=PlantedChanges.none()), url,
                config)
     con = sqlite3.connect(tmp_path / "bad.sqlite")
     con.execute("INSERT INTO requests (ts, status) VALUES ('garbage', 'ok')")
@@ -206,7 +209,8 @@ def test_corrupted_rows_are_skipped_and_counted(tmp_path, evalset, config, refer
     con.close()
     data = load(url, since=START, clock=lambda: START + DAY)
     assert data.corrupt == 2 and data.bad_values == 2 and len(data.rows) == 61
-    report = monitor(url, config, reference=reference, since=START, clock=lambda: START + DAY, store_alerts=False)
+    report = monitor(url, config, baseline=reference, window=Window(START, lambda: START + DAY),
+                     delivery=NOT_STORED)
     assert report.sections["store"]["corrupt_rows"] == 2
 
 
@@ -273,9 +277,9 @@ def test_ab_compares_variants_from_the_live_split(tmp_path, evalset):
                               evidence=Evidence(experiment="t", evalset_name="x", evalset_hash="sha256:0",
                                                 variant="current")).with_hash()
     url = f"sqlite:///{tmp_path / 'ab.sqlite'}"
-    write_rows(simulate_stream(evalset, n=400, days=2, seed=5, drift_at=None, spike=None, retry_loop=None), url,
+    write_rows(simulate_stream(evalset, n=400, days=2, seed=5, planted=PlantedChanges.none()), url,
                config)
-    ab = monitor(url, config, since="2d", clock=lambda: START + 2 * DAY, store_alerts=False).sections["ab"]
+    ab = monitor(url, config, window=Window("2d", lambda: START + 2 * DAY), delivery=NOT_STORED).sections["ab"]
     assert ab["control"] in ("current", "candidate") and set(ab["variants"]) == {"current", "candidate"}
     (comp,) = ab["comparisons"].values()
     assert comp["recommendation"] in ("keep collecting", "promote")
@@ -293,7 +297,7 @@ def test_resolved_escalations_are_candidates(tmp_path, config):
                            "documents": [{"id": "d", "text": "Refunds are available within 30 days."}]})
     resolve(store, eid, "answered", human_answer="30 days")
     store.close()
-    report = monitor(url, config, since="1d", clock=lambda: START + 3600, store_alerts=False)
+    report = monitor(url, config, window=Window("1d", lambda: START + 3600), delivery=NOT_STORED)
     (sample,) = report.candidates
     assert sample["expected"] == ["30 days"] and "from-escalation" in sample["tags"]
 

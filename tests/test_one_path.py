@@ -9,7 +9,7 @@ import pytest
 
 from workbench.config import CacheConfig, Evidence, PipelineConfig, ProductionConfig, TrafficSplit
 from workbench.evalsets import EvalSet, Sample
-from workbench.experiments import Experiment, ExperimentResults
+from workbench.experiments import Experiment, ExperimentResults, RunOptions
 from workbench.models.records import Attempt, Completion, Usage
 from workbench.runner import Runner
 
@@ -62,8 +62,8 @@ def test_experiment_and_runner_cache_and_call_alike(cache, tmp_path, monkeypatch
 
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "experiment-home"))  # the engine's workspace caches
     in_experiment = Recorder()
-    Experiment(evalset(), {"v": variant}, tmp_path / "run", concurrency=1,
-               models={"medium": in_experiment}).run(progress=False)
+    Experiment(evalset(), {"v": variant}, tmp_path / "run",
+               options=RunOptions(concurrency=1, models={"medium": in_experiment})).run(progress=False)
     records = {r.sample_id: r for r in ExperimentResults(tmp_path / "run").records}
 
     in_runner = Recorder()

@@ -71,9 +71,12 @@ class FakeRunner:
         self.metrics = Metrics()
 
     def run(self, inputs: dict[str, Any]) -> FakeResult:
+        from workbench.runner.runner import RunnerResult
+
         time.sleep(self.delay)
         variant = next(iter(self.config.split.weights))
-        self.metrics.observe_request(status="ok", variant=variant, tier="medium", latency_s=self.delay)
+        self.metrics.observe(RunnerResult(inputs.get("id"), "ok", variant=variant, tier="medium",
+                                          latency_ms=self.delay * 1000))
         return FakeResult({"id": inputs.get("id"), "status": "ok", "output": f"echo: {inputs.get('question', '')}",
                            "variant": variant, "model": "fake/echo", "tier": "medium", "cost_usd": 0.0,
                            "cost_basis": "offline", "latency_ms": self.delay * 1000, "cache": "miss",
@@ -193,7 +196,7 @@ def test_ledger_reaps_expired_leases_and_unpushed_items(tmp_path):
 # ---------------------------------------------------------------- worker in-process
 def test_enqueue_worker_export_in_order(qdir, fake_runner, capsys):
     from workbench.runner.queue import WorkQueue
-    from workbench.runner.worker import Worker
+    from workbench.runner.worker import Worker, WorkerOptions
     from workbench.runner.source import ConfigSource
 
     inputs = write_inputs(qdir["tmp"] / "in.jsonl", 12)
@@ -203,7 +206,8 @@ def test_enqueue_worker_export_in_order(qdir, fake_runner, capsys):
     queue = WorkQueue(qdir["queue"])
     assert queue.status()["pending"] == 12 and queue.size() == 12
     queue.push(["q003", "q004"])  # duplicate tasks: each item still runs once
-    report = Worker(queue, ConfigSource(path=qdir["config"]), concurrency=3, until_empty=True).run()
+    options = WorkerOptions(concurrency=3, until_empty=True)
+    report = Worker(queue, ConfigSource(path=qdir["config"]), options=options).run()
     assert report.processed == 12 and report.skipped == 2
     out = qdir["tmp"] / "out.jsonl"
     assert main(["queue", "export", "--out", str(out), "--queue", qdir["queue"]]) == 0
@@ -219,7 +223,7 @@ def test_enqueue_worker_export_in_order(qdir, fake_runner, capsys):
 
 def test_bad_lines_are_refused_and_max_items(qdir, fake_runner, capsys):
     from workbench.runner.queue import WorkQueue
-    from workbench.runner.worker import Worker
+    from workbench.runner.worker import Worker, WorkerOptions
     from workbench.runner.source import ConfigSource
 
     path = qdir["tmp"] / "in.jsonl"
@@ -229,7 +233,7 @@ def test_bad_lines_are_refused_and_max_items(qdir, fake_runner, capsys):
     err = capsys.readouterr().err
     assert "enqueued 2 item(s)" in err and err.count("error:") == 4
     queue = WorkQueue(qdir["queue"])
-    assert Worker(queue, ConfigSource(path=qdir["config"]), max_items=1).run().processed == 1
+    assert Worker(queue, ConfigSource(path=qdir["config"]), options=WorkerOptions(max_items=1)).run().processed == 1
     assert queue.ledger.counts() == {"pending": 1, "leased": 0, "done": 1}
     lines = []
     queue.export(type("W", (), {"write": lambda self, s: lines.append(json.loads(s))})())
@@ -239,7 +243,7 @@ def test_bad_lines_are_refused_and_max_items(qdir, fake_runner, capsys):
 def test_worker_with_the_real_runner(qdir, monkeypatch):
     pytest.importorskip("workbench.runner.runner")
     from workbench.runner.queue import WorkQueue
-    from workbench.runner.worker import Worker
+    from workbench.runner.worker import Worker, WorkerOptions
     from workbench.runner.source import ConfigSource
 
     monkeypatch.delenv("WORKBENCH_RUNNER_FACTORY", raising=False)
@@ -249,7 +253,7 @@ def test_worker_with_the_real_runner(qdir, monkeypatch):
     queue = WorkQueue(qdir["queue"], qdir["ledger"])
     queue.submit([(f"r{i}", {"id": f"r{i}", "question": "How long is the refund window?",
                              "documents": [{"id": "refund-policy.md", "text": text}]}) for i in range(3)])
-    report = Worker(queue, ConfigSource(path=qdir["config"]), until_empty=True).run()
+    report = Worker(queue, ConfigSource(path=qdir["config"]), options=WorkerOptions(until_empty=True)).run()
     assert report.processed == 3
     lines = [r["result"] for r in queue.ledger.rows()]
     assert [x["id"] for x in lines] == ["r0", "r1", "r2"]
@@ -304,7 +308,7 @@ def test_dead_redis_is_a_clear_error_and_items_stay_pending(qdir, capsys):
 
 def test_transient_failures_are_queued_for_later_until_the_last_attempt(qdir, monkeypatch):
     from workbench.runner.queue import WorkQueue
-    from workbench.runner.worker import MAX_ATTEMPTS, Worker
+    from workbench.runner.worker import MAX_ATTEMPTS, Worker, WorkerOptions
     from workbench.runner.source import ConfigSource
 
     monkeypatch.setenv("WORKBENCH_RUNNER_FACTORY", "test_queue:flaky_factory")
@@ -314,7 +318,8 @@ def test_transient_failures_are_queued_for_later_until_the_last_attempt(qdir, mo
     inputs = write_inputs(qdir["tmp"] / "in.jsonl", 3)
     assert main(["enqueue", "--config", str(qdir["config"]), "--input", str(inputs), "--queue", qdir["queue"]]) == 0
     queue = WorkQueue(qdir["queue"])
-    report = Worker(queue, ConfigSource(path=qdir["config"]), until_empty=True, poll_seconds=0.05).run()
+    options = WorkerOptions(until_empty=True, poll_seconds=0.05)
+    report = Worker(queue, ConfigSource(path=qdir["config"]), options=options).run()
     assert FlakyRunner.RUNS == {"q000": 2, "q001": MAX_ATTEMPTS, "q002": 1}
     assert report.processed == 3 and report.requeued == 1 + (MAX_ATTEMPTS - 1)
     out = qdir["tmp"] / "out.jsonl"

@@ -8,7 +8,7 @@ import pytest
 from workbench.errors import ConfigError, UsageError
 from workbench.evalsets.evalset import Sample
 from workbench.models.records import Completion, Usage
-from workbench.scoring import RAGAS_METRICS, aragas_scores, ragas_scores, scorer_from_spec
+from workbench.scoring import RAGAS_METRICS, RagasModels, aragas_scores, ragas_scores, scorer_from_spec
 from workbench.scoring.ragas_adapter import OFFLINE_METRICS
 
 EVIDENCE = "Refunds are available within 30 days of the charge."
@@ -118,7 +118,7 @@ class ScriptedJudgeModel:
 
 def test_llm_metric_goes_through_our_model_layer():
     model = ScriptedJudgeModel()
-    [row] = ragas_scores(SAMPLES[:1], OUTPUTS[:1], metrics=["faithfulness"], llm=model)
+    [row] = ragas_scores(SAMPLES[:1], OUTPUTS[:1], metrics=["faithfulness"], models=RagasModels(llm=model))
     assert len(model.prompts) >= 2  # ragas' prompts reached our Model
     assert row["faithfulness"] == 1.0  # one statement, supported
     assert set(RAGAS_METRICS) >= {"faithfulness", "answer_relevancy", *OFFLINE_METRICS}

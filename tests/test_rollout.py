@@ -112,7 +112,7 @@ def test_pointer_updates_are_atomic(store, two):
 
 def test_a_following_worker_switches_config_between_items(tmp_path, two, monkeypatch):
     from workbench.runner.queue import WorkQueue
-    from workbench.runner.worker import Worker
+    from workbench.runner.worker import Worker, WorkerOptions
 
     monkeypatch.setenv("WORKBENCH_RUNNER_FACTORY", FACTORY)
     monkeypatch.setenv("WORKBENCH_FAKE_DELAY", "0.05")
@@ -123,7 +123,7 @@ def test_a_following_worker_switches_config_between_items(tmp_path, two, monkeyp
     store.promote(ha)
     queue = WorkQueue(f"sqlite:///{tmp_path / 'q' / 'huey.db'}")
     queue.submit([(f"i{n:02d}", {"id": f"i{n:02d}", "question": str(n)}) for n in range(30)])
-    worker = Worker(queue, ConfigSource(store=store), concurrency=2, until_empty=True)
+    worker = Worker(queue, ConfigSource(store=store), options=WorkerOptions(concurrency=2, until_empty=True))
     thread = threading.Thread(target=worker.run)
     thread.start()
     assert wait_for(lambda: queue.ledger.counts()["done"] >= 8, timeout=30)

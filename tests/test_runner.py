@@ -282,14 +282,15 @@ def test_metrics_render_with_and_without_prometheus_client(make_runner):
     content_type, body = render_metrics(runner)
     assert content_type.startswith("text/plain") and b"requests_total" in body
     fallback = Metrics(use_prometheus=False)
-    fallback.observe_request(status="ok", variant="a", tier="m", latency_s=0.2, cost_usd=0.5, cache="exact",
-                             error_code="x", escalated=True)
+    fallback.observe(RunnerResult("q", "escalated", variant="a", tier="m", latency_ms=200.0, cost_usd=0.5,
+                                  cache="exact", error={"code": "x", "message": "m"}))
     fallback.set_queue_depth(7)
     text = fallback.render()[1].decode()
     for name in ("requests_total", "request_latency_seconds_bucket", "cost_usd_total", "cache_hits_total",
                  "errors_total", "queue_depth", "escalations_total"):
         assert name in text
-    assert fallback.value("requests_total", status="ok", variant="a", tier="m") == 1
+    assert fallback.value("requests_total", status="escalated", variant="a", tier="m") == 1
+    assert fallback.value("errors_total", code="x") == 1 and fallback.value("escalations_total") == 1
     assert fallback.value("queue_depth") == 7 and fallback.value("cost_usd_total") == 0.5
     assert 'request_latency_seconds_bucket{le="0.25"} 1.0' in text
 
@@ -302,13 +303,15 @@ def test_runner_result_line_has_exactly_the_keys():
 
 @pytest.mark.slow
 def test_fault_server_at_30_percent_nothing_is_lost(make_runner):
-    from workbench.models import RetryPolicy, build_model
-    from workbench.testing import FaultServer
+    from workbench.models import Endpoint, ModelOptions, RetryPolicy, build_model
+    from workbench.testing import FaultConfig, FaultServer
 
-    with FaultServer(rate_429=0.075, rate_500=0.075, rate_timeout=0.075, rate_malformed=0.075, timeout_s=3,
-                     retry_after=0.01, seed=7) as server:
-        model = build_model(model="openai/gpt-4o-mini", api_base=server.base_url, api_key="sk-x",
-                            retries=RetryPolicy(retries=2, base_delay=0.01, max_delay=0.05), timeout=1)
+    faults = FaultConfig(rate_429=0.075, rate_500=0.075, rate_timeout=0.075, rate_malformed=0.075, timeout_s=3,
+                         retry_after=0.01)
+    with FaultServer(faults, seed=7) as server:
+        model = build_model(model="openai/gpt-4o-mini", options=ModelOptions(
+            endpoint=Endpoint(server.base_url, "sk-x", timeout=1),
+            retries=RetryPolicy(retries=2, base_delay=0.01, max_delay=0.05)))
         runner = make_runner(production(cache=CacheConfig(exact=False)), models={"medium": model})
         results = [runner.run(item(f"chaos-{i}", f"Question {i}: how many days for a refund?")) for i in range(40)]
         stats = server.stats

@@ -13,7 +13,7 @@ import pytest
 
 from workbench.models.embedders import HashingEmbedder
 from workbench.caches.index import BITS, SketchIndex, max_distance
-from workbench.caches.semantic import _DIGESTS_FIRST, SemanticCache
+from workbench.caches.semantic import _DIGESTS_FIRST, Expiry, SearchLimits, SemanticCache
 from workbench.caches.guard import may_be_compatible, normalise_question, signature
 
 PAIRS = [json.loads(line) for line in
@@ -23,6 +23,7 @@ PARAPHRASES = [p for p in PAIRS if p["same"]]
 # measured with HashingEmbedder (a lexical embedding that knows no synonyms): 7/23 at 0.95 (exactly the pairs
 # that normalise to the same key), 18/23 at 0.8; the floors leave a little room for embedder tweaks
 HIT_RATE_FLOOR = {0.95: 0.25, 0.8: 0.70}
+EXACT_SCAN = SearchLimits(brute_force_max=10**9)  # every lookup scores every entry
 
 
 class Clock:
@@ -135,7 +136,7 @@ def test_persistent_across_instances_and_processes_see_each_others_rows(tmp_path
 
 def test_ttl_with_an_injected_clock(tmp_path):
     clock = Clock()
-    cache = SemanticCache(tmp_path / "c.sqlite", 0.8, ttl_seconds=3600, clock=clock)
+    cache = SemanticCache(tmp_path / "c.sqlite", 0.8, expiry=Expiry(ttl_seconds=3600, clock=clock))
     cache.put("s", "What is the retry schedule for failed webhooks?", {"answer": "exponential"})
     clock.now += 3599
     assert cache.get("s", "What is the retry schedule for failed webhooks?") is not None
@@ -186,7 +187,7 @@ def test_index_lookup_finds_the_brute_force_best_entry(threshold):
     idx, queries = _planted(rng, base, threshold, 1.0, 300)
     names = ["entry " + "".join(chr(97 + i // 26 ** k % 26) for k in range(4)) for i in range(n)]
     table = {normalise_question(name): vec for name, vec in zip(names, base)}
-    cache = SemanticCache(":memory:", threshold, TableEmbedder(table), brute_force_max=1000)
+    cache = SemanticCache(":memory:", threshold, TableEmbedder(table), limits=SearchLimits(brute_force_max=1000))
     cache.put_many("s", [(name, {"i": i}) for i, name in enumerate(names[:-10])])
     assert cache.lookup("s", "anything", vector=base[0]).answer == {"i": 0}  # loads the scope, builds the index
     for i in range(n - 10, n):  # the last ones arrive one by one: they sit in the index's unsorted tail
@@ -265,8 +266,8 @@ def test_index_lookups_agree_with_an_exact_scan_on_clustered_entries(tmp_path, t
     table = {normalise_question(name): vec for name, vec in zip(names, base)}
     path = tmp_path / "c.sqlite"
     SemanticCache(path, threshold, TableEmbedder(table)).put_many("s", [(n, {"i": i}) for i, n in enumerate(names)])
-    ours = SemanticCache(path, threshold, TableEmbedder(table), brute_force_max=1_000)
-    exact = SemanticCache(path, threshold, TableEmbedder(table), brute_force_max=10**9)
+    ours = SemanticCache(path, threshold, TableEmbedder(table), limits=SearchLimits(brute_force_max=1_000))
+    exact = SemanticCache(path, threshold, TableEmbedder(table), limits=EXACT_SCAN)
     _, queries = _planted(rng, base, threshold - 0.05, 1.0, 300)
     got = [ours.lookup("s", "a question", vector=q) for q in queries]
     want = [exact.lookup("s", "a question", vector=q) for q in queries]
@@ -289,8 +290,8 @@ def test_a_dense_cluster_of_near_misses_answers_as_an_exact_scan_does(tmp_path):
     table = {normalise_question(name): vec for name, vec in zip(names, vectors)}
     path = tmp_path / "c.sqlite"
     SemanticCache(path, 0.9, TableEmbedder(table)).put_many("s", [(n, {"n": i + 1}) for i, n in enumerate(names)])
-    ours = SemanticCache(path, 0.9, TableEmbedder(table), brute_force_max=500)
-    exact = SemanticCache(path, 0.9, TableEmbedder(table), brute_force_max=10**9)
+    ours = SemanticCache(path, 0.9, TableEmbedder(table), limits=SearchLimits(brute_force_max=500))
+    exact = SemanticCache(path, 0.9, TableEmbedder(table), limits=EXACT_SCAN)
     assert ours.lookup("s", "warm up", vector=centre) is None
     for n in (7, 250, 2_999, 4_000, 12):
         question = f"What is the fee for invoices {n} EUR on the Growth plan?"

@@ -89,7 +89,7 @@ def test_sigkill_on_redis_with_a_postgres_ledger(tmp_path, redis_url, pg_url):
 @needs_postgres
 def test_items_accepted_while_redis_is_down_are_pushed_later(tmp_path, redis_url, pg_url, monkeypatch, capsys):
     from workbench.runner.queue import WorkQueue
-    from workbench.runner.worker import Worker
+    from workbench.runner.worker import Worker, WorkerOptions
     from workbench.runner.source import ConfigSource
 
     monkeypatch.setenv("WORKBENCH_RUNNER_FACTORY", FACTORY)
@@ -100,7 +100,8 @@ def test_items_accepted_while_redis_is_down_are_pushed_later(tmp_path, redis_url
     assert main(["enqueue", "--input", str(inputs), "--queue", redis_url, "--db", pg_url]) == 0
     assert "5 already known, 5 pushed" in capsys.readouterr().err
     queue = WorkQueue(redis_url, pg_url)
-    report = Worker(queue, ConfigSource(path=write_config(tmp_path / "c.yaml")), until_empty=True).run()
+    source = ConfigSource(path=write_config(tmp_path / "c.yaml"))
+    report = Worker(queue, source, options=WorkerOptions(until_empty=True)).run()
     assert report.processed == 5 and queue.ledger.counts()["done"] == 5
 
 
@@ -108,7 +109,7 @@ def test_items_accepted_while_redis_is_down_are_pushed_later(tmp_path, redis_url
 def test_real_runner_with_its_db_on_postgres(tmp_path, pg_url, monkeypatch):
     pytest.importorskip("workbench.runner.runner")
     from workbench.runner.queue import WorkQueue
-    from workbench.runner.worker import Worker
+    from workbench.runner.worker import Worker, WorkerOptions
     from workbench.runner.source import ConfigSource
 
     monkeypatch.delenv("WORKBENCH_RUNNER_FACTORY", raising=False)
@@ -116,6 +117,6 @@ def test_real_runner_with_its_db_on_postgres(tmp_path, pg_url, monkeypatch):
     queue.submit([("p1", {"id": "p1", "question": "How long is the refund window?",
                           "documents": [{"id": "d", "text": "Refunds are available within 30 days."}]})])
     source = ConfigSource(path=write_config(tmp_path / "c.yaml"), db_url=pg_url)
-    assert Worker(queue, source, until_empty=True).run().processed == 1
+    assert Worker(queue, source, options=WorkerOptions(until_empty=True)).run().processed == 1
     line = next(queue.ledger.rows())["result"]
     assert line["id"] == "p1" and line["status"] in ("ok", "degraded")

@@ -8,6 +8,7 @@ from workbench.errors import UsageError
 from workbench.experiments import ExperimentResults, compare_prompt_lengths
 from workbench.experiments.records import RunRecord
 from workbench.experiments.shortening import usage_rows
+from workbench.stats import ComparisonOptions
 
 LONG, SHORT = "qa@v2 · medium", "qa@v3 · medium"
 N = 20
@@ -45,7 +46,7 @@ def worse(tmp_path):
 
 
 def test_tokens_cost_and_a_significant_quality_loss(worse):
-    d = compare_prompt_lengths(worse, LONG, SHORT, continuous="token_f1", n_boot=2000)
+    d = compare_prompt_lengths(worse, LONG, SHORT, continuous="token_f1", options=ComparisonOptions(n_boot=2000))
     assert d["n_items"] == d["n_pairs"] == N
     assert d["input_tokens_long"] == 1000 and d["input_tokens_short"] == 800
     assert d["input_tokens_saved"] == 200 and d["input_tokens_saved_pct"] == pytest.approx(0.2)

@@ -14,7 +14,7 @@ from scipy import stats as sps
 
 import workbench.stats as st
 from workbench.errors import UsageError, WorkbenchError
-from workbench.stats import aa_noise, bootstrap_ci, compare_many, comparison_table, holm, mcnemar_exact, min_detectable_difference, pair, paired_comparison, pareto_front, plot_pareto, power_curve, power_paired_binary, power_paired_continuous, sample_size_paired_binary, sample_size_paired_continuous
+from workbench.stats import ComparisonOptions, PointStyle, aa_noise, bootstrap_ci, compare_many, comparison_table, holm, mcnemar_exact, min_detectable_difference, pair, paired_comparison, pareto_front, plot_pareto, power_curve, power_paired_binary, power_paired_continuous, sample_size_paired_binary, sample_size_paired_continuous
 from workbench.errors import StatsError
 
 
@@ -34,7 +34,7 @@ def test_mcnemar_exact_matches_the_textbook_table():
     assert (exact.kind, exact.test, exact.b01, exact.b10) == ("binary", "mcnemar_exact", 7, 1)
     assert exact.p_value == pytest.approx(18 / 256) and round(exact.p_value, 3) == 0.070
     assert exact.p_value == pytest.approx(sps.binomtest(1, 8, 0.5).pvalue)
-    midp = paired_comparison(a, b, mid_p=True)
+    midp = paired_comparison(a, b, options=ComparisonOptions(mid_p=True))
     assert midp.test == "mcnemar_midp" and round(midp.p_value, 3) == 0.039
     assert exact.odds_ratio == 7.0 and exact.odds_ratio_low < 1 < exact.odds_ratio_high
     assert exact.difference == pytest.approx(6 / 21) and not exact.significant and midp.significant
@@ -108,7 +108,7 @@ def test_refuses_too_few_pairs_with_a_typed_error():
         paired_comparison(a, b)
     assert isinstance(err.value, WorkbenchError) and err.value.code == "insufficient_data"
     assert "only 9 paired samples" in str(err.value) and err.value.hint
-    assert paired_comparison(a, b, min_pairs=5).n_pairs == 9
+    assert paired_comparison(a, b, options=ComparisonOptions(min_pairs=5)).n_pairs == 9
 
 
 def test_refuses_when_nothing_is_paired():
@@ -210,7 +210,7 @@ def test_holm_on_textbook_examples():
 def test_compare_many_corrects_and_can_remove_significance():
     base, x = table(n11=60, n10=5, n01=16, n00=69)                    # raw p ≈ 0.027
     _, y = table(n11=60, n10=5, n01=15, n00=70)                       # raw p ≈ 0.041
-    res = compare_many({"base": base, "x": x, "y": y}, "base", n_boot=2_000)
+    res = compare_many({"base": base, "x": x, "y": y}, "base", options=ComparisonOptions(n_boot=2_000))
     raw = [c.p_value for c in res]
     assert all(p < 0.05 for p in raw)
     assert [c.p_adjusted for c in res] == pytest.approx(holm(raw))
@@ -328,7 +328,7 @@ def test_plot_pareto_draws_the_front_as_steps():
     df = pd.DataFrame({"variant": ["a", "b", "c", "d"], "quality": [0.6, 0.75, 0.7, 0.85],
                        "cost": [1.0, 2.0, 3.0, 8.0], "latency": [100, 200, 300, 500]})
     ax = Figure().subplots()
-    assert plot_pareto(df, size="latency", ax=ax) is ax
+    assert plot_pareto(df, style=PointStyle(size="latency"), ax=ax) is ax
     step = next(line for line in ax.get_lines() if line.get_label() == "Pareto front")
     assert list(step.get_xdata()) == [1.0, 2.0, 8.0] and list(step.get_ydata()) == [0.6, 0.75, 0.85]
     assert [t.get_text() for t in ax.texts] == ["a", "b", "c", "d"] and "lower is better" in ax.get_xlabel()

@@ -1,7 +1,7 @@
 import pytest
 
 from workbench.errors import ConfigError, MissingKeyError, UnknownTierError
-from workbench.models import build_model, complete, load_tiers
+from workbench.models import ModelOptions, build_model, complete, load_tiers
 from workbench.models.tiers import route
 
 
@@ -60,10 +60,10 @@ def test_tier_call_is_simulated_with_real_model_price_and_tokenizer():
 def test_tier_fallbacks_compose_in_order():
     from workbench.models import FallbackModel
 
-    model = build_model("large", retries=0)
+    model = build_model("large", options=ModelOptions(retries=0))
     assert isinstance(model, FallbackModel)
     assert [m.tier for m in model.models] == ["large", "medium", "small"]
-    assert len(build_model("large", fallbacks=False, retries=0).identity()) == 3
+    assert len(build_model("large", options=ModelOptions(fallbacks=False, retries=0)).identity()) == 3
 
 
 def test_bad_tiers_file_names_the_tier_and_field(tmp_path):

@@ -125,8 +125,9 @@ class CalibrationError(WorkbenchError):
 
 
 class ExportRefusedError(WorkbenchError):
-    """The evidence misses a gate threshold: the config is not exported (give ``override_reason`` to force).
-    ``checks`` holds the missed ``workbench.release.gate.Check``s."""
+    """The evidence misses a gate threshold: the config is not exported
+    (``ExportOptions(override_reason=...)`` forces it). ``checks`` holds the missed
+    ``workbench.release.gate.Check``s."""
 
     code = "export_refused"
 

@@ -9,7 +9,8 @@
 from .._util.lazy import lazy_exports
 
 _EXPORTS = {
-    "ResponseCache": ".exact", "SemanticCache": ".semantic", "Match": ".semantic",
+    "ResponseCache": ".exact", "SemanticCache": ".semantic", "Match": ".semantic", "Expiry": ".semantic",
+    "SearchLimits": ".semantic",
     "normalise_question": ".guard", "signature": ".guard", "Signature": ".guard", "SketchIndex": ".index",
 }
 __all__ = sorted(_EXPORTS)

@@ -1,7 +1,7 @@
 """The runner's semantic cache: an answer for a question *similar enough* to one already answered, in the same
 scope (the variant's config hash and the documents' content hash), persistent in SQLite.
 
-    cache = SemanticCache("semantic.sqlite", threshold=0.95)
+    cache = SemanticCache("semantic.sqlite", threshold=0.95)   # + expiry=Expiry(ttl_seconds=...), limits=...
     cache.put(scope, "How long is the refund window on the Growth plan?", {"answer": "30 days"})
     cache.get(scope, "how long's the refund window on the Growth plan")     # -> {"answer": "30 days"}
     cache.get(scope, "How long is the refund window on the Starter plan?")  # -> None (another entity)
@@ -12,14 +12,15 @@ it embeds the key and scores the scope's entries by cosine; the best entries at 
 guard** (same numbers, dates, currencies, named entities, negation and contrast words:
 ``semantic_guard.signature``) is the hit.
 
-Scoring is exact (``vectors @ q``) while a scope holds up to ``brute_force_max`` entries, or below a threshold of
-0.7. Above that an ``ann.SketchIndex`` picks the candidates (255-bit sign sketches scanned by Hamming distance, cut
-where an entry at the threshold would still pass with probability 0.998, at most ``max_candidates`` of them),
-which are then scored exactly: the index can only *miss* a neighbour, never invent one. Measured by
-``benchmarks/runner.py`` at 100k templated entries (384 dimensions, 2 vCPUs, caches cold after a brute-force
-scan; medians of the 398 lookups that search vectors): 0.85-0.87 ms at 0.95 and 1.34-1.40 ms at 0.8 against
-11.7-13.9 ms for the faster numpy scan (14x and 10x), with the same answer as an exact scan for every query (recall
-1.000 at both thresholds). A lookup with no candidate costs ~0.8-1.0 ms of that, mostly the sketch scan.
+The work a lookup may do is bounded by ``SearchLimits``. Scoring is exact (``vectors @ q``) while a scope
+holds up to ``brute_force_max`` entries, or below a threshold of 0.7. Above that an ``ann.SketchIndex`` picks
+the candidates (255-bit sign sketches scanned by Hamming distance, cut where an entry at the threshold would
+still pass with probability 0.998, at most ``max_candidates`` of them), which are then scored exactly: the
+index can only *miss* a neighbour, never invent one. Measured by ``benchmarks/runner.py`` at 100k templated
+entries (384 dimensions, 2 vCPUs, caches cold after a brute-force scan; medians of the 398 lookups that search
+vectors): 0.85-0.87 ms at 0.95 and 1.34-1.40 ms at 0.8 against 11.7-13.9 ms for the faster numpy scan (14x and
+10x), with the same answer as an exact scan for every query (recall 1.000 at both thresholds). A lookup with
+no candidate costs ~0.8-1.0 ms of that, mostly the sketch scan.
 
 Each row also stores the ``Signature.digest`` of its question (three 64-bit integers: a key of the values that
 must be equal, and bit masks of its words and entities), kept in memory per scope, so entries that cannot pass the
@@ -78,6 +79,29 @@ class Match:
     """The row id in SQLite."""
 
 
+@dataclass(frozen=True)
+class Expiry:
+    """When entries go stale, e.g. ``Expiry(ttl_seconds=86400)``."""
+
+    ttl_seconds: float | None = None
+    """An entry older than this is never a hit (and ``prune`` deletes it); None: entries never expire."""
+    clock: Callable[[], float] = time.time
+    """Seconds now: stamps each entry when stored and ages it at lookup (a fake clock in tests)."""
+
+
+@dataclass(frozen=True)
+class SearchLimits:
+    """How much work one lookup may do (see the module docstring); the defaults suit 100k entries a scope."""
+
+    brute_force_max: int = 4096
+    """Up to this many entries in a scope are scored exactly (``vectors @ q``); above it the sketch index
+    picks the candidates (thresholds below 0.7 always scan exactly)."""
+    max_checks: int = 32
+    """Entries at or above the threshold read from SQLite and guarded per lookup, best first."""
+    max_candidates: int = 1024
+    """Entries the index lets through to exact scoring."""
+
+
 @dataclass(repr=False)
 class _Scope:
     """The vectors of one scope in memory (rows in id order) and their index."""
@@ -99,13 +123,12 @@ class SemanticCache:
     """Answers by question similarity within a scope; see the module docstring."""
 
     def __init__(self, path: str | Path | None, threshold: float = 0.95, embedder: Any = None, *,
-                 ttl_seconds: float | None = None, clock: Callable[[], float] = time.time,
-                 entity_terms: Iterable[str] = (), brute_force_max: int = 4096, max_checks: int = 32,
-                 max_candidates: int = 1024):
+                 entity_terms: Iterable[str] = (), expiry: Expiry | None = None,
+                 limits: SearchLimits | None = None):
         """``path``: the SQLite file (``None``: the workspace's ``cache/semantic.sqlite``; ``":memory:"`` works).
         ``embedder``: any ``Embedder`` (default ``HashingEmbedder()``). ``entity_terms``: words the guard treats as
-        named entities in any case (e.g. plan names). ``max_checks``: candidates at or above the threshold read and
-        guarded per lookup, best first. ``max_candidates``: entries the index lets through to exact scoring."""
+        named entities in any case (e.g. plan names). ``expiry``: when entries go stale (default: never);
+        ``limits``: how much work a lookup may do (default ``SearchLimits()``)."""
         if not 0.0 < threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
         if embedder is None:
@@ -119,9 +142,9 @@ class SemanticCache:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.threshold, self.embedder, self.ttl_seconds, self.clock = threshold, embedder, ttl_seconds, clock
+        self.threshold, self.embedder = threshold, embedder
         self.entity_terms = frozenset(t.lower() for t in entity_terms)
-        self.brute_force_max, self.max_checks, self.max_candidates = brute_force_max, max_checks, max_candidates
+        self.expiry, self.limits = expiry or Expiry(), limits or SearchLimits()
         self._embedder_name = str(embedder.name)
         self._lock = threading.RLock()
         self._scopes: dict[str, _Scope] = {}
@@ -141,7 +164,7 @@ class SemanticCache:
     def for_config(cls, path: str | Path | None, cache: Any, *, clock: Callable[[], float] = time.time,
                    embedder: Any = None) -> SemanticCache:
         """The semantic cache a variant's ``CacheConfig`` asks for (its threshold and TTL), in ``path``."""
-        return cls(path, cache.similarity_threshold, embedder, ttl_seconds=cache.ttl_seconds, clock=clock)
+        return cls(path, cache.similarity_threshold, embedder, expiry=Expiry(cache.ttl_seconds, clock))
 
     # -- the API the runner uses ------------------------------------------------------------------------------
     def get(self, scope: str, question: str) -> dict | None:
@@ -161,7 +184,7 @@ class SemanticCache:
             return 0
         norms = [normalise_question(q) for q, _ in items]
         vectors = np.asarray(self.embedder.embed(norms), dtype=np.float32)
-        now = self.clock()
+        now = self.expiry.clock()
         digests = [np.array(signature(q).digest, np.uint64).tobytes() for q, _ in items]  # without entity_terms
         rows = [(scope, self._embedder_name, norm, q, vec.tobytes(), json.dumps(a, ensure_ascii=False), now, digest)
                 for (q, a), norm, vec, digest in zip(items, norms, vectors, digests)]
@@ -202,11 +225,11 @@ class SemanticCache:
 
     def prune(self) -> int:
         """Delete expired entries (all scopes); returns how many. Scopes in memory are reloaded on next use."""
-        if self.ttl_seconds is None:
+        if self.expiry.ttl_seconds is None:
             return 0
         with self._lock:
             deleted = self._db.execute("DELETE FROM semantic_cache WHERE created < ?",
-                                       (self.clock() - self.ttl_seconds,)).rowcount
+                                       (self.expiry.clock() - self.expiry.ttl_seconds,)).rowcount
             self._scopes.clear()
         return deleted
 
@@ -234,7 +257,8 @@ class SemanticCache:
 
     # -- internals --------------------------------------------------------------------------------------------
     def _fresh(self, created: float) -> bool:
-        return self.ttl_seconds is None or self.clock() - created <= self.ttl_seconds
+        ttl = self.expiry.ttl_seconds
+        return ttl is None or self.expiry.clock() - created <= ttl
 
     def _refresh(self, scope: str) -> _Scope:
         """The scope in memory, with the rows added since it was last read (by any process)."""
@@ -266,7 +290,7 @@ class SemanticCache:
         state.size, state.last_id = end, rows[-1][0]
         if state.index is not None:
             state.index.add(new)
-        elif state.size > self.brute_force_max and self.threshold >= 0.7:
+        elif state.size > self.limits.brute_force_max and self.threshold >= 0.7:
             state.index = SketchIndex(new.shape[1])
             state.index.add(state.vectors[:state.size])
         return state
@@ -294,7 +318,7 @@ class SemanticCache:
             positions = np.arange(state.size)
             sims = np.einsum("ij,j->i", state.vectors[:state.size], q)
         else:
-            positions = state.index.candidates(q, self.threshold, self.max_candidates)
+            positions = state.index.candidates(q, self.threshold, self.limits.max_candidates)
             if len(positions) > _DIGESTS_FIRST:
                 mine = signature(question, self.entity_terms)
                 if not self._may_pass(state, mine, positions).any():
@@ -303,7 +327,7 @@ class SemanticCache:
         keep = np.flatnonzero(sims >= self.threshold - 1e-6)
         if not len(keep):
             return None
-        keep = keep[np.argsort(-sims[keep], kind="stable")[:self.max_checks]]
+        keep = keep[np.argsort(-sims[keep], kind="stable")[:self.limits.max_checks]]
         mine = signature(question, self.entity_terms) if mine is None else mine
         return self._first_valid(state, mine, positions[keep], sims[keep])
 

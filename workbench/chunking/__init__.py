@@ -12,6 +12,7 @@ _EXPORTS = {
     "Chunk": ".base", "Chunker": ".base", "ChunkerConfig": ".base", "make_chunker": ".spec", "registry": ".spec",
     "ChunkerSpec": ".spec",
     "compare_quality": ".compare", "compare_retrieval": ".compare", "chunk_sizes": ".compare",
+    "RetrievalOptions": ".compare",
     "chunk_quality": ".quality", "Query": ".retrieval", "retrieval_quality": ".retrieval",
     "TokenChunker": ".token", "RecursiveChunker": ".recursive", "SentenceChunker": ".sentence",
     "StructureChunker": ".structure", "SemanticChunker": ".semantic", "ConversationChunker": ".conversation",

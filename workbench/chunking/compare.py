@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from .base import Chunk
@@ -44,14 +45,28 @@ def chunk_sizes(documents: dict[str, str], strategies: list[str] | None = None, 
             for c in chunk_corpus(documents, s, max_tokens=max_tokens, model=model)[0]]
 
 
+@dataclass(frozen=True)
+class RetrievalOptions:
+    """How ``compare_retrieval`` measures retrieval over the chunks."""
+
+    ks: tuple[int, ...] = (1, 3, 5)
+    """The k of each recall@k reported."""
+    embedder: Any = None
+    """The ``Embedder`` of the embedding retrieval (None: ``HashingEmbedder()``)."""
+
+
 def compare_retrieval(documents: dict[str, str], queries: list[Query], strategies: list[str] | None = None,
-                      max_tokens: int = 256, ks: tuple[int, ...] = (1, 3, 5), embedder: Any = None,
-                      model: str | None = None) -> list[dict[str, Any]]:
-    """One row per (strategy, retrieval method): recall@k, MRR and how many answers the chunking cut apart."""
+                      max_tokens: int = 256, *, model: str | None = None,
+                      options: RetrievalOptions | None = None) -> list[dict[str, Any]]:
+    """One row per (strategy, retrieval method): recall@k, MRR and how many answers the chunking cut apart.
+    ``model``: the chunkers' tokenizer model; ``options``: the k's and the embedder
+    (``RetrievalOptions()``)."""
+    options = options or RetrievalOptions()
     rows = []
     for strategy in strategies or document_strategies():
         chunks, _ = chunk_corpus(documents, strategy, max_tokens=max_tokens, model=model)
         for method in ("bm25", "embedding"):
-            report = retrieval_quality(chunks, documents, queries, ks=ks, method=method, embedder=embedder)
+            report = retrieval_quality(chunks, documents, queries, ks=options.ks, method=method,
+                                       embedder=options.embedder)
             rows.append({"strategy": strategy, "max_tokens": max_tokens, "chunks": len(chunks), **report.to_dict()})
     return rows

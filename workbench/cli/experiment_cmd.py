@@ -60,8 +60,9 @@ def _distributed(exp, args: argparse.Namespace):
     from ..runner.queue import WorkQueue
 
     start = time.perf_counter()
-    if exp.budget_usd is not None and not args.confirm and exp.estimate().cost_usd > exp.budget_usd:
-        raise BudgetExceededError(f"estimated cost is over the budget of ${exp.budget_usd:.2f}",
+    budget = exp.options.budget_usd
+    if budget is not None and not args.confirm and exp.estimate().cost_usd > budget:
+        raise BudgetExceededError(f"estimated cost is over the budget of ${budget:.2f}",
                                   hint="confirm with --confirm")
     skipped = len(exp.cells()) - len(exp.pending())
     queue = WorkQueue(args.queue, args.db)

@@ -29,13 +29,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import DataError, UsageError
+    from ..experiments import RunOptions
     from ..release.gate import run_gate
 
     if not Path(args.evalset).is_file():
         raise UsageError(f"no eval set at {args.evalset}", hint="give the path of an eval-set JSONL")
     try:
-        report = run_gate(args.config, args.evalset, limit=args.limit, concurrency=args.concurrency,
-                          judge_labels=args.judge_labels, progress=args.progress)
+        report = run_gate(args.config, args.evalset, limit=args.limit, judge_labels=args.judge_labels,
+                          options=RunOptions(concurrency=args.concurrency), progress=args.progress)
     except DataError as e:  # the gate could not run: not the same as "below the thresholds"
         print(f"error [{e.code}]: {e}", file=sys.stderr)
         return 2

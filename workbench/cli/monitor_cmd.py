@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..errors import UsageError
     from ..monitoring.candidates import export_candidates
-    from ..monitoring.report import monitor
+    from ..monitoring.report import AlertDelivery, Window, monitor
     from ..store.logstore import default_db_url
 
     if args.baseline and not Path(args.baseline).is_file():
@@ -50,8 +50,9 @@ def run(args: argparse.Namespace) -> int:
             from ..monitoring.quality import judge_scorer
 
             extra = {"judge": judge_scorer(args.judge)}
-        report = monitor(args.db or default_db_url(), args.config, baseline=args.baseline, since=args.since,
-                         webhook=args.webhook, store_alerts=not args.no_store_alerts, extra_scorers=extra)
+        delivery = AlertDelivery(store=not args.no_store_alerts, webhook=args.webhook)
+        report = monitor(args.db or default_db_url(), args.config, baseline=args.baseline,
+                         window=Window(since=args.since), delivery=delivery, extra_scorers=extra)
     finally:
         logger.removeHandler(handler)
     if args.candidates:

@@ -33,14 +33,15 @@ def _run_cell(inputs: dict) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     from ..runner.queue import WorkQueue
-    from ..runner.worker import Worker
+    from ..runner.worker import Worker, WorkerOptions
     from ..runner.source import ConfigSource
 
     source = ConfigSource.from_args(args.config, args.store, args.db)
     config, _ = source.current()  # fail early on a bad config
     queue = WorkQueue(args.queue, args.db)
-    worker = Worker(queue, source, concurrency=args.concurrency, lease_seconds=args.lease_seconds,
-                    max_items=args.max_items, until_empty=args.until_empty, handlers={"cell": _run_cell})
+    options = WorkerOptions(concurrency=args.concurrency, lease_seconds=args.lease_seconds,
+                            max_items=args.max_items, until_empty=args.until_empty)
+    worker = Worker(queue, source, options=options, handlers={"cell": _run_cell})
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     print(f"worker {worker.owner}: {config.name} {config.config_hash[:19]} on {queue.url}"
           f"{' (following the active config)' if source.following else ''}", file=sys.stderr)

@@ -162,14 +162,15 @@ def fmt_usd(value: float | None, digits: int = 2) -> str:
 
 
 def item_cost(tier: str, model: str | None, input_tokens: float, output_tokens: float, *,
-              cached_input_tokens: float = 0.0, n_items: int = 0, cost_basis: str = "estimate",
+              cached_input_tokens: float = 0.0,
               price_overrides: Mapping[str, PriceOverride] | None = None) -> ItemCost:
-    """An ``ItemCost`` from assumed token counts (a what-if before anything is measured)."""
+    """An ``ItemCost`` from assumed token counts: a what-if before anything is measured, so ``n_items`` is 0
+    and the basis ``estimate`` (``unpriced`` without a price, ``offline`` for a ``local/*`` model)."""
     if model is None or model.startswith("local/"):
-        return ItemCost(tier, None, n_items, input_tokens, output_tokens, cached_input_tokens, None, "offline")
+        return ItemCost(tier, None, 0, input_tokens, output_tokens, cached_input_tokens, None, "offline")
     price = resolve_price(model, price_overrides)
-    return ItemCost(tier, model, n_items, float(input_tokens), float(output_tokens), float(cached_input_tokens),
-                    price, cost_basis if price is not None else "unpriced")
+    return ItemCost(tier, model, 0, float(input_tokens), float(output_tokens), float(cached_input_tokens),
+                    price, "estimate" if price is not None else "unpriced")
 
 
 # --- measured records -> ItemCosts ------------------------------------------------------------------------------

@@ -8,7 +8,8 @@
 from .._util.lazy import lazy_exports
 
 _EXPORTS = {
-    "ExperimentSpec": ".spec", "Experiment": ".engine", "Estimate": ".engine", "RunSummary": ".engine",
+    "ExperimentSpec": ".spec", "Experiment": ".engine", "RunOptions": ".engine", "Estimate": ".engine",
+    "RunSummary": ".engine",
     "RunRecord": ".records", "ExperimentResults": ".results", "list_runs": ".results",
     "compare_prompt_lengths": ".shortening", "usage_rows": ".shortening",
 }

@@ -62,28 +62,49 @@ class RunSummary:
                 f"{self.seconds:.1f} s\nmodel calls: {self.model_calls}")
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """How an experiment runs its cells, e.g. ``RunOptions(repeats=3, cache=None)``."""
+
+    repeats: int = 1
+    """Runs of every (variant, sample) cell."""
+    concurrency: int = 16
+    """Cells in flight at once."""
+    budget_usd: float | None = None
+    """A run estimated above this many USD is refused unless confirmed (None: no budget)."""
+    expected_output_tokens: int = 60
+    """Output tokens per call assumed by the cost estimate before the run."""
+    cache: Any = "auto"
+    """The exact response cache: ``"auto"`` (the workspace's), ``None`` (none) or a ``ResponseStore``; used
+    only where a variant's ``cache`` config turns it on."""
+    models: dict[str, Any] | None = None
+    """tier -> ``Model`` replacing the tiers' models in every variant (benchmarks, tests)."""
+
+
 class Experiment:
-    """An eval set, named variants (each a ``PipelineConfig``), extra scorers, and a run folder."""
+    """An eval set, named variants (each a ``PipelineConfig``), extra scorers, and a run folder. ``options``:
+    how the cells run (default ``RunOptions()``); ``spec``: the spec it came from (kept in the manifest)."""
 
     def __init__(self, evalset: EvalSet, variants: dict[str, PipelineConfig], out: str | Path, *,
-                 scorers: list[Any] = (), repeats: int = 1, concurrency: int = 16, budget_usd: float | None = None,
-                 expected_output_tokens: int = 60, spec: ExperimentSpec | None = None, cache: Any = "auto",
-                 models: dict[str, Any] | None = None):
-        """``models`` (tier -> Model) replaces the tiers' models in every variant (benchmarks, tests)."""
+                 scorers: list[Any] = (), options: RunOptions | None = None,
+                 spec: ExperimentSpec | None = None):
         if not variants:
             raise ConfigError("an experiment needs at least one variant")
         self.evalset, self.variants, self.out = evalset, dict(variants), Path(out)
-        self.scorers, self.repeats, self.concurrency = list(scorers), repeats, concurrency
-        self.budget_usd, self.expected_output_tokens, self.spec = budget_usd, expected_output_tokens, spec
+        self.scorers, self.options, self.spec = list(scorers), options or RunOptions(), spec
         chunks: dict = {}
+        cache, models = self.options.cache, self.options.models
         self.pipelines = {n: Pipeline(c, cache=cache, chunk_cache=chunks, models=models)
                           for n, c in self.variants.items()}
         self._prepared: dict[tuple[str, str], Prepared | Result] = {}
 
     @classmethod
-    def from_spec(cls, spec: ExperimentSpec, out: str | Path | None = None, **kw: Any) -> Experiment:
-        """The experiment a spec describes; ``out`` defaults to ``$WORKBENCH_HOME/runs/<name>-<eval-set hash>``,
-        so a new version of the eval set starts a new run folder instead of mixing records."""
+    def from_spec(cls, spec: ExperimentSpec, out: str | Path | None = None, *, cache: Any = "auto",
+                  models: dict[str, Any] | None = None) -> Experiment:
+        """The experiment a spec describes, run with its repeats, concurrency, budget and expected output
+        tokens (``cache`` and ``models`` as in ``RunOptions``). ``out`` defaults to
+        ``$WORKBENCH_HOME/runs/<name>-<eval-set hash>``, so a new version of the eval set starts a new run
+        folder instead of mixing records."""
         from .._util.paths import workspace
 
         evalset = load_evalset(spec.evalset)
@@ -92,9 +113,9 @@ class Experiment:
         out = out or workspace("runs", f"{spec.name}-{evalset.hash.removeprefix('sha256:')[:10]}")
         base = PipelineConfig.build(**spec.base)
         variants = {name: base.variant(**changes) if changes else base for name, changes in spec.variant_changes()}
-        return cls(evalset, variants, out, scorers=list(spec.scorers), repeats=spec.repeats,
-                   concurrency=spec.concurrency, budget_usd=spec.budget_usd,
-                   expected_output_tokens=spec.expected_output_tokens, spec=spec, **kw)
+        options = RunOptions(repeats=spec.repeats, concurrency=spec.concurrency, budget_usd=spec.budget_usd,
+                             expected_output_tokens=spec.expected_output_tokens, cache=cache, models=models)
+        return cls(evalset, variants, out, scorers=list(spec.scorers), options=options, spec=spec)
 
     # ---- the run folder -------------------------------------------------------------------------------------
     @property
@@ -115,7 +136,7 @@ class Experiment:
         return keys
 
     def cells(self) -> list[Cell]:
-        return [(v, s, r) for v in self.variants for s in self.evalset for r in range(self.repeats)]
+        return [(v, s, r) for v in self.variants for s in self.evalset for r in range(self.options.repeats)]
 
     def pending(self) -> list[Cell]:
         done = self.done_keys()
@@ -133,7 +154,7 @@ class Experiment:
             "variants": {n: {"config_hash": c.hash, "label": c.label, "config": c.model_dump(mode="json")}
                          for n, c in self.variants.items()},
             "scorers": [s if isinstance(s, dict) else s.model_dump(mode="json") for s in self.scorers],
-            "repeats": self.repeats, "spec": self.spec.model_dump(mode="json") if self.spec else None,
+            "repeats": self.options.repeats, "spec": self.spec.model_dump(mode="json") if self.spec else None,
         }
         if path.exists():
             old = json.loads(path.read_text(encoding="utf-8"))
@@ -179,7 +200,7 @@ class Experiment:
             if price is None:
                 unpriced += 1
                 continue
-            c = price.cost(Usage(n, self.expected_output_tokens))
+            c = price.cost(Usage(n, self.options.expected_output_tokens))
             cost += c
             by_variant[variant] = by_variant.get(variant, 0.0) + c
         return Estimate(len(self.cells()), len(pending), tokens, cost, unpriced, by_variant)
@@ -199,11 +220,12 @@ class Experiment:
         pending = self.pending()
         skipped = len(self.cells()) - len(pending)
         self._write_manifest()
-        if pending and self.budget_usd is not None and not confirm:
+        budget = self.options.budget_usd
+        if pending and budget is not None and not confirm:
             est = self.estimate()
-            if est.cost_usd > self.budget_usd:
+            if est.cost_usd > budget:
                 raise BudgetExceededError(f"estimated ${est.cost_usd:.2f} is over the budget of "
-                                          f"${self.budget_usd:.2f} ({est})",
+                                          f"${budget:.2f} ({est})",
                                           hint="raise budget_usd, use fewer samples/variants, or confirm the run")
         records = await self._run_cells(pending, progress)
         errors: dict[str, int] = {}
@@ -216,7 +238,7 @@ class Experiment:
     async def _run_cells(self, pending: list[Cell], progress: bool) -> list[RunRecord]:
         from tqdm.auto import tqdm
 
-        sem, checks, done = asyncio.Semaphore(self.concurrency), {}, []
+        sem, checks, done = asyncio.Semaphore(self.options.concurrency), {}, []
         bar = tqdm(total=len(pending), desc=self.out.name, disable=not progress or not pending, unit="cell")
         self.out.mkdir(parents=True, exist_ok=True)
         _end_with_newline(self.records_path)

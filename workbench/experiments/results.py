@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .records import RunRecord
+
+if TYPE_CHECKING:
+    from ..stats import ComparisonOptions
 
 
 OVERALL = "overall"
@@ -118,13 +121,14 @@ class ExperimentResults:
         return df.assign(passed=df[f"pass:{scorer}"].astype(float)).pivot_table(
             index="variant", columns="category", values="passed", aggfunc="mean", sort=False)
 
-    def compare(self, a: str, b: str, scorer: str | None = None, *, kind: str = "passed", **kw: Any):
+    def compare(self, a: str, b: str, scorer: str | None = None, *, kind: str = "passed",
+                options: ComparisonOptions | None = None):
         """A paired comparison of two variants on the same samples (``workbench.stats.paired_comparison``)."""
         from ..stats import paired_comparison
 
         scorer = scorer or self.primary_scorer()
         return paired_comparison(self.values(a, scorer, kind=kind), self.values(b, scorer, kind=kind),
-                                 name_a=a, name_b=b, **kw)
+                                 name_a=a, name_b=b, options=options)
 
     def failures(self, variant: str | None = None, scorer: str | None = None) -> list[RunRecord]:
         scorer = scorer or self.primary_scorer()

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from .results import ExperimentResults, _cell_value
+
+if TYPE_CHECKING:
+    from ..stats import ComparisonOptions
 
 
 def _tier_models(results: ExperimentResults, variant: str) -> dict[str, str]:
@@ -114,7 +117,7 @@ def _verdict(d: dict[str, Any], scorer: str) -> str:
 
 def compare_prompt_lengths(results: ExperimentResults, long_variant: str, short_variant: str,
                            scorer: str = "overall", *, continuous: str | None = None,
-                           **compare_kw: Any) -> dict[str, Any]:
+                           options: ComparisonOptions | None = None) -> dict[str, Any]:
     """Tokens and cost per item saved by ``short_variant`` against ``long_variant``, and the quality change.
 
     Returns a JSON-safe dict: ``n_items``; ``input_tokens_long``/``_short``, ``input_tokens_saved`` and
@@ -124,7 +127,7 @@ def compare_prompt_lengths(results: ExperimentResults, long_variant: str, short_
     (short − long), ``ci_low``, ``ci_high``, ``p_value``, ``test``, ``significant``, ``n_pairs``; with
     ``continuous`` (a scorer's value, e.g. ``token_f1``) also ``continuous_difference``, ``continuous_ci_low``,
     ``continuous_ci_high``, ``continuous_p_value`` (Wilcoxon signed-rank); and ``verdict``, one sentence.
-    ``compare_kw`` goes to ``paired_comparison`` (``n_boot``, ``seed``, ``alpha``, ``min_pairs``...).
+    ``options`` (a ``workbench.stats.ComparisonOptions``: alpha, min pairs, bootstrap) go to both comparisons.
     """
     long_items, short_items = _per_item(results, long_variant), _per_item(results, short_variant)
     for name, items in ((long_variant, long_items), (short_variant, short_items)):
@@ -142,7 +145,7 @@ def compare_prompt_lengths(results: ExperimentResults, long_variant: str, short_
     cost_long = _mean(costs_long) if priced else None
     cost_short = _mean(costs_short) if priced else None
     bases = sorted(set().union(*(long_items[i]["bases"] | short_items[i]["bases"] for i in ids)))
-    c = results.compare(long_variant, short_variant, scorer, **compare_kw)
+    c = results.compare(long_variant, short_variant, scorer, options=options)
     d: dict[str, Any] = {
         "long_variant": long_variant, "short_variant": short_variant, "scorer": scorer, "n_items": len(ids),
         "input_tokens_long": tok_long, "input_tokens_short": tok_short, "input_tokens_saved": tok_long - tok_short,
@@ -162,7 +165,7 @@ def compare_prompt_lengths(results: ExperimentResults, long_variant: str, short_
 
         w = paired_comparison(results.values(long_variant, continuous, kind="value"),
                               results.values(short_variant, continuous, kind="value"), name_a=long_variant,
-                              name_b=short_variant, kind="continuous", **compare_kw)
+                              name_b=short_variant, kind="continuous", options=options)
         d.update(continuous=continuous, continuous_long=w.mean_a, continuous_short=w.mean_b,
                  continuous_difference=w.difference, continuous_ci_low=w.ci_low, continuous_ci_high=w.ci_high,
                  continuous_p_value=w.p_value, continuous_test=w.test, continuous_n_pairs=w.n_pairs)

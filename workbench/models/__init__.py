@@ -3,14 +3,14 @@
 Everything goes through litellm (imported on first use, offline settings first). ``local/*`` models are
 offline heuristics that ship with workbench and are registered in litellm as a custom provider.
 
-    from workbench.models import complete, build_model, tokenizer_for, price_for
+    from workbench.models import complete, build_model, ModelOptions, Endpoint, tokenizer_for, price_for
 """
 from .._util.lazy import lazy_exports
 
 _EXPORTS = {
     # calls
     "complete": ".client", "acomplete": ".client", "build_model": ".client", "current_tiers": ".client",
-    "as_messages": ".client",
+    "as_messages": ".client", "ModelOptions": ".client", "Endpoint": ".litellm_model",
     # records
     "Completion": ".records", "Usage": ".records", "Attempt": ".records", "CostBasis": ".records",
     # models and wrappers

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from .litellm_env import import_litellm
@@ -20,17 +21,29 @@ TRANSPORT_PARAMS = frozenset({"api_key", "timeout", "max_retries", "num_retries"
                               "extra_headers", "stream_options"})
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how a model is reached, e.g. ``Endpoint(api_base=server.base_url, api_key="sk-fake")``."""
+
+    api_base: str | None = None
+    """The provider's base URL (None: litellm's default for the model's provider)."""
+    api_key: str | None = None
+    """The key sent with each call (None: litellm reads the provider's environment variable)."""
+    timeout: float = 60.0
+    """Seconds one call may take."""
+
+
 class LiteLLMModel:
     """Calls ``model`` through litellm once. ``priced_as`` prices a stand-in as the real model it stands in for."""
 
     def __init__(self, model: str, *, params: dict[str, Any] | None = None, priced_as: str | None = None,
-                 tier: str | None = None, api_base: str | None = None, api_key: str | None = None,
-                 timeout: float = 60.0, pricebook: PriceBook | None = None):
+                 tier: str | None = None, endpoint: Endpoint | None = None,
+                 pricebook: PriceBook | None = None):
         self.model = model
         self.params = dict(params or {})
         self.priced_as = priced_as
         self.tier = tier
-        self.api_base, self.api_key, self.timeout = api_base, api_key, timeout
+        self.endpoint = endpoint or Endpoint()
         self.pricebook = pricebook or default_pricebook()
         self.basis: CostBasis = ("offline" if priced_as is None else "simulated") if model.startswith("local/") \
             else "provider"
@@ -45,7 +58,7 @@ class LiteLLMModel:
 
     def identity(self) -> dict[str, Any]:
         """What about this model changes its output (for cache keys)."""
-        return {"model": self.model, "api_base": self.api_base,
+        return {"model": self.model, "api_base": self.endpoint.api_base,
                 "params": {k: v for k, v in self.params.items() if k not in TRANSPORT_PARAMS}}
 
     def _kwargs(self, messages: list[Message], settings: dict[str, Any]) -> dict[str, Any]:
@@ -53,12 +66,12 @@ class LiteLLMModel:
             from .offline import register_offline
 
             register_offline()
-        kwargs = {**self.params, **settings, "model": self.model, "messages": messages, "timeout": self.timeout,
-                  "max_retries": 0, "num_retries": 0}
-        if self.api_base:
-            kwargs["api_base"] = self.api_base
-        if self.api_key:
-            kwargs["api_key"] = self.api_key
+        kwargs = {**self.params, **settings, "model": self.model, "messages": messages,
+                  "timeout": self.endpoint.timeout, "max_retries": 0, "num_retries": 0}
+        if self.endpoint.api_base:
+            kwargs["api_base"] = self.endpoint.api_base
+        if self.endpoint.api_key:
+            kwargs["api_key"] = self.endpoint.api_key
         return kwargs
 
     def complete(self, messages: list[Message], **settings: Any) -> Completion:

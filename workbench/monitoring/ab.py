@@ -17,6 +17,7 @@ set before ``workbench rollout promote``.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,18 @@ from .quality import RowScore
 
 MIN_SCORED = 30
 MIN_REQUESTS = 50
+
+
+@dataclass(frozen=True)
+class ABRules:
+    """When the A/B section may recommend anything but ``keep collecting`` (see the module docstring)."""
+
+    min_scored: int = MIN_SCORED
+    """Sampled (scored) outputs needed on each side."""
+    min_requests: int = MIN_REQUESTS
+    """Requests needed on each side."""
+    margin: float = 0.02
+    """How much lower quality (as a share) still counts as "not worse" for a promotion."""
 
 
 def bootstrap_difference(a: list[float], b: list[float], *, n_boot: int = 4000, ci: float = 0.95,
@@ -73,9 +86,11 @@ def recommend(comparison: dict[str, Any], *, margin: float = 0.02) -> tuple[str,
 
 
 def ab(window: list[dict[str, Any]], scores: dict[int, RowScore], weights: dict[str, float] | None = None, *,
-       min_scored: int = MIN_SCORED, min_requests: int = MIN_REQUESTS, margin: float = 0.02,
-       seed: int = 0) -> tuple[dict[str, Any], list[Alert]]:
-    """The ``ab`` part of the report and an ``ab_rollback`` alert per candidate to roll back."""
+       rules: ABRules | None = None, seed: int = 0) -> tuple[dict[str, Any], list[Alert]]:
+    """The ``ab`` part of the report and an ``ab_rollback`` alert per candidate to roll back (``rules``:
+    default ``ABRules()``; ``seed``: the bootstrap's)."""
+    rules = rules or ABRules()
+    min_scored, min_requests = rules.min_scored, rules.min_requests
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in window:
         if r.get("variant"):
@@ -102,7 +117,7 @@ def ab(window: list[dict[str, Any]], scores: dict[int, RowScore], weights: dict[
             for key, metric in (("cost", "cost_per_request"), ("latency", "latency_ms"), ("failed", "error_rate")):
                 if a[key] and b[key]:
                     comp[metric] = bootstrap_difference(a[key], b[key], seed=seed)
-        comp["recommendation"], comp["reason"] = recommend(comp, margin=margin)
+        comp["recommendation"], comp["reason"] = recommend(comp, margin=rules.margin)
         out["comparisons"][cand] = comp
         if comp["recommendation"] == "roll back":
             alerts.append(Alert("ab_rollback", "pass_rate", f"roll back {cand!r}: {comp['reason']}",

@@ -31,6 +31,18 @@ _STOP = frozenset(["the", "and", "for", "are", "was", "were", "with", "that", "t
 
 
 @dataclass(frozen=True)
+class QualityRules:
+    """When the quality section judges a window, and what counts as a drop against the baseline window."""
+
+    min_scored: int = MIN_SCORED
+    """Scored outputs needed in the window (else ``insufficient_data``), and in both windows to compare."""
+    alpha: float = 0.01
+    """Significance level of the two-proportion z-test against the baseline."""
+    min_drop: float = 0.10
+    """Smallest fall in pass rate (as a share) that raises ``quality_drop``, however significant."""
+
+
+@dataclass(frozen=True)
 class RowScore:
     """Reference-free checks of one captured output."""
 
@@ -159,9 +171,11 @@ def _two_proportion_p(k1: int, n1: int, k2: int, n2: int) -> float:
 
 def quality(window: list[dict[str, Any]], scores: dict[int, RowScore], *, threshold: float,
             baseline: list[dict[str, Any]] | None = None, bucket_seconds: float = 86400.0,
-            min_scored: int = MIN_SCORED, alpha: float = 0.01, min_drop: float = 0.10) -> dict[str, Any]:
+            rules: QualityRules | None = None) -> dict[str, Any]:
     """The ``quality`` part of the report: pass rate and checks over the window, per bucket and per variant, and
-    the comparison with the baseline window (two-proportion z-test)."""
+    the comparison with the baseline window (two-proportion z-test; ``rules`` default ``QualityRules()``)."""
+    rules = rules or QualityRules()
+    min_scored = rules.min_scored
     pairs = scored(window, scores)
     out: dict[str, Any] = {"status": "ok", "threshold": threshold, **_summary(pairs),
                            "buckets": [{"start": iso(b), **_summary(scored(g, scores))}
@@ -177,7 +191,8 @@ def quality(window: list[dict[str, Any]], scores: dict[int, RowScore], *, thresh
         k1, n1 = sum(s.passed for _, s in base), len(base)
         k2, n2 = sum(s.passed for _, s in pairs), len(pairs)
         out["baseline"] = {"scored": n1, "pass_rate": k1 / n1, "difference": k2 / n2 - k1 / n1,
-                           "p_value": _two_proportion_p(k1, n1, k2, n2), "alpha": alpha, "min_drop": min_drop}
+                           "p_value": _two_proportion_p(k1, n1, k2, n2), "alpha": rules.alpha,
+                           "min_drop": rules.min_drop}
     return out
 
 

@@ -1,9 +1,9 @@
 """The monitoring report: operations, sampled quality, drift, costs and A/B over one window of the log store,
 with the alerts that fired (stored, logged, and POSTed to a webhook).
 
-    from workbench.monitoring import monitor
+    from workbench.monitoring import Window, monitor
     report = monitor("sqlite:///build/runner/runner.sqlite", config="configs/pipeline.yaml",
-                     baseline="evalsets/northwind_qa.jsonl", since="7d")
+                     baseline="evalsets/northwind_qa.jsonl", window=Window(since="7d"))
     report.alerts, report.to_dict(), print(report.to_text()), report.exit_code     # 1 when an alert fired
     report.candidates                                                                # new eval samples
 """
@@ -24,6 +24,27 @@ from . import ops as ops_mod
 from . import quality as quality_mod
 from .alerts import Alert, deliver
 from .logdata import LogData, iso, load
+
+
+@dataclass(frozen=True)
+class Window:
+    """The stretch of the log store a report covers: from ``since`` until now, e.g. ``Window(since="7d")``."""
+
+    since: str | float | None = None
+    """A duration back from now (``30m``, ``1h``, ``7d``, ``2w``), an ISO-8601 time or epoch seconds (None:
+    the last 24 hours)."""
+    clock: Callable[[], float] = time.time
+    """Seconds now, the window's end (a fixed clock replays a simulated or past window)."""
+
+
+@dataclass(frozen=True)
+class AlertDelivery:
+    """Where a report's alerts go besides the report, e.g. ``AlertDelivery(store=False, webhook=url)``."""
+
+    store: bool = True
+    """Store them in the log store's ``alerts`` table (one already there is not stored or posted again)."""
+    webhook: str | None = None
+    """POST them as JSON to this URL (a failure is reported in ``MonitorReport.delivery``, not raised)."""
 
 
 @dataclass
@@ -96,7 +117,10 @@ def _config(config: Any) -> Any:
 
 
 def reference_for(baseline: Any, data: LogData, config: Any = None) -> drift_mod.Reference:
-    """The drift reference: an eval set (object or path) or, without one, the baseline window (history rows)."""
+    """The drift reference: a prepared ``Reference`` as is, an eval set (object or path) or, without one, the
+    baseline window (history rows)."""
+    if isinstance(baseline, drift_mod.Reference):
+        return baseline
     if baseline is None:
         return drift_mod.reference_from("window", drift_mod.row_features(data.history))
     if isinstance(baseline, str | Path):
@@ -107,46 +131,49 @@ def reference_for(baseline: Any, data: LogData, config: Any = None) -> drift_mod
     return drift_mod.reference_from(f"evalset:{baseline.name}", drift_mod.evalset_features(list(baseline), policy))
 
 
-def monitor(db_url: str, config: Any = None, *, baseline: Any = None, since: str | float | None = None,
-            clock: Callable[[], float] = time.time, webhook: str | None = None, store_alerts: bool = True,
-            extra_scorers: dict[str, quality_mod.ExtraScorer] | None = None,
-            reference: drift_mod.Reference | None = None) -> MonitorReport:
-    """Build the report for ``[since, now]`` (``since`` default 24h; ``now`` from ``clock``) and deliver its
-    alerts. ``config``: a ``ProductionConfig`` or its path (thresholds, schemas, split); ``baseline``: an eval
-    set or its path (default: the rows before the window); ``reference``: a prepared one (reused across calls)."""
+def monitor(db_url: str, config: Any = None, *, baseline: Any = None, window: Window | None = None,
+            delivery: AlertDelivery | None = None,
+            extra_scorers: dict[str, quality_mod.ExtraScorer] | None = None) -> MonitorReport:
+    """Build the report for the ``window`` (default: the last 24 hours) and deliver its alerts (default:
+    stored in the log store). ``config``: a ``ProductionConfig`` or its path (thresholds, schemas, split);
+    ``baseline``: the drift reference, an eval set or its path, or a prepared ``Reference`` (reused across
+    calls); default: the rows before the window. ``extra_scorers``: more reference-free scorers for the
+    sampled outputs."""
     config = _config(config)
-    data = load(db_url, since=since, clock=clock)
-    window, gate = data.window, getattr(config, "gate", None)
+    window, delivery = window or Window(), delivery or AlertDelivery()
+    data = load(db_url, since=window.since, clock=window.clock)
+    rows, gate = data.window, getattr(config, "gate", None)
     scores = quality_mod.score_rows(data.rows, config, extra_scorers)
     span = data.end - data.start
-    ops = ops_mod.operations(window, start=data.start, end=data.end, bucket_seconds=3600.0 if span <= 3 * 86400
+    ops = ops_mod.operations(rows, start=data.start, end=data.end, bucket_seconds=3600.0 if span <= 3 * 86400
                              else 86400.0, queue_depth=data.queue_depth)
     alerts = ops_mod.ops_alerts(ops, max_error_rate=gate.max_error_rate if gate else 0.05, start=data.start,
                                 end=data.end)
-    q = quality_mod.quality(window, scores, threshold=gate.min_pass_rate if gate else 0.5, baseline=data.history)
+    q = quality_mod.quality(rows, scores, threshold=gate.min_pass_rate if gate else 0.5,
+                            baseline=data.history)
     alerts += quality_mod.quality_alerts(q, start=data.start, end=data.end)
-    reference = reference or reference_for(baseline, data, config)
-    d = drift_mod.drift(reference, window)
+    reference = reference_for(baseline, data, config)
+    d = drift_mod.drift(reference, rows)
     alerts += [Alert("drift", name, _drift_message(name, f), value=f["psi"], threshold=d["psi_threshold"],
                      start=data.start, end=data.end, details={k: v for k, v in f.items() if k != "status"})
                for name, f in d["features"].items() if f["status"] == "drift"]
-    drifted = cand_mod.drifted_inputs(reference, window, scores)
+    drifted = cand_mod.drifted_inputs(reference, rows, scores)
     c, cost_alerts = costs_mod.costs(data.rows, start=data.start, end=data.end,
                                      max_cost_per_item_usd=gate.max_cost_per_item_usd if gate else None)
     weights = dict(config.split.weights) if config is not None else None
-    a, ab_alerts = ab_mod.ab(window, scores, weights)
+    a, ab_alerts = ab_mod.ab(rows, scores, weights)
     candidates = cand_mod.candidate_samples(drifted, data.escalations)
     sections = {"window": {"start": iso(data.start), "end": iso(data.end), "seconds": span,
                            "config": getattr(config, "name", None), "config_hash": getattr(config, "config_hash", None)},
                 "store": data.summary(), "operations": ops, "quality": q, "drift": d,
-                "drift_quality": cand_mod.drift_quality(window, drifted, scores), "costs": c, "ab": a,
+                "drift_quality": cand_mod.drift_quality(rows, drifted, scores), "costs": c, "ab": a,
                 "candidates": {"drifted_inputs": len(drifted), "total": len(candidates),
                                "resolved_escalations": sum(1 for s in candidates if "from-escalation" in s["tags"])}}
     alerts += cost_alerts + ab_alerts
     report = MonitorReport(sections, alerts, candidates, data=data, scores=scores)
-    if store_alerts or webhook:
-        report.delivery = deliver(alerts, db_url if store_alerts else None, now=data.end, webhook=webhook,
-                                  report=sections)
+    if delivery.store or delivery.webhook:
+        report.delivery = deliver(alerts, db_url if delivery.store else None, now=data.end,
+                                  webhook=delivery.webhook, report=sections)
     return report
 
 

@@ -1,5 +1,6 @@
 """A simulated production stream for notebook 06 and the tests: requests built from an eval set's questions,
-spread over several simulated days with a daily traffic cycle, with optional planted changes:
+spread over several simulated days with a daily traffic cycle, with optional planted changes
+(``PlantedChanges``):
 
 - **drift** (from ``drift_at`` of the way through): a share of the questions become long, rambling questions in
   German or Spanish about other subjects (shipping, payroll, recipes...), still sent with the product documents;
@@ -13,6 +14,7 @@ the log store holds what production would log; ``write_rows`` writes statistical
 log-store schema (fast, for tests). Same seed, same stream.
 
     stream = simulate_stream(evalset, n=600, days=6, seed=1)
+    quiet = simulate_stream(evalset, n=600, days=6, seed=2, planted=PlantedChanges.none())
     run_stream(stream, config, db_url)                       # or write_rows(stream, db_url, config)
 """
 from __future__ import annotations
@@ -51,6 +53,25 @@ _RAMBLE = {
 
 
 @dataclass(frozen=True)
+class PlantedChanges:
+    """The changes planted in a simulated stream (see the module docstring); ``None`` leaves one out."""
+
+    drift_at: float | None = 0.5
+    """Drift starts this far through the stream (0 to 1)."""
+    drift_share: float = 0.7
+    """Share of the questions after ``drift_at`` that drift."""
+    spike: tuple[int, int, int] | None = (4, 10, 6)
+    """A cost spike: (day, hour, hours)."""
+    retry_loop: tuple[int, int, int] | None = (5, 9, 30)
+    """A retry loop: (day, hour, count of identical requests)."""
+
+    @classmethod
+    def none(cls) -> PlantedChanges:
+        """A stream with no planted change."""
+        return cls(drift_at=None, spike=None, retry_loop=None)
+
+
+@dataclass(frozen=True)
 class SimRequest:
     """One simulated request."""
 
@@ -78,11 +99,12 @@ def _hour_weights() -> list[float]:
 
 
 def simulate_stream(evalset: Iterable[Any], *, n: int = 600, days: int = 6, seed: int = 0, start: float = START,
-                    drift_at: float | None = 0.5, drift_share: float = 0.7,
-                    spike: tuple[int, int, int] | None = (4, 10, 6),
-                    retry_loop: tuple[int, int, int] | None = (5, 9, 30)) -> list[SimRequest]:
-    """``n`` requests over ``days`` days from ``evalset``'s samples (``Sample`` objects or dicts). ``drift_at=None``,
-    ``spike=None`` and ``retry_loop=None`` give a stream with no planted change."""
+                    planted: PlantedChanges | None = None) -> list[SimRequest]:
+    """``n`` requests over ``days`` days from ``evalset``'s samples (``Sample`` objects or dicts), with the
+    ``planted`` changes (default ``PlantedChanges()``: all three; ``PlantedChanges.none()``: none)."""
+    planted = planted or PlantedChanges()
+    drift_at, drift_share = planted.drift_at, planted.drift_share
+    spike, retry_loop = planted.spike, planted.retry_loop
     rng = random.Random(seed)
     samples = [s.to_json() if hasattr(s, "to_json") else dict(s) for s in evalset]
     weights = _hour_weights()

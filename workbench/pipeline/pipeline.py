@@ -19,7 +19,7 @@ from ..chunking.select import format_context, select_context
 from ..config.pipeline import PipelineConfig
 from ..errors import WorkbenchError
 from ..hashing import content_hash
-from ..models.client import build_model
+from ..models.client import ModelOptions, build_model
 from ..models.records import Completion
 from ..models.wrappers import CachedModel, LimitedModel, Model, ResponseStore
 from .records import Prepared, Result, Status
@@ -92,7 +92,7 @@ class Pipeline:
         then the exact cache (with the config's TTL) and the concurrency limit."""
         if tier not in self._models:
             model = self._given.get(tier) or build_model(chain=self.config.fallback_chain(tier),
-                                                         retries=self.config.retries)
+                                                         options=ModelOptions(retries=self.config.retries))
             if self._cache is not None:
                 model = CachedModel(model, self._cache, ttl_seconds=self.config.cache.ttl_seconds)
             if self._max_concurrency:

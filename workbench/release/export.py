@@ -1,16 +1,18 @@
 """Export the winning variant of an experiment as a hashed production config, with the evidence that chose it.
 
-    from workbench.release.export import evidence_from_results, export_config, write_schema
+    from workbench.release.export import ExportOptions, evidence_from_results, export_config, write_schema
     from workbench.config.production import GateThresholds
     ev = evidence_from_results(results, "grounded_qa@v3 · medium")      # pass rates with 95% CIs, cost, errors
     cfg = export_config(results, "grounded_qa@v3 · medium", name="northwind-qa",
                         gate=GateThresholds(min_pass_rate=0.5), path="build/configs/pipeline.yaml")
+    export_config(results, ..., options=ExportOptions(override_reason="canary to collect labels"))
     write_schema("build/configs/pipeline.schema.json")
 
 The variant's ``PipelineConfig`` is rebuilt from the run's manifest (the exact config the experiment scored, its hash
 checked), so nothing is re-described by hand. An export whose evidence misses a gate threshold is **refused**
 (``ExportRefusedError``, listing each missed threshold, the measured value and the gap) unless an
-``override_reason`` is given, which is then recorded in ``evidence.override_reason`` for reviewers to see.
+``ExportOptions(override_reason=...)`` is given, which is then recorded in ``evidence.override_reason`` for
+reviewers to see.
 No secrets and no deployment settings go into the file (checked before writing).
 
 Notebook-side: uses numpy/scipy for the bootstrap intervals; the runner never imports this module.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -119,17 +122,36 @@ def check_no_secrets(data: Any, where: str = "") -> None:
                           hint="deployment settings come from flags or the environment (--db, --queue)")
 
 
-def export_config(results: Any, variant: str, *, name: str, gate: Any, split: dict[str, float] | None = None,
-                  degradation: Any = None, escalation: Any = None, logging: Any = None,
-                  candidates: dict[str, str] | None = None, override_reason: str | None = None,
-                  experiment: str | None = None, path: str | Path | None = None,
-                  created_at: str | None = None):
-    """The production config for ``variant`` of ``results`` (an ``ExperimentResults``), hashed.
+@dataclass(frozen=True)
+class ExportOptions:
+    """Everything an export may add to the winning variant and its gate, e.g.
+    ``ExportOptions(override_reason="canary to collect labels")``. A field left None takes the default."""
 
-    ``candidates`` maps extra variant names of the same run to ship alongside (an A/B test: give ``split`` too,
-    e.g. ``{variant: 0.9, candidate: 0.1}``; default ``{variant: 1.0}``, candidates at 0). Every shipped variant
-    is checked against ``gate``; a miss raises ``ExportRefusedError`` unless ``override_reason`` is given (it is
-    then recorded in the evidence). ``path`` writes the YAML."""
+    candidates: dict[str, str] | None = None
+    """Other variants of the same run to ship alongside, by name (the keys), for an A/B test."""
+    split: dict[str, float] | None = None
+    """Traffic per shipped variant, e.g. ``{winner: 0.9, candidate: 0.1}`` (default: all to the winner)."""
+    degradation: Any = None
+    """A ``DegradationPolicy`` (default: ``DegradationPolicy()``)."""
+    escalation: Any = None
+    """``EscalationRules`` (default: ``EscalationRules()``)."""
+    logging: Any = None
+    """``LoggingSettings`` (default: ``LoggingSettings()``)."""
+    override_reason: str | None = None
+    """Export even though a gate threshold is missed; recorded in ``evidence.override_reason``."""
+    experiment: str | None = None
+    """The experiment's name in the evidence (default: the run's manifest name, else its folder's)."""
+    created_at: str | None = None
+    """The ``created_at`` timestamp (default: now, UTC, ISO 8601)."""
+
+
+def export_config(results: Any, variant: str, *, name: str, gate: Any, options: ExportOptions | None = None,
+                  path: str | Path | None = None):
+    """The production config ``name`` for ``variant`` of ``results`` (an ``ExperimentResults``), hashed.
+
+    Every shipped variant (the winner and ``options.candidates``) is checked against ``gate``; a miss raises
+    ``ExportRefusedError`` unless ``options.override_reason`` is given (it is then recorded in the evidence).
+    ``path`` writes the YAML."""
     from ..config.production import (
         DegradationPolicy,
         EscalationRules,
@@ -138,9 +160,11 @@ def export_config(results: Any, variant: str, *, name: str, gate: Any, split: di
         TrafficSplit,
     )
 
-    names = [variant, *(c for c in (candidates or {}) if c != variant)]
+    opts = options or ExportOptions()
+    override_reason = opts.override_reason
+    names = [variant, *(c for c in (opts.candidates or {}) if c != variant)]
     variants = {n: pipeline_config_of(results, n) for n in names}
-    evidence = evidence_from_results(results, variant, experiment)
+    evidence = evidence_from_results(results, variant, opts.experiment)
     missed = [(variant, c) for c in check_thresholds(gate, measured_from_evidence(evidence)) if not c.passed]
     for cand in names[1:]:
         m = measure(_records_of(results, cand))
@@ -149,15 +173,16 @@ def export_config(results: Any, variant: str, *, name: str, gate: Any, split: di
         listing = "; ".join(f"{v}: {c.describe()}" for v, c in missed)
         raise ExportRefusedError(f"{len(missed)} gate threshold(s) missed — {listing}", checks=[c for _, c in missed],
                                  hint="choose another variant, change the thresholds with a reason, or pass "
-                                      "override_reason=... to export anyway (it is recorded in the evidence)")
+                                      "options=ExportOptions(override_reason=...) to export anyway (it is "
+                                      "recorded in the evidence)")
     if missed:
         evidence = evidence.model_copy(update={"override_reason": override_reason.strip()})
-    weights = split or {variant: 1.0, **{c: 0.0 for c in names[1:]}}
+    weights = opts.split or {variant: 1.0, **{c: 0.0 for c in names[1:]}}
     config = ProductionConfig(
         name=name, variants=variants, split=TrafficSplit(weights=weights),
-        degradation=degradation or DegradationPolicy(), escalation=escalation or EscalationRules(), gate=gate,
-        logging=logging or LoggingSettings(), evidence=evidence,
-        created_at=created_at or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())).with_hash()
+        degradation=opts.degradation or DegradationPolicy(), escalation=opts.escalation or EscalationRules(),
+        gate=gate, logging=opts.logging or LoggingSettings(), evidence=evidence,
+        created_at=opts.created_at or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())).with_hash()
     check_no_secrets(config.model_dump(mode="json"))
     if path is not None:
         path = Path(path)

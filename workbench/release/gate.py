@@ -30,9 +30,12 @@ import json
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from ..experiments.engine import RunOptions
 
 DEFAULT_JUDGE_MIN_KAPPA = 0.6
 """Minimum Cohen's kappa against human labels for an LLM judge to decide a gate."""
@@ -242,10 +245,12 @@ def require_calibrated_judges(evalset: Any, min_kappa: float, labels: str | Path
     return last
 
 
-def run_gate(config: Any, evalset: Any, *, limit: int | None = None, concurrency: int = 16,
-             judge_labels: str | Path | None = None, cache: Any = "auto", progress: bool = False) -> GateReport:
+def run_gate(config: Any, evalset: Any, *, limit: int | None = None, judge_labels: str | Path | None = None,
+             options: RunOptions | None = None, progress: bool = False) -> GateReport:
     """Run ``evalset`` through every variant of ``config`` (a ``ProductionConfig`` or a path, verified on load)
-    and check ``config.gate``. ``limit`` keeps the first N samples, stratified by category (quick checks)."""
+    and check ``config.gate``. ``limit`` keeps the first N samples, stratified by category (quick checks);
+    ``options``: how the run goes (default ``RunOptions()``: concurrency 16, the workspace's response
+    cache)."""
     from ..evalsets.evalset import EvalSet, load_evalset
     from ..experiments.engine import Experiment, _first_stratified
     from .._util.paths import workspace
@@ -269,7 +274,7 @@ def run_gate(config: Any, evalset: Any, *, limit: int | None = None, concurrency
     out = workspace("gates", f"{config.name}-{config.config_hash.removeprefix('sha256:')[:10]}-"
                              f"{es.hash.removeprefix('sha256:')[:10]}")
     shutil.rmtree(out, ignore_errors=True)  # always re-measure; the response cache keeps reruns fast
-    exp = Experiment(es, dict(config.variants), out, concurrency=concurrency, cache=cache)
+    exp = Experiment(es, dict(config.variants), out, options=options)
     exp.run(progress=progress)
     from ..experiments.results import ExperimentResults
 

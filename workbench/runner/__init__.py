@@ -10,8 +10,9 @@ Imports nothing from the notebook side (no pandas, matplotlib, ipywidgets, datas
 from .._util.lazy import lazy_exports
 
 _EXPORTS = {
-    "Runner": ".runner", "RunnerResult": ".runner", "Metrics": ".metrics", "render_metrics": ".metrics",
-    "ConfigSource": ".source", "WorkQueue": ".queue", "Worker": ".worker",
+    "Runner": ".runner", "RunnerResult": ".runner", "Reporting": ".runner", "Metrics": ".metrics",
+    "render_metrics": ".metrics",
+    "ConfigSource": ".source", "WorkQueue": ".queue", "Worker": ".worker", "WorkerOptions": ".worker",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -8,13 +8,16 @@ format. Names:
     cache_hits_total{kind}                errors_total{code}                    queue_depth (gauge)
     escalations_total                     log_errors_total
 
-    m = Metrics(); m.observe_request(status="ok", variant="a", tier="medium", latency_s=0.2, cost_usd=0.0001)
+    m = Metrics(); m.observe(result)         # a finished request: a RunnerResult
     content_type, body = m.render()          # for GET /metrics
 """
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .runner import RunnerResult
 
 TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -52,19 +55,19 @@ class Metrics:
             extra = {"buckets": LATENCY_BUCKETS} if kind == "histogram" else {}
             setattr(self, name, make[kind](_base_name(name, kind), doc, labels, registry=self.registry, **extra))
 
-    def observe_request(self, *, status: str, variant: str | None, tier: str | None, latency_s: float,
-                        cost_usd: float | None = 0.0, cache: str = "miss", error_code: str | None = None,
-                        escalated: bool = False) -> None:
-        """Count one finished request."""
-        self.requests_total.labels(status=status, variant=variant or "", tier=tier or "").inc()
-        self.request_latency_seconds.observe(max(0.0, latency_s))
-        if cost_usd:
-            self.cost_usd_total.inc(cost_usd)
-        if cache != "miss":
-            self.cache_hits_total.labels(kind=cache).inc()
+    def observe(self, result: RunnerResult) -> None:
+        """Count one finished request: status, variant, tier, latency, cost, cache hit, error, escalation."""
+        labels = {"status": result.status, "variant": result.variant or "", "tier": result.tier or ""}
+        self.requests_total.labels(**labels).inc()
+        self.request_latency_seconds.observe(max(0.0, result.latency_ms / 1000.0))
+        if result.cost_usd:
+            self.cost_usd_total.inc(result.cost_usd)
+        if result.cache != "miss":
+            self.cache_hits_total.labels(kind=result.cache).inc()
+        error_code = (result.error or {}).get("code")
         if error_code:
             self.errors_total.labels(code=error_code).inc()
-        if escalated:
+        if result.status == "escalated":
             self.escalations_total.inc()
 
     def set_queue_depth(self, depth: int) -> None:

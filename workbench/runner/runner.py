@@ -32,7 +32,7 @@ from ..pipeline import Pipeline, Prepared, Result, Status
 from ..store import escalation, logstore, rows
 from ..config.production import ProductionConfig, load_production_config
 from .metrics import Metrics
-from ..store.requestlog import RequestLog
+from ..store.requestlog import RequestLog, WriteBehind
 
 LINE_KEYS = ("id", "status", "output", "variant", "model", "tier", "cost_usd", "cost_basis", "latency_ms", "cache",
              "error")
@@ -104,18 +104,30 @@ class _TolerantCache(ResponseCache):
             return None
 
 
+@dataclass(frozen=True)
+class Reporting:
+    """How the runner reports each finished request: counted in ``metrics``, and one row in the log store
+    written behind the request."""
+
+    metrics: Metrics | None = None
+    """The registry requests are counted in (None: a new one, the runner's own)."""
+    log_write_behind: WriteBehind | None = field(default_factory=WriteBehind)
+    """How request rows are batched on their way to the log store (None: each row written at once)."""
+
+
 class Runner:
     """Runs an exported ``ProductionConfig``; one ``Pipeline`` per variant, built once."""
 
     def __init__(self, config: ProductionConfig, *, db_url: str | None = None, models: dict[str, Model] | None = None,
                  cache_path: str | Path | None = None, clock: Callable[[], float] = time.time,
-                 metrics: Metrics | None = None, log_batch_seconds: float | None = 0.2):
+                 reporting: Reporting | None = None):
         """``db_url``: the log store (else ``$WORKBENCH_DB_URL``, else SQLite in the workspace); ``models``: tier ->
         model overrides (tests); ``cache_path``: folder of the response caches (else ``<workspace>/runner``);
-        ``log_batch_seconds``: how long a request row may wait to be written with others (None: at once)."""
+        ``reporting``: its metrics registry and how request rows are written (default ``Reporting()``)."""
+        reporting = reporting or Reporting()
         self.config, self.clock = config, clock
         self.db_url = db_url or logstore.default_db_url()
-        self.metrics = metrics or Metrics()
+        self.metrics = reporting.metrics or Metrics()
         self._cache_dir = Path(cache_path) if cache_path else workspace("runner")
         wants = [cfg.cache for cfg in config.variants.values()]
         self._exact = self._open_exact() if any(c.exact for c in wants) else None
@@ -123,7 +135,8 @@ class Runner:
                           for name, cfg in config.variants.items()}
         self._offline: Model | None = None
         self.log = RequestLog(self.db_url, retention_days=config.logging.retention_days, clock=clock,
-                              on_error=self.metrics.log_errors_total.inc, batch_seconds=log_batch_seconds)
+                              on_error=self.metrics.log_errors_total.inc,
+                              write_behind=reporting.log_write_behind)
         self.log.open()
 
     @classmethod
@@ -186,9 +199,10 @@ class Runner:
 
     def _offline_model(self) -> Model:
         if self._offline is None:
-            from ..models.client import build_model
+            from ..models.client import ModelOptions, build_model
 
-            self._offline = build_model(model=self.config.degradation.offline_model, retries=0)
+            self._offline = build_model(model=self.config.degradation.offline_model,
+                                        options=ModelOptions(retries=0))
         return self._offline
 
     # ---- run -----------------------------------------------------------------------------------------------
@@ -255,9 +269,7 @@ class Runner:
         final = dataclasses.replace(final, latency_ms=(time.perf_counter() - turn.start) * 1000.0)
         if turn.escalate is not None:
             final = dataclasses.replace(final, escalation_id=self._write_escalation(turn))
-        self.metrics.observe_request(status=final.status, variant=final.variant, tier=final.tier,
-                                     latency_s=final.latency_ms / 1000.0, cost_usd=final.cost_usd, cache=final.cache,
-                                     error_code=(final.error or {}).get("code"), escalated=final.status == "escalated")
+        self.metrics.observe(final)
         self._log(turn, final)
         return final
 

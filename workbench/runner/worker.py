@@ -22,17 +22,33 @@ class WorkerReport:
     configs: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class WorkerOptions:
+    """How a worker takes and holds items, e.g. ``WorkerOptions(concurrency=4, until_empty=True)``."""
+
+    concurrency: int = 1
+    """Threads taking items, sharing one runner (at least 1)."""
+    lease_seconds: float = 300.0
+    """How long an item is held; must exceed the longest item, or it may be re-run elsewhere (harmless: the
+    first result wins)."""
+    max_items: int | None = None
+    """Stop after taking this many items (None: no limit)."""
+    until_empty: bool = False
+    """Stop once nothing is pending or leased (else wait for more)."""
+    poll_seconds: float = 0.2
+    """Wait between looks at an empty broker."""
+    owner: str | None = None
+    """The name leases are held under (None: ``host:pid:random``)."""
+
+
 class Worker:
     """Takes item ids from the broker, leases them in the ledger, runs them and stores each result once.
 
     ``source`` gives the runner in force (``runner.source.ConfigSource``), re-checked between items so a promoted config
-    is picked up without dropping in-flight items. ``concurrency`` threads share one runner. ``lease_seconds``
-    must exceed the longest item: a worker that holds an item longer may see it re-run elsewhere (harmless: the
-    first result wins). ``until_empty`` stops once nothing is pending or leased; ``max_items`` after that many."""
+    is picked up without dropping in-flight items; ``options`` say how items are taken (``WorkerOptions``)."""
 
-    def __init__(self, queue: WorkQueue, source: Any, *, concurrency: int = 1, lease_seconds: float = 300.0,
-                 max_items: int | None = None, until_empty: bool = False, poll_seconds: float = 0.2,
-                 owner: str | None = None, handlers: dict[str, Any] | None = None):
+    def __init__(self, queue: WorkQueue, source: Any, *, options: WorkerOptions | None = None,
+                 handlers: dict[str, Any] | None = None):
         """``handlers`` maps other item kinds to ``fn(inputs) -> result dict`` (e.g. ``cell`` for experiment cells,
         given by the CLI so this module never imports the notebook side)."""
         import socket
@@ -40,9 +56,8 @@ class Worker:
         import uuid
 
         self.queue, self.source, self.handlers = queue, source, dict(handlers or {})
-        self.concurrency, self.lease_seconds = max(1, concurrency), lease_seconds
-        self.max_items, self.until_empty, self.poll_seconds = max_items, until_empty, poll_seconds
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.options = options or WorkerOptions()
+        self.owner = self.options.owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.report = WorkerReport()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -61,7 +76,7 @@ class Worker:
         import threading
 
         threads = [threading.Thread(target=self._loop, name=f"worker-{i}", daemon=True)
-                   for i in range(self.concurrency)]
+                   for i in range(max(1, self.options.concurrency))]
         for t in threads:
             t.start()
         try:
@@ -85,14 +100,14 @@ class Worker:
             try:
                 if not self._claim():
                     return
-                if time.monotonic() - self._last_reap > min(5.0, self.lease_seconds / 2):
+                if time.monotonic() - self._last_reap > min(5.0, self.options.lease_seconds / 2):
                     self._reap()
                 task = self.queue.huey.dequeue()
                 if task is None:
                     self._unclaim()
                     if self._idle():
                         return
-                    self._stop.wait(self.poll_seconds)
+                    self._stop.wait(self.options.poll_seconds)
                     continue
                 self.queue.huey.execute(task)
             except BaseException as e:  # noqa: BLE001 - a broker or ledger failure stops every thread
@@ -114,7 +129,7 @@ class Worker:
 
     def _claim(self) -> bool:
         with self._lock:
-            if self.max_items is not None and self._claimed >= self.max_items:
+            if self.options.max_items is not None and self._claimed >= self.options.max_items:
                 return False
             self._claimed += 1
             return True
@@ -137,11 +152,11 @@ class Worker:
         if self._reap():
             return False
         counts = self.queue.ledger.counts()
-        return self.until_empty and counts["pending"] == 0 and counts["leased"] == 0
+        return self.options.until_empty and counts["pending"] == 0 and counts["leased"] == 0
 
     def _process(self, item_id: str) -> None:
         config, runner = self.source.current()
-        item = self.queue.ledger.lease(item_id, self.owner, self.lease_seconds)
+        item = self.queue.ledger.lease(item_id, self.owner, self.options.lease_seconds)
         if item is None:  # done already (a duplicate task) or leased by a live worker
             with self._lock:
                 self.report.skipped += 1

@@ -25,7 +25,7 @@ _EXPORTS = {
     "calibrate_judge": ".calibration",
     # ragas
     "ragas_scores": ".ragas_adapter", "aragas_scores": ".ragas_adapter", "RagasScorer": ".ragas_adapter",
-    "RAGAS_METRICS": ".ragas_adapter",
+    "RAGAS_METRICS": ".ragas_adapter", "RagasModels": ".ragas_adapter",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

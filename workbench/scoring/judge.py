@@ -100,9 +100,10 @@ class LLMJudge(ScorerBase):
     def _model(self):
         if self.model is not None:
             return self.model
-        from ..models import build_model
+        from ..models import Endpoint, ModelOptions, build_model
 
-        return build_model(tier=self.tier, retries=self.retries, timeout=self.timeout)
+        return build_model(tier=self.tier, options=ModelOptions(retries=self.retries,
+                                                                endpoint=Endpoint(timeout=self.timeout)))
 
     def _values(self, sample, answer: str, declared: dict) -> dict[str, Any]:
         refs = [e for e in sample.expected if e.strip()]

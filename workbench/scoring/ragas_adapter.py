@@ -10,15 +10,17 @@ rule) and ``non_llm_context_recall``, ``non_llm_context_precision_with_reference
 the sample's reference contexts: ``metadata["reference_contexts"]``, else ``[metadata["evidence"]]``, else its
 documents' texts).
 **LLM metrics** ``faithfulness`` and ``answer_relevancy`` call a model through *our* model layer (a ragas LLM
-wrapper over a workbench ``Model``) and need a real model: offline they raise ``UsageError`` instead of
-grading with a heuristic. A value that cannot be computed (no output, no reference, no contexts) is ``None``,
-never NaN. Metrics are called one sample at a time (``single_turn_ascore``) on fresh metric objects, so ragas'
-``evaluate()`` never mutates anything of ours and never picks a default OpenAI model behind our back.
+wrapper over a workbench ``Model``, chosen by ``models=RagasModels(...)``) and need a real model: offline they
+raise ``UsageError`` instead of grading with a heuristic. A value that cannot be computed (no output, no
+reference, no contexts) is ``None``, never NaN. Metrics are called one sample at a time
+(``single_turn_ascore``) on fresh metric objects, so ragas' ``evaluate()`` never mutates anything of ours and
+never picks a default OpenAI model behind our back.
 """
 from __future__ import annotations
 
 import asyncio
 import math
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
@@ -42,6 +44,19 @@ RAGAS_METRICS: dict[str, tuple[str, str, str]] = {
 """metric name -> (module under ``ragas.metrics``, class, what it needs: reference | contexts | llm)."""
 OFFLINE_METRICS = [m for m, (_, _, needs) in RAGAS_METRICS.items() if needs != "llm"]
 DEFAULT_METRICS = ["rouge_score", "bleu_score", "non_llm_string_similarity", "string_present"]
+
+
+@dataclass(frozen=True)
+class RagasModels:
+    """The models ragas' LLM metrics (``faithfulness``, ``answer_relevancy``) call; offline ones use none."""
+
+    llm_tier: str = "large"
+    """The tier that answers ragas' prompts, when ``llm`` is not given (it must not be answered offline)."""
+    llm: Any = None
+    """A workbench ``Model`` to use instead of the tier's."""
+    embedder: Any = None
+    """The ``Embedder`` of ``answer_relevancy`` (None:
+    ``LiteLLMEmbedder("openai/text-embedding-3-small")``)."""
 
 
 def _check_metrics(metrics: list[str]) -> None:
@@ -160,19 +175,20 @@ def _reference_contexts(sample: Any) -> list[str]:
 
 async def aragas_scores(samples: list, outputs: list, contexts: list[list[str]] | None = None,
                         metrics: list[str] | None = None, *, reference_contexts: list[list[str]] | None = None,
-                        llm_tier: str = "large", llm: Any = None, embedder: Any = None) -> list[dict[str, Any]]:
+                        models: RagasModels | None = None) -> list[dict[str, Any]]:
     """Async twin of ``ragas_scores``."""
+    models = models or RagasModels()
     metrics = list(metrics or DEFAULT_METRICS)
     _check_metrics(metrics)
     if len(outputs) != len(samples) or (contexts is not None and len(contexts) != len(samples)):
         raise UsageError("give one output (and one context list, if any) per sample")
     ragas_llm = ragas_emb = None
     if any(RAGAS_METRICS[m][2] == "llm" for m in metrics):
-        ragas_llm = _ragas_llm(_real_model(llm_tier, llm))
+        ragas_llm = _ragas_llm(_real_model(models.llm_tier, models.llm))
         if "answer_relevancy" in metrics:
             from ..models import LiteLLMEmbedder
 
-            ragas_emb = _ragas_embeddings(embedder or LiteLLMEmbedder("openai/text-embedding-3-small"))
+            ragas_emb = _ragas_embeddings(models.embedder or LiteLLMEmbedder("openai/text-embedding-3-small"))
     rows = []
     for i, (sample, output) in enumerate(zip(samples, outputs)):
         refctx = (reference_contexts[i] if reference_contexts else None) or _reference_contexts(sample)
@@ -184,12 +200,16 @@ async def aragas_scores(samples: list, outputs: list, contexts: list[list[str]] 
 
 
 def ragas_scores(samples: list, outputs: list, contexts: list[list[str]] | None = None,
-                 metrics: list[str] | None = None, **kw: Any) -> list[dict[str, Any]]:
+                 metrics: list[str] | None = None, *, reference_contexts: list[list[str]] | None = None,
+                 models: RagasModels | None = None) -> list[dict[str, Any]]:
     """One dict per sample: ``{"id", <metric>: value in [0, 1] or None}``; see the module docstring.
+    ``reference_contexts``: per sample, instead of its own; ``models``: for the LLM metrics
+    (``RagasModels()``).
 
     Inside a running event loop (Jupyter) it runs in a worker thread; there, ``await aragas_scores(...)`` is better.
     """
-    coro = aragas_scores(samples, outputs, contexts, metrics, **kw)
+    coro = aragas_scores(samples, outputs, contexts, metrics, reference_contexts=reference_contexts,
+                         models=models)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -220,10 +240,12 @@ class RagasScorer(ScorerBase):
         return f"ragas:{self.metric}"
 
     def score(self, sample, output) -> Score:
-        return self._to_score(ragas_scores([sample], [output], metrics=[self.metric], llm_tier=self.llm_tier)[0])
+        models = RagasModels(llm_tier=self.llm_tier)
+        return self._to_score(ragas_scores([sample], [output], metrics=[self.metric], models=models)[0])
 
     async def ascore(self, sample, output) -> Score:
-        rows = await aragas_scores([sample], [output], metrics=[self.metric], llm_tier=self.llm_tier)
+        rows = await aragas_scores([sample], [output], metrics=[self.metric],
+                                   models=RagasModels(llm_tier=self.llm_tier))
         return self._to_score(rows[0])
 
     def _to_score(self, row: dict[str, Any]) -> Score:

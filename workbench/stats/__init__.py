@@ -16,7 +16,7 @@ from .._util.lazy import lazy_exports
 
 _EXPORTS = {
     # comparisons
-    "Comparison": ".comparison", "paired_comparison": ".comparison",
+    "Comparison": ".comparison", "ComparisonOptions": ".comparison", "paired_comparison": ".comparison",
     "compare_many": ".multiple", "comparison_table": ".multiple", "holm": ".multiple",
     # building blocks
     "pair": "._data", "Paired": "._data",
@@ -28,6 +28,7 @@ _EXPORTS = {
     "min_detectable_difference": ".power", "power_curve": ".power", "default_discordance": ".power",
     # judge noise, trade-offs
     "aa_noise": ".noise", "pareto_front": ".pareto", "plot_pareto": ".pareto",
+    "PointStyle": ".pareto",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

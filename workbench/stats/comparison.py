@@ -17,6 +17,24 @@ _TEST_LABEL = {"mcnemar_exact": "McNemar", "mcnemar_midp": "McNemar mid-p",
 
 
 @dataclass(frozen=True)
+class ComparisonOptions:
+    """How a paired comparison is tested and its interval drawn, e.g. ``ComparisonOptions(alpha=0.01)``."""
+
+    alpha: float = 0.05
+    """Significance level: ``significant`` when the p-value (the adjusted one, when corrected) is below it."""
+    min_pairs: int = 10
+    """Fewer pairs than this raise ``StatsError`` (``insufficient_data``) instead of giving a p-value."""
+    mid_p: bool = False
+    """Pass/fail data: McNemar's mid-p instead of the exact test (less conservative)."""
+    n_boot: int = 10_000
+    """Bootstrap resamples for the interval of the mean difference."""
+    ci: float = 0.95
+    """Confidence level of that interval."""
+    seed: int | None = 0
+    """Seed of the bootstrap (None: a different draw each time)."""
+
+
+@dataclass(frozen=True)
 class Comparison:
     """A paired comparison of variant B against variant A (difference = B − A; higher scores are better)."""
 
@@ -129,29 +147,31 @@ class Comparison:
 
 
 def paired_comparison(a: Any, b: Any, *, name_a: str = "A", name_b: str = "B", kind: str = "auto",
-                      n_boot: int = 10_000, ci: float = 0.95, seed: int | None = 0, alpha: float = 0.05,
-                      min_pairs: int = 10, mid_p: bool = False) -> Comparison:
+                      options: ComparisonOptions | None = None) -> Comparison:
     """Compare B with A on the samples both measured: mean difference, paired bootstrap interval, a test.
 
     ``a`` and ``b`` are ``{sample_id: value}`` dicts or pandas Series indexed by id; values are bools or
     scores, None/NaN for unmeasured (dropped pairwise and counted). ``kind="auto"`` is binary when every
-    value is 0/1. Binary data get McNemar's exact test (``mid_p=True`` for the mid-p), continuous data
-    Wilcoxon signed-rank with Pratt's zero handling. Raises ``StatsError`` (``insufficient_data``) when
-    fewer than ``min_pairs`` pairs remain."""
-    if not 0 < alpha < 1:
+    value is 0/1. Binary data get McNemar's exact test (or its mid-p), continuous data Wilcoxon signed-rank
+    with Pratt's zero handling. ``options``: alpha, minimum pairs, mid-p and the bootstrap
+    (``ComparisonOptions()``).
+    Raises ``StatsError`` (``insufficient_data``) when fewer than ``options.min_pairs`` pairs remain."""
+    o = options or ComparisonOptions()
+    if not 0 < o.alpha < 1:
         raise UsageError("alpha must be in (0, 1)")
     paired = pair(a, b, name_a=name_a, name_b=name_b)
-    require_pairs(paired, min_pairs, name_a, name_b)
+    require_pairs(paired, o.min_pairs, name_a, name_b)
     resolved = resolve_kind(kind, paired.a, paired.b)
     d = paired.b - paired.a
-    lo, hi = bootstrap_ci(d, n_boot=n_boot, ci=ci, seed=seed)
-    test = _binary_test(paired.a, paired.b, mid_p, ci) if resolved == "binary" else _continuous_test(d)
+    lo, hi = bootstrap_ci(d, n_boot=o.n_boot, ci=o.ci, seed=o.seed)
+    test = _binary_test(paired.a, paired.b, o.mid_p, o.ci) if resolved == "binary" else _continuous_test(d)
     both = np.concatenate([paired.a, paired.b])
     return Comparison(
         name_a=name_a, name_b=name_b, kind=resolved, n_pairs=len(d), n_unpaired_a=paired.n_unpaired_a,
         n_unpaired_b=paired.n_unpaired_b, n_missing_a=paired.n_missing_a, n_missing_b=paired.n_missing_b,
         n_dropped=paired.n_dropped, mean_a=float(paired.a.mean()), mean_b=float(paired.b.mean()),
-        difference=float(d.mean()), ci_low=lo, ci_high=hi, ci=ci, alpha=alpha, n_boot=n_boot, seed=seed,
+        difference=float(d.mean()), ci_low=lo, ci_high=hi, ci=o.ci, alpha=o.alpha, n_boot=o.n_boot,
+        seed=o.seed,
         sd_diff=float(d.std(ddof=1)) if len(d) > 1 else 0.0, points=bool(np.all((both >= 0) & (both <= 1))),
         **test)
 

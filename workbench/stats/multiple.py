@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..errors import StatsError
-from .comparison import Comparison, paired_comparison
+from .comparison import Comparison, ComparisonOptions, paired_comparison
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:
@@ -29,10 +29,10 @@ def holm(pvalues: Sequence[float]) -> list[float]:
     return adjusted
 
 
-def compare_many(values_by_variant: Mapping[str, Any], baseline: str, *, alpha: float = 0.05,
-                 kind: str = "auto", n_boot: int = 10_000, ci: float = 0.95, seed: int | None = 0,
-                 min_pairs: int = 10, mid_p: bool = False) -> list[Comparison]:
-    """Compare every variant with ``baseline`` (B = variant, A = baseline), Holm-correcting the p-values.
+def compare_many(values_by_variant: Mapping[str, Any], baseline: str, *, kind: str = "auto",
+                 options: ComparisonOptions | None = None) -> list[Comparison]:
+    """Compare every variant with ``baseline`` (B = variant, A = baseline), Holm-correcting the p-values;
+    ``kind`` and ``options`` as in ``paired_comparison``.
 
     ``values_by_variant`` maps a variant name to its ``{sample_id: value}`` (or Series). Each comparison pairs
     on its own (a sample one variant missed is dropped from that comparison only). ``significant`` and the
@@ -42,7 +42,7 @@ def compare_many(values_by_variant: Mapping[str, Any], baseline: str, *, alpha: 
         raise StatsError(f"baseline {baseline!r} is not among the variants {sorted(values_by_variant)}",
                          code="unknown_variant", hint="pass the name of one of the variants as baseline")
     raw = [paired_comparison(values_by_variant[baseline], values, name_a=baseline, name_b=name, kind=kind,
-                             n_boot=n_boot, ci=ci, seed=seed, alpha=alpha, min_pairs=min_pairs, mid_p=mid_p)
+                             options=options)
            for name, values in values_by_variant.items() if name != baseline]
     adjusted = holm([c.p_value for c in raw])
     label = f"holm ({len(raw)} comparisons)"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -47,14 +48,28 @@ def pareto_front(rows: Any, maximise: Sequence[str] = ("quality",),
     return flags.tolist()
 
 
-def plot_pareto(df: Any, x: str = "cost", y: str = "quality", *, size: str | None = None,
-                colour: str | None = "latency", label: str | None = "variant", ax: Any = None) -> Any:
+@dataclass(frozen=True)
+class PointStyle:
+    """Which columns mark the points of ``plot_pareto``; a column that is absent (or None) is skipped."""
+
+    colour: str | None = "latency"
+    """Colours the points (a colour bar when it is numeric)."""
+    size: str | None = None
+    """Scales the marker areas (30 to 300) over its range."""
+    label: str | None = "variant"
+    """Annotates each point."""
+
+
+def plot_pareto(df: Any, x: str = "cost", y: str = "quality", *, style: PointStyle | None = None,
+                ax: Any = None) -> Any:
     """Scatter ``y`` (maximised) against ``x`` (minimised), the 2-D front as a step line; returns the axes.
 
-    ``colour`` and ``size`` name optional columns (skipped when absent); ``label`` annotates each point.
-    Points on the front are outlined. matplotlib is imported here, on first use."""
+    ``style``: the columns that colour, size and label the points (default ``PointStyle()``). Points on the
+    front are outlined. matplotlib is imported here, on first use."""
     import pandas as pd
 
+    style = style or PointStyle()
+    colour, size, label = style.colour, style.size, style.label
     frame = df if isinstance(df, pd.DataFrame) else pd.DataFrame(_records(df))
     if ax is None:
         import matplotlib.pyplot as plt

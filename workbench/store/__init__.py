@@ -12,7 +12,7 @@ from .._util.lazy import lazy_exports
 
 _EXPORTS = {
     "LogStore": ".logstore", "default_db_url": ".logstore", "safe_url": ".logstore", "make_engine": ".logstore",
-    "RequestLog": ".requestlog", "request_row": ".rows", "scrub": ".rows",
+    "RequestLog": ".requestlog", "WriteBehind": ".requestlog", "request_row": ".rows", "scrub": ".rows",
     "escalate": ".escalation", "list_escalations": ".escalation", "resolve": ".escalation",
     "get_escalation": ".escalation", "to_candidate_sample": ".escalation", "export_candidates": ".escalation",
 }

@@ -3,7 +3,8 @@
 Request rows go to a ``batching.BatchWriter``: one background thread writes them in batches (one transaction per
 batch, at most ``batch_seconds`` after a row arrives), the way tracing SDKs export spans, so a request pays for
 building its row, not for a database round trip. ``flush()`` waits until every appended row is written
-(``Runner.store``, ``Runner.close()`` and interpreter exit call it); ``batch_seconds=None`` writes each row at once.
+(``Runner.store``, ``Runner.close()`` and interpreter exit call it); ``write_behind=None`` writes each row at
+once.
 What can be lost: rows not yet written when the process is killed (at most ``batch_seconds`` of traffic); the
 results themselves are returned or recorded elsewhere (the output file, the queue's ledger) either way.
 
@@ -17,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .._util.batching import BatchWriter
@@ -24,15 +26,27 @@ from .logstore import LogStore, default_db_url, safe_url
 from ..errors import LogStoreError
 
 
+@dataclass(frozen=True)
+class WriteBehind:
+    """How request rows are written behind the requests: in batches, by one background thread."""
+
+    batch_seconds: float = 0.2
+    """How long a row may wait to be written with others."""
+    max_batch: int = 500
+    """Rows written in one transaction at most."""
+    max_pending: int = 20_000
+    """Rows waiting that make ``append`` wait for them to be written (back-pressure, not loss)."""
+
+
 class RequestLog:
     """Appends request rows to a log store in the background; runs other writes (escalations) at once."""
 
     def __init__(self, url: str | None = None, *, retention_days: int | None = None,
                  clock: Callable[[], float] = time.time, on_error: Callable[[int], None] | None = None,
-                 retry_seconds: float = 30.0, batch_seconds: float | None = 0.2, max_batch: int = 500,
-                 max_pending: int = 20_000):
-        """``on_error(n)`` is called with the number of rows (or writes) lost to each error; ``max_pending``
-        rows waiting make ``append`` wait for them to be written (back-pressure, not loss)."""
+                 retry_seconds: float = 30.0, write_behind: WriteBehind | None = WriteBehind()):
+        """``on_error(n)`` is called with the number of rows (or writes) lost to each error; ``retry_seconds``
+        is the wait before opening a store that failed to open again; ``write_behind=None`` writes each row at
+        once, in the caller's thread."""
         self.url, self.retention_days, self.clock = url or default_db_url(), retention_days, clock
         self.on_error, self.retry_seconds = on_error, retry_seconds
         self.errors = 0
@@ -40,9 +54,9 @@ class RequestLog:
         self._retry_at = 0.0
         self._open_error: BaseException = LogStoreError("not opened yet")
         self._lock, self._opening = threading.Lock(), threading.Lock()
-        self._writer = None if batch_seconds is None else BatchWriter(
-            self._write_rows, batch_seconds=batch_seconds, max_batch=max_batch, max_pending=max_pending,
-            name="workbench-request-log")
+        self._writer = None if write_behind is None else BatchWriter(
+            self._write_rows, batch_seconds=write_behind.batch_seconds, max_batch=write_behind.max_batch,
+            max_pending=write_behind.max_pending, name="workbench-request-log")
 
     # ---- the store -----------------------------------------------------------------------------------------
     def open(self) -> LogStore | None:
@@ -83,7 +97,7 @@ class RequestLog:
 
     # ---- request rows ------------------------------------------------------------------------------------------
     def append(self, row: dict[str, Any]) -> None:
-        """Queue one request row for the background writer (``batch_seconds=None``: write it now)."""
+        """Queue one request row for the background writer (``write_behind=None``: write it now)."""
         if self._writer is None:
             self._write_rows([row])
         else:

@@ -6,10 +6,10 @@ It answers ``POST /v1/chat/completions`` (streaming too), ``POST /v1/embeddings`
 
 Point litellm at it::
 
-    from workbench.testing import FaultServer
+    from workbench.testing import FaultConfig, FaultServer
     import litellm
 
-    with FaultServer(latency_ms=50, rate_500=0.1, seed=1) as server:
+    with FaultServer(FaultConfig(latency_ms=50, rate_500=0.1), seed=1) as server:
         r = litellm.completion(model="openai/fake", api_base=server.base_url, api_key="sk-fake",
                                messages=[{"role": "user", "content": "hi"}], max_retries=0, num_retries=0)
         server.configure(rate_500=0.0)       # faults can change while it runs
@@ -94,15 +94,15 @@ class FaultConfig:
 
 
 class FaultServer:
-    """An OpenAI-compatible server on loopback that injects faults; see the module docstring."""
+    """An OpenAI-compatible server on loopback that injects faults; see the module docstring.
 
-    def __init__(self, latency_ms: float = 0, jitter_ms: float = 0, rate_429: float = 0, rate_500: float = 0,
-                 rate_timeout: float = 0, rate_malformed: float = 0, retry_after: float | None = 0.05,
-                 timeout_s: float = 30.0, seed: int = 0, host: str = "127.0.0.1", port: int = 0) -> None:
+    ``config``: the faults (default: none); ``seed``: the fault draws; ``port`` 0 picks a free one."""
+
+    def __init__(self, config: FaultConfig | None = None, *, seed: int = 0, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
         if host not in LOOPBACK_HOSTS:
             raise ValueError(f"FaultServer serves loopback only (127.0.0.1, localhost, ::1), not {host!r}")
-        self._config = FaultConfig(latency_ms, jitter_ms, rate_429, rate_500, rate_timeout, rate_malformed,
-                                   retry_after, timeout_s).validate()
+        self._config = (config or FaultConfig()).validate()
         self._host, self._port = host, port
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
@@ -205,7 +205,7 @@ def running(latency_ms: float = 0, *, in_process: bool = False) -> Iterator[str]
     """A FaultServer at ``latency_ms`` in a thread, or (default) in its own process so it does not share the
     caller's GIL — what benchmarks want; yields its base URL and stops it on exit."""
     if in_process:
-        with FaultServer(latency_ms=latency_ms) as server:
+        with FaultServer(FaultConfig(latency_ms=latency_ms)) as server:
             yield server.base_url
         return
     import subprocess
@@ -251,8 +251,9 @@ def main(argv: list[str] | None = None) -> None:
     """Serve until Ctrl-C (or SIGTERM), printing the counters on exit."""
     a = _parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
-    server = FaultServer(a.latency_ms, a.jitter_ms, a.rate_429, a.rate_500, a.rate_timeout, a.rate_malformed,
-                         a.retry_after, a.timeout_s, a.seed, a.host, a.port).start()
+    config = FaultConfig(a.latency_ms, a.jitter_ms, a.rate_429, a.rate_500, a.rate_timeout, a.rate_malformed,
+                         a.retry_after, a.timeout_s)
+    server = FaultServer(config, seed=a.seed, host=a.host, port=a.port).start()
     print(f"FaultServer on {server.base_url} ({server.config}); Ctrl-C to stop", flush=True)
     try:
         while True:

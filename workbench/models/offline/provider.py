@@ -45,11 +45,12 @@ def _provider_class() -> type:
     class OfflineProvider(litellm.CustomLLM):
         """litellm handler for ``local/<name>``: deterministic heuristics, real token counts, no network."""
 
-        def completion(self, model: str, messages: list, api_base: str, custom_prompt_dict: dict,
-                       model_response: Any, print_verbose: Any, encoding: Any, api_key: Any, logging_obj: Any,
-                       optional_params: dict, acompletion: Any = None, litellm_params: Any = None,
-                       logger_fn: Any = None, headers: dict | None = None, timeout: Any = None,
-                       client: Any = None) -> Any:
+        def completion(  # noqa: PLR0913 - litellm's CustomLLM signature
+                self, model: str, messages: list, api_base: str, custom_prompt_dict: dict,
+                model_response: Any, print_verbose: Any, encoding: Any, api_key: Any, logging_obj: Any,
+                optional_params: dict, acompletion: Any = None, litellm_params: Any = None,
+                logger_fn: Any = None, headers: dict | None = None, timeout: Any = None,
+                client: Any = None) -> Any:
             text, usage = _reply(model, messages, optional_params)
             model_response.choices[0].message.content = text
             model_response.choices[0].finish_reason = "stop"
