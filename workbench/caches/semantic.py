@@ -6,14 +6,14 @@ scope (the variant's config hash and the documents' content hash), persistent in
     cache.get(scope, "how long's the refund window on the Growth plan")     # -> {"answer": "30 days"}
     cache.get(scope, "How long is the refund window on the Starter plan?")  # -> None (another entity)
 
-A lookup normalises the question (``semantic_guard.normalise_question``): an equal key is an exact hit. Otherwise
+A lookup normalises the question (``guard.normalise_question``): an equal key is an exact hit. Otherwise
 it embeds the key and scores the scope's entries by cosine; the best entries at or above ``threshold`` (at most
 ``max_checks``, best first) are read from SQLite and the first one that is not expired and passes the **near-miss
 guard** (same numbers, dates, currencies, named entities, negation and contrast words:
-``semantic_guard.signature``) is the hit.
+``guard.signature``) is the hit.
 
 The work a lookup may do is bounded by ``SearchLimits``. Scoring is exact (``vectors @ q``) while a scope
-holds up to ``brute_force_max`` entries, or below a threshold of 0.7. Above that an ``ann.SketchIndex`` picks
+holds up to ``brute_force_max`` entries, or below a threshold of 0.7. Above that an ``index.SketchIndex`` picks
 the candidates (255-bit sign sketches scanned by Hamming distance, cut where an entry at the threshold would
 still pass with probability 0.998, at most ``max_candidates`` of them), which are then scored exactly: the
 index can only *miss* a neighbour, never invent one. Measured by ``benchmarks/runner.py`` at 100k templated
@@ -333,7 +333,7 @@ class SemanticCache:
 
     @staticmethod
     def _may_pass(state: _Scope, mine: Signature, positions: np.ndarray) -> np.ndarray:
-        """False where the entry's digest shows it cannot pass the guard (``semantic_guard.may_be_compatible``);
+        """False where the entry's digest shows it cannot pass the guard (``guard.may_be_compatible``);
         True for rows without a digest."""
         key, words, entities = state.digests[positions].T
         my_key, my_words, my_entities = (np.uint64(x) for x in mine.digest)

@@ -188,7 +188,7 @@ def export_config(results: Any, variant: str, *, name: str, gate: Any, options: 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         header = (f"# Exported pipeline config {name!r}: do not edit by hand. config_hash covers every field;\n"
-                  f"# an edited file is refused. Re-export with workbench.export.export_config.\n")
+                  f"# an edited file is refused. Re-export with workbench.release.export_config.\n")
         path.write_text(header + config.to_yaml(), encoding="utf-8")
     return config
 

@@ -262,7 +262,7 @@ def run_gate(config: Any, evalset: Any, *, limit: int | None = None, judge_label
         from ..errors import ConfigTamperedError
 
         raise ConfigTamperedError(f"config {config.name}: config_hash does not match the content",
-                                  hint="export it with workbench.export.export_config (it sets the hash)")
+                                  hint="export it with workbench.release.export_config (it sets the hash)")
     es = evalset if isinstance(evalset, EvalSet) else load_evalset(evalset)
     if limit is not None:
         if limit < 1:
