@@ -143,7 +143,7 @@ class ProductionConfig(Frozen):
         """The content hash of everything except ``config_hash`` itself."""
         return content_hash(self.model_dump(mode="json", exclude={"config_hash"}))
 
-    def with_hash(self) -> "ProductionConfig":
+    def with_hash(self) -> ProductionConfig:
         return self.model_copy(update={"config_hash": self.computed_hash()})
 
     def to_yaml(self) -> str:

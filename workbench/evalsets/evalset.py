@@ -126,7 +126,10 @@ class EvalSet:
             test += group[:k]
             train += group[k:]
         order = {s.id: i for i, s in enumerate(self.samples)}
-        key = lambda s: order[s.id]
+
+        def key(s: Sample) -> int:
+            return order[s.id]
+
         return (EvalSet(sorted(train, key=key), f"{self.name}-train", self.version, self.description),
                 EvalSet(sorted(test, key=key), f"{self.name}-test", self.version, self.description))
 

@@ -45,7 +45,7 @@ class ExperimentSpec(BaseModel):
         out = []
         keys = list(self.grid)
         for values in itertools.product(*(self.grid[k] for k in keys)) if keys else [()]:
-            changes = dict(zip(keys, values))
+            changes = dict(zip(keys, values, strict=True))
             out.append((_name(self.base, changes), changes))
         for v in self.variants:
             v = dict(v)

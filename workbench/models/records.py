@@ -83,7 +83,7 @@ class Completion:
     attempts: tuple[Attempt, ...] = ()
     """Every try, in order; the last one is the one that answered."""
 
-    def replace(self, **changes: Any) -> "Completion":
+    def replace(self, **changes: Any) -> Completion:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,7 +96,7 @@ class Completion:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Completion":
+    def from_dict(cls, d: dict[str, Any]) -> Completion:
         d = dict(d)
         d["usage"] = Usage(**d.get("usage") or {})
         d["attempts"] = tuple(Attempt(**a) for a in d.get("attempts") or ())

@@ -6,15 +6,15 @@ its provider's key is set, else the offline stand-in (priced as the real model, 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import ConfigError, MissingKeyError, UnknownTierError
 from .._util.paths import project_root
+from ..errors import ConfigError, MissingKeyError, UnknownTierError
 
 # Environment variables that hold each provider's key. A provider not listed here is assumed to be configured;
 # if it is not, the provider's own authentication error is translated into MissingKeyError at call time.

@@ -1,8 +1,17 @@
 """Translate litellm's and providers' exceptions into the WorkbenchError tree, in one place."""
 from __future__ import annotations
 
-from ..errors import (BadRequestError, ContextWindowError, MalformedResponseError, MissingKeyError, ModelError,
-                      ModelTimeoutError, ProviderUnavailableError, RateLimitedError, WorkbenchError)
+from ..errors import (
+    BadRequestError,
+    ContextWindowError,
+    MalformedResponseError,
+    MissingKeyError,
+    ModelError,
+    ModelTimeoutError,
+    ProviderUnavailableError,
+    RateLimitedError,
+    WorkbenchError,
+)
 
 # litellm exception class names -> our class. Matched along the MRO, most specific first, so that litellm
 # itself never has to be imported here.

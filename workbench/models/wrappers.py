@@ -81,7 +81,8 @@ class RetryingModel:
             except ModelError as e:
                 failed.append(_failed(self.inner.name, e, time.perf_counter() - start))
                 if not self._should_retry(e, len(failed)):
-                    raise _with_history(e, failed)
+                    _with_history(e, failed)
+                    raise
                 time.sleep(self.policy.delay(len(failed) - 1, e, self._rng))
 
     async def acomplete(self, messages: list[Message], **settings: Any) -> Completion:
@@ -94,7 +95,8 @@ class RetryingModel:
             except ModelError as e:
                 failed.append(_failed(self.inner.name, e, time.perf_counter() - start))
                 if not self._should_retry(e, len(failed)):
-                    raise _with_history(e, failed)
+                    _with_history(e, failed)
+                    raise
                 await asyncio.sleep(self.policy.delay(len(failed) - 1, e, self._rng))
 
 

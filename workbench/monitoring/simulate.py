@@ -174,7 +174,10 @@ def run_stream(stream: list[SimRequest], config: Any, db_url: str, *, cache_dir:
     from ..runner import Runner
 
     now = [stream[0].ts if stream else START]
-    clock = lambda: now[0]
+
+    def clock() -> float:
+        return now[0]
+
     cache_dir = Path(cache_dir or tempfile.mkdtemp(prefix="wb-sim-"))
     normal = Runner.from_config(config, db_url=db_url, cache_path=cache_dir, clock=clock)
     first = next(iter(normal.pipelines.values()))

@@ -9,6 +9,7 @@ Bad input or a failing provider never raises out of ``run``: it is a ``Result`` 
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
@@ -170,12 +171,10 @@ class Pipeline:
     def _remember(self, prepared: Prepared, result: Result) -> Result:
         """Keep a valid answer in the semantic cache (best effort)."""
         if self._semantic is not None and result.status == Status.OK:
-            try:
+            with contextlib.suppress(Exception):  # caching is best effort
                 self._semantic.put(self._scope(prepared), prepared.question, {
                     "output": result.output, "model": result.model, "tier": result.tier,
                     "cost_usd": result.answer_cost_usd, "cost_basis": result.cost_basis})
-            except Exception:  # noqa: BLE001, S110 - caching is best effort
-                pass
         return result
 
     def _scope(self, prepared: Prepared) -> str:

@@ -221,8 +221,8 @@ def require_calibrated_judges(evalset: Any, min_kappa: float, labels: str | Path
     """Calibrate every LLM-judge criterion of ``evalset`` on the human labels; ``UsageError`` (code
     ``judge_not_calibrated``) when one agrees with humans below ``min_kappa``. None when there is no judge."""
     from .._util.paths import project_root
-    from ..scoring import calibrate_judge, require_calibrated, scorer_from_spec
     from ..errors import CalibrationError
+    from ..scoring import calibrate_judge, require_calibrated, scorer_from_spec
 
     specs = _judge_criteria(evalset)
     if not specs:
@@ -251,10 +251,10 @@ def run_gate(config: Any, evalset: Any, *, limit: int | None = None, judge_label
     and check ``config.gate``. ``limit`` keeps the first N samples, stratified by category (quick checks);
     ``options``: how the run goes (default ``RunOptions()``: concurrency 16, the workspace's response
     cache)."""
-    from ..evalsets.evalset import EvalSet, load_evalset
-    from ..experiments.engine import Experiment, _first_stratified
     from .._util.paths import workspace
     from ..config.production import ProductionConfig, load_production_config
+    from ..evalsets.evalset import EvalSet, load_evalset
+    from ..experiments.engine import Experiment, _first_stratified
 
     label = str(config) if not isinstance(config, ProductionConfig) else config.name
     config = config if isinstance(config, ProductionConfig) else load_production_config(config)

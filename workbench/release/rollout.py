@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, UsageError
 from .._util.paths import workspace
 from ..config.production import ProductionConfig, TrafficSplit, load_production_config
+from ..errors import ConfigError, UsageError
 
 POINTER = "ACTIVE"
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..errors import QueueUnavailableError, UsageError
 from .._util.paths import workspace
+from ..errors import QueueUnavailableError, UsageError
 from ..inputs.jsonl import read_lines
 from .ledger import Ledger
 

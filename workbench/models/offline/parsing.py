@@ -148,7 +148,7 @@ def _labelled_parts(text: str) -> tuple[dict[str, list[str]], bool]:
         out.setdefault(kind, []).append(_ANY_TAG_RE.sub("\n", m.group(2)).strip())
     rest = _TAG_RE.sub("\n", text)
     labels = list(_LABEL_RE.finditer(rest))
-    for m, nxt in zip(labels, labels[1:] + [None]):
+    for m, nxt in zip(labels, labels[1:] + [None], strict=False):  # pairs each label with the next
         end = nxt.start() if nxt else len(rest)
         body = ((m.group(2) or "") + "\n" + rest[m.end():end]).strip()
         kind = _LABEL_KIND[" ".join(m.group(1).lower().split())]

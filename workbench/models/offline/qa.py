@@ -88,7 +88,7 @@ def extract(question: str, context: list[str]) -> Answer:
         return Answer(REFUSAL, confidence=round(1 - coverage, 2))
     kind, term_set = _question_kind(question), set(q_terms)
     scores = [s + (ENTITY_BONUS if s > 0 and _has_entity(kind, sent, term_set) else 0.0)
-              for s, sent in zip(bm25_scores(q_terms, docs, weights), context)]
+              for s, sent in zip(bm25_scores(q_terms, docs, weights), context, strict=True)]
     best = max(range(len(context)), key=lambda i: (scores[i], -i))
     return Answer(context[best], context[best], True, round(coverage, 2))
 
