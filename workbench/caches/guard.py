@@ -200,16 +200,23 @@ def _token_value(token: str, terms: frozenset[str]) -> tuple[str, str] | None:
         return "number", value
     if lower in _NUMBER_WORDS:
         return "number", format(Decimal(str(_NUMBER_WORDS[lower])).normalize(), "f")
+    if (when := _calendar_value(lower)) is not None:
+        return when
+    if lower in _CURRENCY_WORDS and (lower != "real" or token.isupper()):
+        return "currency", _CURRENCY_WORDS[lower]
+    if _is_entity(token, lower, terms):
+        return "entity", lower
+    return None
+
+
+def _calendar_value(lower: str) -> tuple[str, str] | None:
+    """``_token_value`` of a calendar word: a month (``"may"`` undecided), a weekday, a relative day or a unit."""
     if lower == "may":
         return "may", "may"
     if lower in _MONTHS:
         return "date", _MONTHS[lower]
     if lower in _WEEKDAYS or lower in _RELATIVE or lower in _UNITS:
         return "unit", _UNITS.get(lower, lower)
-    if lower in _CURRENCY_WORDS and (lower != "real" or token.isupper()):
-        return "currency", _CURRENCY_WORDS[lower]
-    if _is_entity(token, lower, terms):
-        return "entity", lower
     return None
 
 

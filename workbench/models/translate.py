@@ -43,6 +43,11 @@ def translate(exc: BaseException, model: str) -> WorkbenchError:
     inner = _wrapped_workbench_error(exc)
     if inner is not None:
         return inner
+    return _from_provider(exc, model)
+
+
+def _from_provider(exc: BaseException, model: str) -> WorkbenchError:
+    """The WorkbenchError for a litellm or provider exception: by class name along the MRO, else by status."""
     names = [cls.__name__ for cls in type(exc).__mro__]
     message = _short(str(exc))
     status = getattr(exc, "status_code", None)
