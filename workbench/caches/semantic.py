@@ -248,6 +248,7 @@ class SemanticCache:
             return self._db.execute("SELECT COUNT(*) FROM semantic_cache").fetchone()[0]
 
     def close(self) -> None:
+        """Close the database and drop the scopes held in memory."""
         with self._lock:
             self._db.close()
             self._scopes.clear()

@@ -58,6 +58,7 @@ class Route:
 
 
 def provider_of(model: str) -> str:
+    """The provider prefix of a model id (``openai`` for a bare id, as litellm does)."""
     return model.split("/", 1)[0] if "/" in model else "openai"
 
 
@@ -111,6 +112,7 @@ class TierSet(BaseModel):
     source: str = ""
 
     def get(self, name: str) -> Tier:
+        """The tier called ``name``; ``UnknownTierError`` listing the known ones."""
         try:
             return self.tiers[name]
         except KeyError:

@@ -122,9 +122,12 @@ class Prompt:
 
     @property
     def full(self) -> str:
+        """Every message's text, the last user message last."""
         return "\n\n".join((*self.others, self.last_user))
 
     def first(self, kind: str) -> str | None:
+        """The last non-blank part of ``kind``, stripped (a later message overrides an earlier one); None when there is
+        none."""
         found = [t for t in self.parts.get(kind, ()) if t.strip()]
         return found[-1].strip() if found else None
 
@@ -158,6 +161,7 @@ def _labelled_parts(text: str) -> tuple[dict[str, list[str]], bool]:
 
 
 def parse(messages: list[dict[str, Any]]) -> Prompt:
+    """Take a chat prompt apart: the labelled parts of every message, the last user message and the others."""
     texts = [(str(m.get("role", "user")), _content_text(m.get("content"))) for m in messages]
     last = max((i for i, (role, _) in enumerate(texts) if role == "user"), default=len(texts) - 1)
     parts: dict[str, list[str]] = {}

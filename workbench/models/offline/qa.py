@@ -44,6 +44,8 @@ _QUESTION_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 @dataclass(frozen=True)
 class Answer:
+    """A QA heuristic's answer: the text, the sentence supporting it, whether one was found, and a confidence."""
+
     text: str
     evidence: str = ""
     found: bool = False
@@ -110,6 +112,8 @@ def _centrality_summary(context: list[str], k: int = 3) -> str:
 
 
 def answer_extractive(p: Prompt) -> Answer:
+    """The extractive tier's answer: BM25 extraction for a question (a refusal without context); without a question, a
+    centrality summary of the context when one is asked for, else an acknowledgement."""
     question = question_of(p)
     context = context_sentences(p, question)
     if question is None:
@@ -138,6 +142,8 @@ def answer_keyword(p: Prompt) -> Answer:
 
 
 def qa_reply(answer: Answer, response_format: Any) -> str:
+    """The reply text of a QA answer: the answer itself, or JSON filled into the requested schema (answer, evidence,
+    found, score, reason, verdict)."""
     reason = "heuristic: best-matching context sentence" if answer.found else "heuristic: no supporting sentence"
     values = {"answer": answer.text, "evidence": answer.evidence, "found": answer.found,
               "score": answer.confidence, "reason": reason, "verdict": "answered" if answer.found else "refused"}
