@@ -107,13 +107,17 @@ class Pipeline:
         return dict(self._settings)
 
     def __call__(self, inputs: dict[str, Any]) -> Result:
+        """Same as ``run``."""
         return self.run(inputs)
 
     def run(self, inputs: dict[str, Any]) -> Result:
+        """Run one input through every step; a bad input or a failed call is a ``Result`` with a status and an error,
+        never an exception."""
         start = time.perf_counter()
         return self.execute(self.prepare(inputs), start)
 
     async def arun(self, inputs: dict[str, Any]) -> Result:
+        """Async twin of ``run``."""
         start = time.perf_counter()
         return await self.aexecute(self.prepare(inputs), start)
 
