@@ -55,6 +55,8 @@ class ExperimentSpec(BaseModel):
 
     @classmethod
     def load(cls, path: str | Path) -> ExperimentSpec:
+        """Read and validate a spec file; a relative ``evalset`` path that does not exist is taken from the project
+        folder (the spec's folder, or its parent for a spec in ``experiments/``)."""
         from .._util.yamlfiles import build, read_mapping
 
         path = Path(path)

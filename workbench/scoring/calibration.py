@@ -100,6 +100,7 @@ class Calibration:
         return frame
 
     def to_dict(self) -> dict[str, Any]:
+        """Accuracy, kappa, confusion matrix, counts and the judge's name, JSON-ready (disagreements left out)."""
         return {"accuracy": self.accuracy, "kappa": self.kappa, "confusion": self.confusion, "n": self.n,
                 "n_unmeasured": self.n_unmeasured, "judge": self.judge}
 

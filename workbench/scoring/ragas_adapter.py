@@ -237,13 +237,16 @@ class RagasScorer(ScorerBase):
 
     @property
     def name(self) -> str:
+        """``ragas:<metric>``."""
         return f"ragas:{self.metric}"
 
     def score(self, sample, output) -> Score:
+        """The ragas metric of one output (LLM metrics use ``llm_tier``); unmeasured when ragas cannot compute it."""
         models = RagasModels(llm_tier=self.llm_tier)
         return self._to_score(ragas_scores([sample], [output], metrics=[self.metric], models=models)[0])
 
     async def ascore(self, sample, output) -> Score:
+        """Async twin of ``score``."""
         rows = await aragas_scores([sample], [output], metrics=[self.metric],
                                    models=RagasModels(llm_tier=self.llm_tier))
         return self._to_score(rows[0])
