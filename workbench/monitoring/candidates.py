@@ -91,6 +91,7 @@ def candidate_samples(drifted: list[dict[str, Any]], escalations: list[dict[str,
 
 
 def question_ok(sample: dict[str, Any]) -> bool:
+    """True when the candidate sample has a non-blank string question."""
     return isinstance(sample["inputs"].get("question"), str) and bool(sample["inputs"]["question"].strip())
 
 

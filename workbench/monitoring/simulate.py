@@ -143,9 +143,11 @@ class RunawayModel:
 
     @property
     def name(self) -> str:
+        """The wrapped model's name (the runaway looks like it in the logs)."""
         return self.inner.name
 
     def identity(self) -> dict[str, Any]:
+        """The wrapped model's identity plus the repeat count (a separate cache key)."""
         return {"runaway": self.repeats, "inner": self.inner.identity()}
 
     def _loop(self, c: Any) -> Any:
@@ -159,9 +161,11 @@ class RunawayModel:
         return c.replace(text=" ".join([c.text] * reps), usage=usage, cost_usd=cost, cached=False)
 
     def complete(self, messages: list[Any], **settings: Any) -> Any:
+        """The wrapped model's answer, repeated and re-priced."""
         return self._loop(self.inner.complete(messages, **settings))
 
     async def acomplete(self, messages: list[Any], **settings: Any) -> Any:
+        """Async twin of ``complete``."""
         return self._loop(await self.inner.acomplete(messages, **settings))
 
 

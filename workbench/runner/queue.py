@@ -65,6 +65,8 @@ def open_huey(url: str, name: str = QUEUE_NAME) -> Any:
 
 
 def broker_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean the broker cannot be reached: ``OSError``, plus redis's connection and timeout errors
+    when redis is installed."""
     errors: list[type[BaseException]] = [OSError]
     try:
         import redis
@@ -176,6 +178,7 @@ class WorkQueue:
         return counts
 
     def close(self) -> None:
+        """Release the ledger's database connections."""
         self.ledger.close()
 
 
