@@ -42,9 +42,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workbench.chunking.base import Chunk
-from workbench.chunking.quality import QualityReport, chunk_quality
-from workbench.models.tokens import tokenizer_for
+from workbench.chunking.base import Chunk  # noqa: E402
+from workbench.chunking.quality import QualityReport, chunk_quality  # noqa: E402
+from workbench.models.tokens import tokenizer_for  # noqa: E402
 
 LIMIT = 512
 TARGETS = {"speed_ratio": (">=", 0.6), "bad_cut_pct": ("<=", 2.0), "partial_section_pct": ("<=", 1.0),
@@ -201,8 +201,8 @@ def run(docs: list[Doc], runs: int, notes: list[str]) -> tuple[list[float], dict
     reports = {}
     for name, results in outputs.items():
         chunks = [c if name.startswith("ours/") else locate(text, [getattr(x, "text", x) for x in c], path, tok.count)
-                  for (path, text), c in zip(docs, results)]
-        reports[name] = chunk_quality([(text, cs) for (_, text), cs in zip(docs, chunks)], LIMIT,
+                  for (path, text), c in zip(docs, results, strict=True)]
+        reports[name] = chunk_quality([(text, cs) for (_, text), cs in zip(docs, chunks, strict=True)], LIMIT,
                                       statistics.median(times[name]))
     return encodes, reports, {name: statistics.median(r) for name, r in ratios.items()}
 
@@ -221,10 +221,12 @@ def render(rows: list[dict[str, Any]]) -> str:
             ("partial_section_pct", "{:.1f}", 8), ("verbatim_pct", "{:.1f}", 8), ("chunks", "{}", 7),
             ("mean_tokens", "{:.0f}", 6)]
     heads = ["chunker", "MB/s", "×encode", "over%", "tiny%", "bad%", "partial%", "verbat%", "chunks", "mean"]
-    lines = ["  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, (_, _, w)) in enumerate(zip(heads, cols)))]
+    lines = ["  ".join(h.rjust(w) if i else h.ljust(w)
+                       for i, (h, (_, _, w)) in enumerate(zip(heads, cols, strict=True)))]
     for row in rows:
         cells = [(fmt.format(row[key]) if key in row else "") for key, fmt, _ in cols]
-        lines.append("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, (_, _, w)) in enumerate(zip(cells, cols))))
+        lines.append("  ".join(c.rjust(w) if i else c.ljust(w)
+                               for i, (c, (_, _, w)) in enumerate(zip(cells, cols, strict=True))))
     return "\n".join(lines)
 
 

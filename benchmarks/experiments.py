@@ -291,7 +291,10 @@ def profile_engine(plan: Plan, in_process: bool, out: Path, top: int = 25) -> st
 def report(plan: Plan, res: Results) -> dict[str, Any]:
     med = statistics.median
     engine, baseline, ideal = med(res.engine_s), med(res.baseline_s), plan.ideal_s
-    spread = lambda xs: " ".join(f"{x:.3f}" for x in xs)
+
+    def spread(xs: list[float]) -> str:
+        return " ".join(f"{x:.3f}" for x in xs)
+
     print(f"\n{plan.samples} samples × {plan.variants} variants = {plan.calls} calls, concurrency "
           f"{plan.concurrency}, server latency {plan.latency_ms:g} ms, medians of {plan.repeats}")
     rows = [("ideal (calls × latency / concurrency)", ideal, ""),

@@ -49,10 +49,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from workbench.caches.guard import normalise_question  # noqa: E402
+from workbench.caches.semantic import SearchLimits, SemanticCache  # noqa: E402
 from workbench.models.embedders import HashingEmbedder  # noqa: E402
 from workbench.models.records import Completion, Usage  # noqa: E402
-from workbench.caches.semantic import SearchLimits, SemanticCache  # noqa: E402
-from workbench.caches.guard import normalise_question  # noqa: E402
 
 OVERHEAD_TARGET = 0.25
 SPEEDUP_TARGET = 5.0
@@ -129,8 +129,8 @@ def make_input(i: int) -> dict[str, Any]:
 
 
 def make_runner(tmp: Path, semantic: bool = False) -> tuple[Any, InstantModel]:
-    from workbench.config.pipeline import PipelineConfig
     from workbench.config import CacheConfig, Evidence, ProductionConfig, TrafficSplit
+    from workbench.config.pipeline import PipelineConfig
     from workbench.runner.runner import Runner
 
     variant = PipelineConfig.build("grounded_qa", version=2, tier="medium",
@@ -235,7 +235,7 @@ def profile_runs(runner: Any, inputs: list[dict[str, Any]], top: int = 25) -> di
     prof.disable()
     stats = pstats.Stats(prof, stream=io.StringIO())
     rows = []
-    for (file, line, func), (cc, nc, tt, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
+    for (file, line, func), (_cc, nc, tt, ct, _) in stats.stats.items():  # type: ignore[attr-defined]
         rows.append({"where": f"{_short_path(file)}:{line}({func})", "calls_per_run": nc / len(inputs),
                      "own_us_per_run": tt / len(inputs) * 1e6, "cum_us_per_run": ct / len(inputs) * 1e6})
     own = sorted(rows, key=lambda r: -r["own_us_per_run"])[:top]
@@ -364,7 +364,7 @@ class Precomputed:
     def embed(self, texts: list[str]) -> np.ndarray:
         missing = [t for t in texts if t not in self.table]
         if missing:
-            self.table.update(zip(missing, self.base.embed(missing)))
+            self.table.update(zip(missing, self.base.embed(missing), strict=True))
         return np.stack([self.table[t] for t in texts])
 
 
@@ -378,7 +378,7 @@ def measure_semantic(plan: Plan, tmp: Path, rng: np.random.Generator) -> dict[st
     stored += [(p["a"], {"pair": j}) for j, p in enumerate(near_pairs)]
     embedder = HashingEmbedder()
     keys = [normalise_question(t) for t, _ in stored]
-    table = dict(zip(keys, embedder.embed(keys)))
+    table = dict(zip(keys, embedder.embed(keys), strict=True))
     matrix = np.stack([table[k] for k in keys])
     queries = make_queries(rng, entries, plan.queries)
     qvecs = embedder.embed([normalise_question(q["question"]) for q in queries])
@@ -405,7 +405,7 @@ def run_threshold(path: Path, threshold: float, embedder: Any, matrix: np.ndarra
     stored_keys = set(embedder.table)
     t_vector = []  # lookups that went past the exact-key check to the vector search
     by_kind: dict[str, list[float]] = {}
-    for q, v in zip(queries, qvecs):
+    for q, v in zip(queries, qvecs, strict=True):
         start = time.perf_counter()
         m = ours.lookup("bench", q["question"], vector=v)
         t_ours.append(time.perf_counter() - start)

@@ -26,10 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from evalset_cases import ADVERSARIAL, DOC_INJECTIONS, EDGE, MISSING_DOC, NOT_IN_CORPUS
+from evalset_cases import ADVERSARIAL, DOC_INJECTIONS, EDGE, MISSING_DOC, NOT_IN_CORPUS  # noqa: E402
 
-from workbench.evalsets.drafting import ANSWER_CRITERIA, REFUSAL_CRITERIA, distractor_ids
-from workbench.evalsets.evalset import EvalSet
+from workbench.evalsets.drafting import ANSWER_CRITERIA, REFUSAL_CRITERIA, distractor_ids  # noqa: E402
+from workbench.evalsets.evalset import EvalSet  # noqa: E402
 
 KINDS = {"api-": "api", "release-notes": "release-notes", "-faq": "faq", "policy": "policy", "pricing": "pricing"}
 DESCRIPTION = ("Questions about the Northwind Ledger demo corpus. normal: answers verbatim in a document, each "

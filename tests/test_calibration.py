@@ -6,9 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from workbench.errors import UsageError, WorkbenchError
-from workbench.scoring import Calibration, LLMJudge, Score, calibrate, calibrate_judge, cohen_kappa, confusion_matrix, load_judge_labels, pairwise_kappas, require_calibrated
-from workbench.errors import CalibrationError
+from workbench.errors import CalibrationError, UsageError, WorkbenchError
+from workbench.scoring import (
+    Calibration,
+    LLMJudge,
+    Score,
+    calibrate,
+    calibrate_judge,
+    cohen_kappa,
+    confusion_matrix,
+    load_judge_labels,
+    pairwise_kappas,
+    require_calibrated,
+)
 
 LABELS = Path(__file__).resolve().parents[1] / "evalsets" / "judge" / "judge_labels.jsonl"
 
@@ -35,7 +45,7 @@ def test_kappa_matches_scipy_free_reference_implementation():
     a = ["pass", "fail", "pass", "pass", "fail", "fail", "pass", "fail", "pass", "pass"]
     b = ["pass", "fail", "fail", "pass", "fail", "pass", "pass", "fail", "pass", "fail"]
     n = len(a)
-    po = sum(x == y for x, y in zip(a, b)) / n
+    po = sum(x == y for x, y in zip(a, b, strict=True)) / n
     pe = sum((a.count(k) / n) * (b.count(k) / n) for k in ("pass", "fail"))
     assert cohen_kappa(a, b) == pytest.approx((po - pe) / (1 - pe))
 

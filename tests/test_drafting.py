@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import workbench.models
+from workbench.errors import DataError, RateLimitedError
 from workbench.evalsets.drafting import (
     Candidate,
     ReviewDecision,
@@ -17,7 +18,6 @@ from workbench.evalsets.drafting import (
     parse_drafts,
     save_reviews,
 )
-from workbench.errors import DataError, RateLimitedError
 from workbench.evalsets.evalset import EvalSet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -186,7 +186,7 @@ def test_coverage_counts_categories_and_tags():
         {"id": "2", "inputs": {"question": "q"}, "expected": [], "category": "unanswerable", "tags": ["x"]}])
     cov = coverage(es, targets={"normal": 1, "edge": 1})
     rows = {(k, n): (c, t, m) for k, n, c, t, m in zip(cov["kind"], cov["name"], cov["count"], cov["target"],
-                                                         cov["met"])}
+                                                         cov["met"], strict=True)}
     assert rows[("category", "normal")] == (1, 1, True)
     assert rows[("category", "edge")] == (0, 1, False)
     assert rows[("category", "unanswerable")] == (1, None, None)

@@ -6,11 +6,11 @@ import sys
 
 import pytest
 
+from workbench.caches import ResponseCache
 from workbench.config.pipeline import PipelineConfig
 from workbench.errors import BudgetExceededError, ConfigError, ProviderUnavailableError
 from workbench.evalsets.evalset import EvalSet
 from workbench.experiments import Experiment, ExperimentResults, ExperimentSpec, RunOptions, list_runs
-from workbench.caches import ResponseCache
 
 NO_CACHE = RunOptions(cache=None)
 DOC = "# Refunds\n\nRefunds are available within 30 days of the charge. Credit expires after 12 months.\n"

@@ -7,15 +7,12 @@ import pytest
 import yaml
 
 from workbench.config.pipeline import PipelineConfig
-from workbench.errors import ConfigError, UsageError
+from workbench.config.production import GateThresholds, ProductionConfig, load_production_config
+from workbench.errors import ConfigError, ConfigTamperedError, ExportRefusedError, UsageError
 from workbench.evalsets.evalset import load_evalset
 from workbench.experiments import Experiment, ExperimentResults
 from workbench.experiments.engine import _first_stratified
-from workbench.release.export import (ExportOptions, check_no_secrets, evidence_from_results, export_config,
-                                      write_schema)
-from workbench.errors import ExportRefusedError
-from workbench.config.production import GateThresholds, ProductionConfig, load_production_config
-from workbench.errors import ConfigTamperedError
+from workbench.release.export import ExportOptions, check_no_secrets, evidence_from_results, export_config, write_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "configs" / "pipeline.yaml"

@@ -7,13 +7,13 @@ import pytest
 
 from workbench.cli import main
 from workbench.config.pipeline import PipelineConfig
+from workbench.config.production import GateThresholds
 from workbench.evalsets.evalset import EvalSet, Sample, load_evalset
 from workbench.experiments import Experiment, ExperimentResults
 from workbench.experiments.engine import _first_stratified
 from workbench.experiments.records import RunRecord
 from workbench.release.export import ExportOptions, export_config
 from workbench.release.gate import Check, check_thresholds, measure, run_gate
-from workbench.config.production import GateThresholds
 
 ROOT = Path(__file__).resolve().parent.parent
 EVALSET = ROOT / "evalsets" / "northwind_qa.jsonl"

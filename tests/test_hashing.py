@@ -1,7 +1,8 @@
 import hashlib
 import json
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from workbench.hashing import canonical_json, content_hash
 

@@ -7,6 +7,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from workbench.errors import LogStoreError
 from workbench.evalsets.evalset import Sample
 from workbench.store.escalation import (
     candidates,
@@ -18,9 +19,8 @@ from workbench.store.escalation import (
     to_candidate_sample,
 )
 from workbench.store.logstore import MIGRATIONS, SCHEMA_VERSION, LogStore, default_db_url, safe_url
-from workbench.store.rows import captured, scrub
-from workbench.errors import LogStoreError
 from workbench.store.requestlog import RequestLog, WriteBehind
+from workbench.store.rows import captured, scrub
 
 DAY = 86400.0
 NOW = 1_750_000_000.0

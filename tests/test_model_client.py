@@ -4,9 +4,17 @@ import asyncio
 import pytest
 
 from workbench.caches import ResponseCache
-from workbench.errors import (AllModelsFailedError, MalformedResponseError, MissingKeyError, ModelTimeoutError,
-                              ProviderUnavailableError, RateLimitedError, UnknownTierError, UsageError)
-from workbench.models import Endpoint, ModelOptions, RetryPolicy, build_model, complete, acomplete
+from workbench.errors import (
+    AllModelsFailedError,
+    MalformedResponseError,
+    MissingKeyError,
+    ModelTimeoutError,
+    ProviderUnavailableError,
+    RateLimitedError,
+    UnknownTierError,
+    UsageError,
+)
+from workbench.models import Endpoint, ModelOptions, RetryPolicy, acomplete, build_model, complete
 from workbench.models.records import Completion
 from workbench.testing import FaultConfig, FaultServer
 

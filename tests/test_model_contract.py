@@ -6,8 +6,17 @@ import json
 import pytest
 
 from workbench.caches import ResponseCache
-from workbench.models import (CachedModel, Endpoint, FallbackModel, LimitedModel, LiteLLMModel, ModelOptions,
-                              RetryingModel, RetryPolicy, build_model)
+from workbench.models import (
+    CachedModel,
+    Endpoint,
+    FallbackModel,
+    LimitedModel,
+    LiteLLMModel,
+    ModelOptions,
+    RetryingModel,
+    RetryPolicy,
+    build_model,
+)
 from workbench.models.records import Completion
 from workbench.models.wrappers import Model
 from workbench.testing import FaultServer
@@ -26,7 +35,10 @@ def server():
 
 def implementations(server, tmp):
     fast = RetryPolicy(retries=2, base_delay=0.001)
-    http = lambda m="openai/gpt-4o-mini": LiteLLMModel(m, endpoint=Endpoint(server.base_url, "sk-test"))
+
+    def http(m="openai/gpt-4o-mini"):
+        return LiteLLMModel(m, endpoint=Endpoint(server.base_url, "sk-test"))
+
     return {
         "local": LiteLLMModel("local/extractive"),
         "local-lead": LiteLLMModel("local/keyword"),

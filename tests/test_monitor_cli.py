@@ -8,9 +8,9 @@ import pytest
 from test_queue import write_config
 
 from workbench.cli import main
+from workbench.config.production import load_production_config
 from workbench.evalsets.evalset import load_evalset
 from workbench.monitoring import PlantedChanges, simulate_stream, write_rows
-from workbench.config.production import load_production_config
 
 ROOT = Path(__file__).resolve().parent.parent
 EVALSET = ROOT / "evalsets" / "northwind_qa.jsonl"

@@ -27,13 +27,18 @@ from workbench.monitoring import (
 from workbench.monitoring.ab import bootstrap_difference, recommend
 from workbench.monitoring.costs import DAY, HOUR, detect
 from workbench.monitoring.drift import psi
-from workbench.monitoring.simulate import START
 from workbench.monitoring.logdata import load
+from workbench.monitoring.simulate import START
 
 ROOT = Path(__file__).resolve().parent.parent
 DAYS = 6
 END = START + DAYS * DAY
-CLOCK = lambda: END
+
+
+def CLOCK() -> float:  # a fixed "now": the end of the simulated stream
+    return END
+
+
 LAST_3D = Window("3d", CLOCK)
 NOT_STORED = AlertDelivery(store=False)
 

@@ -3,6 +3,7 @@ import asyncio
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from workbench.config.pipeline import PipelineConfig, RoutingRule
 from workbench.errors import ConfigError, ProviderUnavailableError
@@ -46,7 +47,7 @@ def config():
 
 def test_config_is_frozen_hashed_and_strict(config):
     assert config.hash.startswith("sha256:") and config.hash == PipelineConfig(**config.model_dump()).hash
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         config.tier = "small"
     with pytest.raises(Exception, match="Extra inputs"):
         PipelineConfig(**{**config.model_dump(), "colour": "blue"})

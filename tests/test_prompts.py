@@ -4,11 +4,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from workbench.errors import ConfigError, DataError
+from workbench.errors import ConfigError, DataError, PromptVariableError
 from workbench.prompts import diff, list_prompts, load_prompt, load_prompt_file, versions
-from workbench.errors import PromptVariableError
 
 GOOD = """id: demo
 version: 1
@@ -148,7 +148,6 @@ def test_cli_render_missing_variable_exits_1_naming_it():
 def test_plain_templates_render_exactly_as_jinja_does():
     from hypothesis import given, settings
     from hypothesis import strategies as st
-
     from jinja2 import TemplateError
 
     from workbench import prompts

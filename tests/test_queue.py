@@ -196,8 +196,8 @@ def test_ledger_reaps_expired_leases_and_unpushed_items(tmp_path):
 # ---------------------------------------------------------------- worker in-process
 def test_enqueue_worker_export_in_order(qdir, fake_runner, capsys):
     from workbench.runner.queue import WorkQueue
-    from workbench.runner.worker import Worker, WorkerOptions
     from workbench.runner.source import ConfigSource
+    from workbench.runner.worker import Worker, WorkerOptions
 
     inputs = write_inputs(qdir["tmp"] / "in.jsonl", 12)
     assert main(["enqueue", "--config", str(qdir["config"]), "--input", str(inputs), "--queue", qdir["queue"]]) == 0
@@ -223,8 +223,8 @@ def test_enqueue_worker_export_in_order(qdir, fake_runner, capsys):
 
 def test_bad_lines_are_refused_and_max_items(qdir, fake_runner, capsys):
     from workbench.runner.queue import WorkQueue
-    from workbench.runner.worker import Worker, WorkerOptions
     from workbench.runner.source import ConfigSource
+    from workbench.runner.worker import Worker, WorkerOptions
 
     path = qdir["tmp"] / "in.jsonl"
     path.write_text('{"id": "a", "question": "x"}\nnot json\n[1]\n{"question": "no id"}\n{"id": "a"}\n'
@@ -243,8 +243,8 @@ def test_bad_lines_are_refused_and_max_items(qdir, fake_runner, capsys):
 def test_worker_with_the_real_runner(qdir, monkeypatch):
     pytest.importorskip("workbench.runner.runner")
     from workbench.runner.queue import WorkQueue
-    from workbench.runner.worker import Worker, WorkerOptions
     from workbench.runner.source import ConfigSource
+    from workbench.runner.worker import Worker, WorkerOptions
 
     monkeypatch.delenv("WORKBENCH_RUNNER_FACTORY", raising=False)
     monkeypatch.setenv("WORKBENCH_DB_URL", f"sqlite:///{qdir['tmp'] / 'runner.db'}")
@@ -308,8 +308,8 @@ def test_dead_redis_is_a_clear_error_and_items_stay_pending(qdir, capsys):
 
 def test_transient_failures_are_queued_for_later_until_the_last_attempt(qdir, monkeypatch):
     from workbench.runner.queue import WorkQueue
-    from workbench.runner.worker import MAX_ATTEMPTS, Worker, WorkerOptions
     from workbench.runner.source import ConfigSource
+    from workbench.runner.worker import MAX_ATTEMPTS, Worker, WorkerOptions
 
     monkeypatch.setenv("WORKBENCH_RUNNER_FACTORY", "test_queue:flaky_factory")
     FlakyRunner.RUNS.clear()

@@ -9,9 +9,8 @@ import yaml
 from test_queue import FACTORY, make_config, wait_for, write_config
 
 from workbench.cli import main
-from workbench.errors import UsageError
 from workbench.config.production import load_production_config
-from workbench.errors import ConfigTamperedError
+from workbench.errors import ConfigTamperedError, UsageError
 from workbench.release.rollout import ConfigStore
 from workbench.runner.source import ConfigSource
 

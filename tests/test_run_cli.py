@@ -5,10 +5,10 @@ import json
 import pytest
 
 from workbench.cli import main
+from workbench.config import Evidence, ProductionConfig, TrafficSplit
 from workbench.config.pipeline import PipelineConfig
 from workbench.evalsets.evalset import Sample
 from workbench.inputs.policy import InputPolicy
-from workbench.config import Evidence, ProductionConfig, TrafficSplit
 from workbench.runner.runner import LINE_KEYS
 
 DOC = "Refunds are available within 30 days of the charge. Account credit expires 12 months after issue."

@@ -6,11 +6,6 @@ from collections import Counter
 
 import pytest
 
-from workbench.config.pipeline import PipelineConfig
-from workbench.errors import ProviderUnavailableError
-from workbench.evalsets.evalset import Sample
-from workbench.inputs.policy import InputPolicy
-from workbench.models.records import Attempt, Completion, Usage
 from workbench.config import (
     CacheConfig,
     DegradationPolicy,
@@ -20,11 +15,16 @@ from workbench.config import (
     ProductionConfig,
     TrafficSplit,
 )
+from workbench.config.pipeline import PipelineConfig
+from workbench.errors import ProviderUnavailableError
+from workbench.evalsets.evalset import Sample
 from workbench.hashing import bucket
+from workbench.inputs.policy import InputPolicy
+from workbench.models.records import Attempt, Completion, Usage
 from workbench.runner import Runner, RunnerResult
-from workbench.store.escalation import list_escalations, resolve, to_candidate_sample
 from workbench.runner.metrics import Metrics, render_metrics
 from workbench.runner.runner import LINE_KEYS
+from workbench.store.escalation import list_escalations, resolve, to_candidate_sample
 
 DOC = ("# Refunds\n\nRefunds are available within 30 days of the charge. Approved refunds take 5 to 10 business "
        "days.\n\n## Credit\n\nAccount credit expires 12 months after it is issued.\n")

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from workbench.models.embedders import HashingEmbedder
+from workbench.caches.guard import may_be_compatible, normalise_question, signature
 from workbench.caches.index import BITS, SketchIndex, max_distance
 from workbench.caches.semantic import _DIGESTS_FIRST, Expiry, SearchLimits, SemanticCache
-from workbench.caches.guard import may_be_compatible, normalise_question, signature
+from workbench.models.embedders import HashingEmbedder
 
 PAIRS = [json.loads(line) for line in
          (Path(__file__).parent / "data" / "near_miss_pairs.jsonl").read_text(encoding="utf-8").splitlines() if line]
@@ -186,7 +186,7 @@ def test_index_lookup_finds_the_brute_force_best_entry(threshold):
     base = _unit(rng, n, dim)
     idx, queries = _planted(rng, base, threshold, 1.0, 300)
     names = ["entry " + "".join(chr(97 + i // 26 ** k % 26) for k in range(4)) for i in range(n)]
-    table = {normalise_question(name): vec for name, vec in zip(names, base)}
+    table = {normalise_question(name): vec for name, vec in zip(names, base, strict=True)}
     cache = SemanticCache(":memory:", threshold, TableEmbedder(table), limits=SearchLimits(brute_force_max=1000))
     cache.put_many("s", [(name, {"i": i}) for i, name in enumerate(names[:-10])])
     assert cache.lookup("s", "anything", vector=base[0]).answer == {"i": 0}  # loads the scope, builds the index
@@ -221,7 +221,7 @@ def test_sketch_index_recall_and_selectivity(threshold):
     assert len(index) == 30_000
     idx, queries = _planted(rng, base, threshold, 1.0, 400)
     found = [index.candidates(q, threshold) for q in queries]
-    assert sum(int(i) in set(f.tolist()) for i, f in zip(idx, found)) / len(idx) >= 0.99
+    assert sum(int(i) in set(f.tolist()) for i, f in zip(idx, found, strict=True)) / len(idx) >= 0.99
     assert np.median([len(f) for f in found]) <= 5  # random vectors: hardly anything else comes through
     assert all((np.diff(f) > 0).all() for f in found)
 
@@ -263,7 +263,7 @@ def test_index_lookups_agree_with_an_exact_scan_on_clustered_entries(tmp_path, t
     rng = np.random.default_rng(11)
     base = _clusters(rng, 4, 3_000, 64, (0.85, 0.98))
     names = ["entry " + "".join(chr(97 + i // 26 ** k % 26) for k in range(3)) for i in range(len(base))]
-    table = {normalise_question(name): vec for name, vec in zip(names, base)}
+    table = {normalise_question(name): vec for name, vec in zip(names, base, strict=True)}
     path = tmp_path / "c.sqlite"
     SemanticCache(path, threshold, TableEmbedder(table)).put_many("s", [(n, {"i": i}) for i, n in enumerate(names)])
     ours = SemanticCache(path, threshold, TableEmbedder(table), limits=SearchLimits(brute_force_max=1_000))
@@ -274,10 +274,10 @@ def test_index_lookups_agree_with_an_exact_scan_on_clustered_entries(tmp_path, t
     assert ours._scopes["s"].index is not None and exact._scopes["s"].index is None
     assert max(len(ours._scopes["s"].index.candidates(q, threshold, 10**9)) for q in queries) > 1_024
     hits = [w for w in want if w is not None]
-    agree = sum(g is not None and w is not None and g.entry_id == w.entry_id for g, w in zip(got, want))
+    agree = sum(g is not None and w is not None and g.entry_id == w.entry_id for g, w in zip(got, want, strict=True))
     print(f"recall vs exact at {threshold}: {agree}/{len(hits)}")
     assert len(hits) >= 100 and agree / len(hits) >= 0.98, (agree, len(hits))
-    assert not any(g is not None and w is None for g, w in zip(got, want))
+    assert not any(g is not None and w is None for g, w in zip(got, want, strict=True))
 
 
 def test_a_dense_cluster_of_near_misses_answers_as_an_exact_scan_does(tmp_path):
@@ -287,7 +287,7 @@ def test_a_dense_cluster_of_near_misses_answers_as_an_exact_scan_does(tmp_path):
     centre = _unit(rng, 1, 64)[0]
     names = [f"Is the fee for invoices {n} EUR on the Growth plan?" for n in range(1, 3_001)]
     _, vectors = _planted(rng, centre[None], 0.97, 0.995, len(names))
-    table = {normalise_question(name): vec for name, vec in zip(names, vectors)}
+    table = {normalise_question(name): vec for name, vec in zip(names, vectors, strict=True)}
     path = tmp_path / "c.sqlite"
     SemanticCache(path, 0.9, TableEmbedder(table)).put_many("s", [(n, {"n": i + 1}) for i, n in enumerate(names)])
     ours = SemanticCache(path, 0.9, TableEmbedder(table), limits=SearchLimits(brute_force_max=500))

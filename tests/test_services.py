@@ -89,8 +89,8 @@ def test_sigkill_on_redis_with_a_postgres_ledger(tmp_path, redis_url, pg_url):
 @needs_postgres
 def test_items_accepted_while_redis_is_down_are_pushed_later(tmp_path, redis_url, pg_url, monkeypatch, capsys):
     from workbench.runner.queue import WorkQueue
-    from workbench.runner.worker import Worker, WorkerOptions
     from workbench.runner.source import ConfigSource
+    from workbench.runner.worker import Worker, WorkerOptions
 
     monkeypatch.setenv("WORKBENCH_RUNNER_FACTORY", FACTORY)
     inputs = write_inputs(tmp_path / "in.jsonl", 5)
@@ -109,8 +109,8 @@ def test_items_accepted_while_redis_is_down_are_pushed_later(tmp_path, redis_url
 def test_real_runner_with_its_db_on_postgres(tmp_path, pg_url, monkeypatch):
     pytest.importorskip("workbench.runner.runner")
     from workbench.runner.queue import WorkQueue
-    from workbench.runner.worker import Worker, WorkerOptions
     from workbench.runner.source import ConfigSource
+    from workbench.runner.worker import Worker, WorkerOptions
 
     monkeypatch.delenv("WORKBENCH_RUNNER_FACTORY", raising=False)
     queue = WorkQueue(f"sqlite:///{tmp_path / 'q' / 'huey.db'}", pg_url)

@@ -13,9 +13,27 @@ import pytest
 from scipy import stats as sps
 
 import workbench.stats as st
-from workbench.errors import UsageError, WorkbenchError
-from workbench.stats import ComparisonOptions, PointStyle, aa_noise, bootstrap_ci, compare_many, comparison_table, holm, mcnemar_exact, min_detectable_difference, pair, paired_comparison, pareto_front, plot_pareto, power_curve, power_paired_binary, power_paired_continuous, sample_size_paired_binary, sample_size_paired_continuous
-from workbench.errors import StatsError
+from workbench.errors import StatsError, UsageError, WorkbenchError
+from workbench.stats import (
+    ComparisonOptions,
+    PointStyle,
+    aa_noise,
+    bootstrap_ci,
+    compare_many,
+    comparison_table,
+    holm,
+    mcnemar_exact,
+    min_detectable_difference,
+    pair,
+    paired_comparison,
+    pareto_front,
+    plot_pareto,
+    power_curve,
+    power_paired_binary,
+    power_paired_continuous,
+    sample_size_paired_binary,
+    sample_size_paired_continuous,
+)
 
 
 def table(n11: int, n10: int, n01: int, n00: int) -> tuple[dict[int, bool], dict[int, bool]]:

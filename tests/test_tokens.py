@@ -1,6 +1,5 @@
 import socket
 
-
 from workbench.models.tokens import tokenizer_for
 
 

@@ -1,3 +1,4 @@
+"""``python -m workbench``: the ``workbench`` command."""
 import sys
 
 from .cli import main

@@ -53,11 +53,15 @@ class WorkbenchError(Exception):
 
 
 class UsageError(WorkbenchError):
+    """Bad arguments or environment: the caller must change something (CLI exit 2)."""
+
     code = "usage"
     exit_code = 2
 
 
 class ConfigError(UsageError):
+    """A config, tiers or spec file is wrong; the message names the field."""
+
     code = "config"
 
 
@@ -74,14 +78,20 @@ class QueueUnavailableError(UsageError):
 
 
 class UnknownTierError(UsageError):
+    """A tier name that the tiers file (or the config's embedded tiers) lacks."""
+
     code = "unknown_tier"
 
 
 class UnknownModelError(UsageError):
+    """A model id that no provider or offline stand-in can serve."""
+
     code = "unknown_model"
 
 
 class MissingKeyError(UsageError):
+    """A provider needs an API key that is not set, or it refused the one given."""
+
     code = "missing_key"
 
 
@@ -100,6 +110,8 @@ class DataError(WorkbenchError):
 
 
 class BudgetExceededError(WorkbenchError):
+    """A run's cost estimate is above its budget; raise the budget, shrink the run or confirm it."""
+
     code = "budget_exceeded"
 
 
@@ -156,30 +168,42 @@ class ModelError(WorkbenchError):
 
 
 class RateLimitedError(ModelError):
+    """The provider answered 429; retryable (``retry_after`` when it said)."""
+
     code = "rate_limited"
     retryable = True
 
 
 class ProviderUnavailableError(ModelError):
+    """A 5xx reply or a refused connection; retryable."""
+
     code = "provider_unavailable"
     retryable = True
 
 
 class ModelTimeoutError(ModelError):
+    """The call took longer than its timeout; retryable."""
+
     code = "timeout"
     retryable = True
 
 
 class MalformedResponseError(ModelError):
+    """The provider's reply could not be parsed; retryable."""
+
     code = "malformed_response"
     retryable = True
 
 
 class BadRequestError(ModelError):
+    """The request itself is wrong (bad parameter, unknown model); not retryable."""
+
     code = "bad_request"
 
 
 class ContextWindowError(ModelError):
+    """The prompt does not fit the model's context window; not retryable."""
+
     code = "context_window"
 
 

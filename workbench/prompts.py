@@ -45,6 +45,8 @@ class Sections(BaseModel):
 
 
 class Metadata(BaseModel):
+    """Who owns a prompt, what it is for, how it should behave, and its changelog."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
     owner: str = ""
     purpose: str = ""
@@ -89,6 +91,7 @@ class PromptTemplate(BaseModel):
 
     @property
     def ref(self) -> str:
+        """``<id>@v<version>``, e.g. ``grounded_qa@v2``."""
         return f"{self.id}@v{self.version}"
 
     def sections_for(self, model: str | None) -> Sections:
@@ -260,6 +263,7 @@ def load_prompt(prompt_id: str, version: int | None = None, root: str | Path | N
 
 
 def list_prompts(root: str | Path | None = None) -> list[str]:
+    """The ids of the prompts under ``root`` (folders with at least one version file), sorted."""
     base = prompts_root(root)
     return sorted(p.name for p in base.iterdir() if p.is_dir() and any(p.glob("*.yaml"))) if base.is_dir() else []
 

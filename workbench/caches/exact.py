@@ -60,6 +60,8 @@ class ResponseCache:
             return None
 
     def put(self, key: str, completion: Completion) -> None:
+        """Store ``completion`` under ``key``, replacing what was there (written at once, or by the background writer
+        with ``write_behind_seconds``)."""
         if self._writer is None:
             self._conn().execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?)", _row(key, completion))
         else:
@@ -94,6 +96,7 @@ class ResponseCache:
         return self._conn().execute("SELECT COUNT(*) FROM responses").fetchone()[0]
 
     def clear(self) -> None:
+        """Delete every entry (pending writes are flushed first)."""
         self.flush()
         self._conn().execute("DELETE FROM responses")
 

@@ -29,10 +29,10 @@ import hashlib
 import re
 import unicodedata
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
-from typing import Iterable
 
 _TOKEN = re.compile(r"\w+(?:[.,]\d+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -156,11 +156,11 @@ class Signature:
         key = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1 or 1
         return key, _bits(self.words), _bits(self.entities)
 
-    def compatible(self, other: "Signature") -> bool:
+    def compatible(self, other: Signature) -> bool:
         """True when neither question has a value the other lacks (entities: in any case, anywhere)."""
         return (self.negated == other.negated and self.numbers == other.numbers and self.dates == other.dates
                 and self.currencies == other.currencies
-                and not any(a * b < 0 for a, b in zip(self.contrasts, other.contrasts))
+                and not any(a * b < 0 for a, b in zip(self.contrasts, other.contrasts, strict=True))
                 and self.entities <= other.words and other.entities <= self.words)
 
 
@@ -200,16 +200,23 @@ def _token_value(token: str, terms: frozenset[str]) -> tuple[str, str] | None:
         return "number", value
     if lower in _NUMBER_WORDS:
         return "number", format(Decimal(str(_NUMBER_WORDS[lower])).normalize(), "f")
+    if (when := _calendar_value(lower)) is not None:
+        return when
+    if lower in _CURRENCY_WORDS and (lower != "real" or token.isupper()):
+        return "currency", _CURRENCY_WORDS[lower]
+    if _is_entity(token, lower, terms):
+        return "entity", lower
+    return None
+
+
+def _calendar_value(lower: str) -> tuple[str, str] | None:
+    """``_token_value`` of a calendar word: a month (``"may"`` undecided), a weekday, a relative day or a unit."""
     if lower == "may":
         return "may", "may"
     if lower in _MONTHS:
         return "date", _MONTHS[lower]
     if lower in _WEEKDAYS or lower in _RELATIVE or lower in _UNITS:
         return "unit", _UNITS.get(lower, lower)
-    if lower in _CURRENCY_WORDS and (lower != "real" or token.isupper()):
-        return "currency", _CURRENCY_WORDS[lower]
-    if _is_entity(token, lower, terms):
-        return "entity", lower
     return None
 
 

@@ -62,6 +62,7 @@ class SketchIndex:
 
     @property
     def nbytes(self) -> int:
+        """Memory held by the sketches and the hyperplanes, in bytes."""
         return int(self._codes.nbytes + self._planes.nbytes)
 
     def sketch(self, vectors: np.ndarray) -> np.ndarray:

@@ -47,8 +47,8 @@ from typing import Any
 
 import numpy as np
 
-from .index import SketchIndex
 from .guard import Signature, normalise_question, signature
+from .index import SketchIndex
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS semantic_cache (
@@ -187,7 +187,7 @@ class SemanticCache:
         now = self.expiry.clock()
         digests = [np.array(signature(q).digest, np.uint64).tobytes() for q, _ in items]  # without entity_terms
         rows = [(scope, self._embedder_name, norm, q, vec.tobytes(), json.dumps(a, ensure_ascii=False), now, digest)
-                for (q, a), norm, vec, digest in zip(items, norms, vectors, digests)]
+                for (q, a), norm, vec, digest in zip(items, norms, vectors, digests, strict=True)]
         with self._lock:
             self._db.execute("BEGIN")
             try:
@@ -248,6 +248,7 @@ class SemanticCache:
             return self._db.execute("SELECT COUNT(*) FROM semantic_cache").fetchone()[0]
 
     def close(self) -> None:
+        """Close the database and drop the scopes held in memory."""
         with self._lock:
             self._db.close()
             self._scopes.clear()
@@ -304,7 +305,7 @@ class SemanticCache:
                 f"SELECT id, guard FROM semantic_cache WHERE scope = ? AND embedder = ? AND norm IN "
                 f"({','.join('?' * len(batch))})", (scope, self._embedder_name, *batch)).fetchall()
             at = np.searchsorted(state.ids[:state.size], [r[0] for r in rows])  # ids are in ascending order
-            for position, (entry_id, digest) in zip(at.tolist(), rows):
+            for position, (entry_id, digest) in zip(at.tolist(), rows, strict=True):
                 if position < state.size and state.ids[position] == entry_id:
                     state.digests[position] = np.frombuffer(digest or _NO_DIGEST, np.uint64)
 
@@ -348,7 +349,7 @@ class SemanticCache:
             rows = {r[0]: r for r in self._db.execute(
                 f"SELECT id, question, created FROM semantic_cache WHERE id IN ({','.join('?' * len(batch))})",
                 batch)}
-            for entry_id, sim in zip(batch, sims[start:start + 8]):
+            for entry_id, sim in zip(batch, sims[start:start + 8], strict=True):
                 row = rows.get(entry_id)
                 if row is None or not self._fresh(row[2]):
                     continue

@@ -48,7 +48,8 @@ class Chunker(Protocol):
 
     max_tokens: int
 
-    def chunk(self, text: str, *, source: str | None = None) -> list[Chunk]: ...
+    def chunk(self, text: str, *, source: str | None = None) -> list[Chunk]:
+        """The chunks of ``text`` in order, each a verbatim slice of it; ``source`` is recorded on every chunk."""
 
 
 class ChunkerConfig(BaseModel):

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .base import Chunk
-from .spec import make_chunker, registry
 from .quality import chunk_quality
 from .retrieval import Query, retrieval_quality
+from .spec import make_chunker, registry
 
 
 def document_strategies() -> list[str]:

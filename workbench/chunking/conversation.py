@@ -90,7 +90,7 @@ class ConversationChunker(ChunkerConfig):
         """The turns of ``text`` in either format, each extended to the next turn's start (tiling the text)."""
         found = parse_jsonl_turns(text, source) if is_jsonl(text) else parse_text_turns(text)
         return [t._replace(end=nxt.start if nxt else len(text))
-                for t, nxt in zip(found, [*found[1:], None])]
+                for t, nxt in zip(found, [*found[1:], None], strict=False)]
 
     def chunk(self, text: str, *, source: str | None = None) -> list[Chunk]:
         """Turn windows of ``text`` in order; whitespace-only text gives none."""

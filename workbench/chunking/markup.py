@@ -170,26 +170,40 @@ class _MarkdownParser(_Parser):
         if line[:1] in " \t" and _indent(line) >= 4 and not in_list and i and kinds[i - 1] == BLANK:
             return self.mark(i, self.indented_end(i, 3), CODE), in_list
         if i and kinds[i - 1] == TEXT and (m := _SETEXT.match(line)) and not _is_blank(lines[i - 1]):
-            first = i - 1
-            while first and kinds[first - 1] == TEXT:
-                first -= 1
-            self.headings.append(Heading(first, 1 if m.group(1)[0] == "=" else 2,
-                                         " ".join(x.strip() for x in lines[first:i])))
-            kinds[first:i + 1] = bytes([HEADING]) + bytes([UNDER]) * (i - first)
-            return i + 1, False
-        if "|" in line:
-            if i and kinds[i - 1] == TEXT and "|" in lines[i - 1] and _DELIM.match(line):
-                return self.mark(i - 1, self.table_rows(i), TABLE, code=False), False
-            if line.lstrip()[:1] == "|":
-                return self.mark(i, self.table_rows(i), TABLE, code=False), False
+            return self.setext(i, m), False
+        if "|" in line and (end := self.pipe_table(i, line)) is not None:
+            return end, False
+        return i + 1, self.one_line(i, line, in_list)
+
+    def setext(self, i: int, m: re.Match[str]) -> int:
+        """A setext heading underlined by line ``i``: its title is the run of text lines above."""
+        kinds, lines = self.kinds, self.lines
+        first = i - 1
+        while first and kinds[first - 1] == TEXT:
+            first -= 1
+        self.headings.append(Heading(first, 1 if m.group(1)[0] == "=" else 2,
+                                     " ".join(x.strip() for x in lines[first:i])))
+        kinds[first:i + 1] = bytes([HEADING]) + bytes([UNDER]) * (i - first)
+        return i + 1
+
+    def pipe_table(self, i: int, line: str) -> int | None:
+        """End of the pipe table at line ``i`` (its delimiter row, or a row starting with ``|``); else None."""
+        if i and self.kinds[i - 1] == TEXT and "|" in self.lines[i - 1] and _DELIM.match(line):
+            return self.mark(i - 1, self.table_rows(i), TABLE, code=False)
+        if line.lstrip()[:1] == "|":
+            return self.mark(i, self.table_rows(i), TABLE, code=False)
+        return None
+
+    def one_line(self, i: int, line: str, in_list: bool) -> bool:
+        """Mark a list item, HTML or link definition line; returns whether a list goes on after it."""
         if _LIST.match(line):
-            kinds[i] = LIST
-            return i + 1, True
+            self.kinds[i] = LIST
+            return True
         if _HTML.match(line):
-            kinds[i] = HTML
+            self.kinds[i] = HTML
         elif _LINKDEF.match(line):
-            kinds[i] = LINKDEF
-        return i + 1, in_list and line[:1] in " \t"
+            self.kinds[i] = LINKDEF
+        return in_list and line[:1] in " \t"
 
     def fence(self, i: int, marker: str) -> int:
         lines, n = self.lines, len(self.lines)
@@ -247,18 +261,29 @@ class _RstParser(_Parser):
                 and not _is_blank(lines[i + 1]):
             return self.heading(i, i + 1, c, True)
         if c == "." and _DIRECTIVE.match(line):
-            end = self.indented_end(i, _indent(line))
-            return self.mark(i, end, CODE, DIRECTIVE, code=bool(_CODE_DIRECTIVE.match(line))) if end > i + 1 \
-                else self.single(i, DIRECTIVE)
-        if c == "+" and _GRID.match(line):
-            return self.mark(i, self.table_rows(i, _GRID_ROW), TABLE, code=False)
-        if c == "=" and _SIMPLE.match(line):
-            return self.simple_table(i)
+            return self.directive(i, line)
+        if (end := self.table(i, c, line)) is not None:
+            return end
         if c == ":" and _FIELD.match(line):
             return self.single(i, FIELD)
         if c in _LIST_CHARS and _LIST.match(line):
             return self.single(i, LIST)
         return self.literal(i) if "::" in line[-4:] and line.rstrip().endswith("::") else i + 1
+
+    def directive(self, i: int, line: str) -> int:
+        """A directive with its indented body (code for code directives); without a body, one line."""
+        end = self.indented_end(i, _indent(line))
+        if end > i + 1:
+            return self.mark(i, end, CODE, DIRECTIVE, code=bool(_CODE_DIRECTIVE.match(line)))
+        return self.single(i, DIRECTIVE)
+
+    def table(self, i: int, c: str, line: str) -> int | None:
+        """End of the grid or simple table starting at line ``i`` (whose first mark is ``c``); else None."""
+        if c == "+" and _GRID.match(line):
+            return self.mark(i, self.table_rows(i, _GRID_ROW), TABLE, code=False)
+        if c == "=" and _SIMPLE.match(line):
+            return self.simple_table(i)
+        return None
 
     def single(self, i: int, kind: int) -> int:
         self.kinds[i] = kind

@@ -150,7 +150,10 @@ def chunk_quality(docs: list[tuple[str, list[Chunk]]], max_tokens: int,
             bad += not (ends_sentence(body) or doc.block_end(last))
             partial += doc.partial(first, last)
     located = max(n - unlocated, 1)
-    pct = (lambda k, d: 100.0 * k / d if d else 0.0)
+
+    def pct(k: float, d: float) -> float:
+        return 100.0 * k / d if d else 0.0
+
     size = sum(len(t.encode("utf-8")) for t, _ in docs) / 1e6
     ranked = sorted(tokens)
     return QualityReport(

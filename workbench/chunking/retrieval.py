@@ -37,6 +37,7 @@ class RetrievalReport:
     ranks: list[int | None] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """A flat JSON-ready row: method, queries, MRR, unanswerable and one ``recall@k`` key per k."""
         return {"method": self.method, "queries": self.queries, "mrr": self.mrr, "unanswerable": self.unanswerable,
                 **{f"recall@{k}": v for k, v in self.recall.items()}}
 

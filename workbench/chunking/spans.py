@@ -73,7 +73,7 @@ class SpanSplitter:
         pos, tok, tier = [], [], []
         for k in range(a + 1, b):
             kind = kinds[k]
-            if kind == BLANK or kind == UNDER or mask[k] == NO_CUT or not al[k]:
+            if kind in (BLANK, UNDER) or mask[k] == NO_CUT or not al[k]:
                 continue
             if kind in BLOCK_STARTS or kinds[k - 1] == BLANK:
                 t = 0

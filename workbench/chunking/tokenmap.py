@@ -8,6 +8,7 @@ that follows a non-space character on the same line. Other cuts (inside a word, 
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import unicodedata
 from typing import Any
@@ -27,10 +28,8 @@ def _byte_lengths(encoding: Any) -> np.ndarray:
             lengths[rank] = len(token)
     else:  # pragma: no cover - tiktoken always has the table today
         for rank in range(encoding.n_vocab):
-            try:
+            with contextlib.suppress(KeyError):  # a rank with no token
                 lengths[rank] = len(encoding.decode_single_token_bytes(rank))
-            except KeyError:
-                pass
     return lengths
 
 
@@ -87,7 +86,7 @@ class TokenMap:
         offsets = self._char_bytes(line)[np.asarray(positions) - self.line_starts[line]]
         idx = np.searchsorted(self.ends, offsets, side="right")
         before = np.where(idx > 0, self.ends[np.maximum(idx - 1, 0)], 0)
-        return list(zip(positions, idx.tolist(), (before == offsets).tolist()))
+        return list(zip(positions, idx.tolist(), (before == offsets).tolist(), strict=True))
 
     def token_cuts(self, line: int, lo: int, hi: int) -> list[tuple[int, int]]:
         """``(pos, tokens before pos)`` for token ends inside ``line`` that fall on a character start, with
@@ -103,4 +102,4 @@ class TokenMap:
         ok = (k < chars.size) & (chars[np.minimum(k, chars.size - 1)] == ends)
         toks = np.arange(t0 + 1, t1 + 1)
         base = self.line_starts[line]
-        return [(base + int(p), int(t)) for p, t in zip(k[ok], toks[ok])]
+        return [(base + int(p), int(t)) for p, t in zip(k[ok], toks[ok], strict=True)]

@@ -23,6 +23,7 @@ def command_modules() -> list[str]:
 
 
 def parser() -> argparse.ArgumentParser:
+    """The argument parser with every ``*_cmd`` module's subcommand."""
     from .. import __version__
 
     p = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
@@ -34,6 +35,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit code. A ``WorkbenchError`` prints its
+    code and message on stderr instead of a traceback."""
     args = parser().parse_args(argv)
     if not getattr(args, "run", None):
         parser().print_help(sys.stderr)

@@ -19,8 +19,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _notebook(arg: str | None) -> Path:
-    from ..errors import UsageError
     from .._util.paths import project_root
+    from ..errors import UsageError
 
     path = Path(arg) if arg else (project_root() or Path.cwd()) / NOTEBOOK
     if not path.exists():
@@ -29,9 +29,9 @@ def _notebook(arg: str | None) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .._util.paths import workspace
     from ..errors import UsageError
     from ..experiments import ExperimentSpec
-    from .._util.paths import workspace
 
     ExperimentSpec.load(args.spec)  # a malformed spec fails here, naming the field, before a kernel starts
     notebook = _notebook(args.notebook)

@@ -4,6 +4,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..release.rollout import ConfigStore
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -35,36 +39,52 @@ def _weights(pairs: list[str]) -> dict[str, float]:
     return out
 
 
-def run(args: argparse.Namespace) -> int:
+def _add(store: ConfigStore, args: argparse.Namespace) -> None:
     from ..errors import UsageError
+
+    if not args.args:
+        raise UsageError("rollout add needs one or more config files")
+    for path in args.args:
+        config = store.add(path)
+        print(f"{config.config_hash}  {config.name}  ({path})")
+
+
+def _list(store: ConfigStore, args: argparse.Namespace) -> None:
+    rows = store.list()
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+    for r in rows if args.format == "text" else []:
+        weights = " ".join(f"{k}={v:g}" for k, v in (r["weights"] or {}).items())
+        print(f"{'*' if r['active'] else ' '} {r['config_hash'][:19]}  {r['name'] or '-':<24} {r['kind']:<7} "
+              f"{r['added'] or '-':<25} {weights}")
+    if not rows:
+        print(f"no configs in {store.root}", file=sys.stderr)
+
+
+def _promote(store: ConfigStore, args: argparse.Namespace) -> None:
+    from ..errors import UsageError
+
+    if len(args.args) != 1:
+        raise UsageError("rollout promote needs one HASH")
+    print(f"active: {store.promote(args.args[0])}")
+
+
+def _split(store: ConfigStore, args: argparse.Namespace) -> None:
+    config = store.split(_weights(args.args))
+    print(f"{config.config_hash}  split {json.dumps(config.split.weights)}")
+    if not args.no_promote:
+        print(f"active: {store.promote(config.config_hash)}")
+
+
+def _rollback(store: ConfigStore, args: argparse.Namespace) -> None:
+    print(f"active: {store.rollback()}")
+
+
+_ACTIONS = {"add": _add, "list": _list, "promote": _promote, "split": _split, "rollback": _rollback}
+
+
+def run(args: argparse.Namespace) -> int:
     from ..release.rollout import ConfigStore
 
-    store = ConfigStore(args.store)
-    if args.action == "add":
-        if not args.args:
-            raise UsageError("rollout add needs one or more config files")
-        for path in args.args:
-            config = store.add(path)
-            print(f"{config.config_hash}  {config.name}  ({path})")
-    elif args.action == "list":
-        rows = store.list()
-        if args.format == "json":
-            print(json.dumps(rows, indent=2))
-        for r in rows if args.format == "text" else []:
-            weights = " ".join(f"{k}={v:g}" for k, v in (r["weights"] or {}).items())
-            print(f"{'*' if r['active'] else ' '} {r['config_hash'][:19]}  {r['name'] or '-':<24} {r['kind']:<7} "
-                  f"{r['added'] or '-':<25} {weights}")
-        if not rows:
-            print(f"no configs in {store.root}", file=sys.stderr)
-    elif args.action == "promote":
-        if len(args.args) != 1:
-            raise UsageError("rollout promote needs one HASH")
-        print(f"active: {store.promote(args.args[0])}")
-    elif args.action == "split":
-        config = store.split(_weights(args.args))
-        print(f"{config.config_hash}  split {json.dumps(config.split.weights)}")
-        if not args.no_promote:
-            print(f"active: {store.promote(config.config_hash)}")
-    else:
-        print(f"active: {store.rollback()}")
+    _ACTIONS[args.action](ConfigStore(args.store), args)
     return 0

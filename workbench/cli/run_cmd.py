@@ -12,7 +12,6 @@ from collections import Counter
 from typing import Any
 
 
-
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run an exported pipeline config over a JSONL file of inputs (step ⑧)",
                        description="Run every line of IN.jsonl (an object with an 'id' and the pipeline's input "

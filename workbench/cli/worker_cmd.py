@@ -33,8 +33,8 @@ def _run_cell(inputs: dict) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     from ..runner.queue import WorkQueue
-    from ..runner.worker import Worker, WorkerOptions
     from ..runner.source import ConfigSource
+    from ..runner.worker import Worker, WorkerOptions
 
     source = ConfigSource.from_args(args.config, args.store, args.db)
     config, _ = source.current()  # fail early on a bad config

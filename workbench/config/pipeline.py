@@ -52,6 +52,7 @@ class RoutingRule(Frozen):
     max_question_chars: int | None = None
 
     def matches(self, classes: dict[str, Any], flagged: bool, question_chars: int) -> bool:
+        """True when the input's classes, flag and question length meet every condition this rule sets."""
         checks = [(self.language, classes.get("language")), (self.length, classes.get("length")),
                   (self.content_type, classes.get("content_type"))]
         if any(allowed is not None and value not in allowed for allowed, value in checks):
@@ -111,6 +112,7 @@ class PipelineConfig(Frozen):
         return f"{self.prompt.ref} · {self.tier} · {ch.strategy}/{ch.max_tokens}"
 
     def tier_set(self) -> TierSet:
+        """The embedded tiers as a ``TierSet``."""
         return TierSet(tiers=self.tiers, source=f"config {self.name}")
 
     def fallback_chain(self, tier: str) -> tuple[ChainLink, ...]:
@@ -166,6 +168,7 @@ class PipelineConfig(Frozen):
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
+        """The JSON schema of a pipeline config (for editors and validation of hand-written files)."""
         return cls.model_json_schema()
 
 

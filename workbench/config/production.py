@@ -143,16 +143,19 @@ class ProductionConfig(Frozen):
         """The content hash of everything except ``config_hash`` itself."""
         return content_hash(self.model_dump(mode="json", exclude={"config_hash"}))
 
-    def with_hash(self) -> "ProductionConfig":
+    def with_hash(self) -> ProductionConfig:
+        """A copy whose ``config_hash`` is the hash of its content (what export writes)."""
         return self.model_copy(update={"config_hash": self.computed_hash()})
 
     def to_yaml(self) -> str:
+        """The config as YAML, fields in declaration order (the exported file's content)."""
         import yaml
 
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=120)
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
+        """The JSON schema of an exported production config."""
         return cls.model_json_schema()
 
 

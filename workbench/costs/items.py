@@ -102,6 +102,7 @@ class ItemCost:
 
     @property
     def unpriced(self) -> bool:
+        """The model has no known price: ``cost_usd`` is ``None``."""
         return self.cost_basis == "unpriced"
 
     @property
@@ -120,9 +121,11 @@ class ItemCost:
 
     @property
     def label(self) -> str:
+        """The human label of this cost's basis (``basis_label``)."""
         return basis_label([self.cost_basis])
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as JSON-ready values, with the price as a dict and the computed ``cost_usd``."""
         d = dataclasses.asdict(self)
         d["price"] = None if self.price is None else dataclasses.asdict(self.price)
         d["cost_usd"] = self.cost_usd

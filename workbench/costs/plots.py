@@ -21,7 +21,7 @@ def _single(p: Projection, ax: Any) -> Any:
     names = [f"{t.tier}\n{t.model or 'local'}" for t in p.tiers]
     values = [t.monthly_usd or 0.0 for t in p.tiers]
     bars = ax.barh(names, values, color=["#9e9e9e" if t.monthly_usd is None else "#1f77b4" for t in p.tiers])
-    for bar, t in zip(bars, p.tiers):
+    for bar, t in zip(bars, p.tiers, strict=True):
         ax.annotate(f" {fmt_usd(t.monthly_usd)} ({t.share:.0%})", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
                     va="center", fontsize=8)
     ax.invert_yaxis()
@@ -39,7 +39,7 @@ def _stacked(projections: Mapping[str, Projection], ax: Any) -> Any:
     for tier in tiers:
         widths = [next((t.monthly_usd or 0.0 for t in p.tiers if t.tier == tier), 0.0) for p in projections.values()]
         ax.barh(names, widths, left=left, label=tier)
-        left = [a + b for a, b in zip(left, widths)]
+        left = [a + b for a, b in zip(left, widths, strict=True)]
     for i, p in enumerate(projections.values()):
         ax.annotate(f" {fmt_usd(p.monthly_usd)}", (left[i], i), va="center", fontsize=8)
     ax.invert_yaxis()

@@ -102,12 +102,14 @@ class Projection:
 
     @property
     def cost_per_item_usd(self) -> float | None:
+        """Daily cost over items per day; ``None`` when unpriced or there are no items."""
         if self.daily_usd is None or not self.scenario.items_per_day:
             return None
         return self.daily_usd / self.scenario.items_per_day
 
     @property
     def simulated(self) -> bool:
+        """Some of the numbers are offline stand-ins priced as the real models (not measured spend)."""
         return "simulated" in self.bases
 
     def to_pandas(self):
@@ -121,6 +123,7 @@ class Projection:
         return frame
 
     def to_dict(self) -> dict[str, Any]:
+        """The scenario, totals, unpriced tiers, basis and per-tier rows as JSON-ready values."""
         return {"scenario": self.scenario.model_dump(), "daily_usd": self.daily_usd, "monthly_usd": self.monthly_usd,
                 "priced_daily_usd": self.priced_daily_usd, "unpriced": list(self.unpriced), "basis": self.basis,
                 "tiers": [t.__dict__ for t in self.tiers]}
@@ -134,6 +137,7 @@ class Projection:
         return f"{total} per month at {self.scenario.items_per_day:,.0f} items/day — {self.basis}"
 
     def plot(self, ax: Any = None) -> Any:
+        """A bar chart of the monthly cost per tier (matplotlib, the ``lab`` extra); returns the axes."""
         from .plots import plot_projection
 
         return plot_projection(self, ax=ax)

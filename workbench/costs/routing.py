@@ -62,6 +62,7 @@ class RoutingTradeoff:
         return None if base is None or other is None or base == 0 else 1.0 - other / base
 
     def quality_delta(self, name: str) -> float | None:
+        """Quality of ``name`` minus the baseline's (negative: worse); ``None`` when either was not measured."""
         base, other = self[self.baseline].quality, self[name].quality
         return None if base is None or other is None else other - base
 

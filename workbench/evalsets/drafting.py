@@ -52,9 +52,11 @@ class Candidate:
 
     @property
     def status(self) -> str:
+        """``failed`` (no question), ``ok`` (verified in the document) or ``unverified``."""
         return "failed" if not self.question else ("ok" if self.verified else "unverified")
 
     def to_row(self) -> dict[str, Any]:
+        """The fields plus ``status``, as one row of the review table."""
         return {**asdict(self), "status": self.status}
 
 
@@ -75,6 +77,7 @@ class ReviewDecision(BaseModel):
 # ---------------------------------------------------------------- drafting
 
 def candidate_id(doc_id: str, question: str, answer: str) -> str:
+    """The stable id of a draft: the document's stem and 8 hex digits of a hash of document, question and answer."""
     digest = hashlib.sha256(f"{doc_id}\n{question}\n{answer}".encode()).hexdigest()[:8]
     return f"{Path(doc_id).stem}-{digest}"
 

@@ -28,6 +28,8 @@ CATEGORIES: tuple[str, ...] = ("normal", "edge", "adversarial", "unanswerable")
 
 
 class Document(BaseModel):
+    """One document a sample's question is answered from."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
     id: str
     text: str
@@ -60,6 +62,7 @@ class Sample(BaseModel):
         return self
 
     def to_json(self) -> dict[str, Any]:
+        """The sample as it is stored: one JSONL line's object."""
         return self.model_dump(mode="json", exclude_defaults=False)
 
 
@@ -103,16 +106,19 @@ class EvalSet:
         return content_hash([s.to_json() for s in self.samples])
 
     def by_category(self) -> dict[str, int]:
+        """Sample count per category, every category listed (0 included)."""
         counts = Counter(s.category for s in self.samples)
         return {c: counts.get(c, 0) for c in CATEGORIES}
 
     @property
     def card(self) -> EvalCard:
+        """The set's card: name, version, composition, content hash and changelog."""
         return EvalCard(name=self.name, version=self.version, description=self.description,
                         categories=self.by_category(), total=len(self), content_hash=self.hash,
                         changelog=self.changelog)
 
     def filter(self, fn) -> EvalSet:
+        """A set of the samples for which ``fn(sample)`` is true, with the same name, version and changelog."""
         return EvalSet([s for s in self.samples if fn(s)], self.name, self.version, self.description,
                        self.changelog)
 
@@ -126,7 +132,10 @@ class EvalSet:
             test += group[:k]
             train += group[k:]
         order = {s.id: i for i, s in enumerate(self.samples)}
-        key = lambda s: order[s.id]
+
+        def key(s: Sample) -> int:
+            return order[s.id]
+
         return (EvalSet(sorted(train, key=key), f"{self.name}-train", self.version, self.description),
                 EvalSet(sorted(test, key=key), f"{self.name}-test", self.version, self.description))
 
@@ -169,6 +178,8 @@ class EvalSet:
 
     @classmethod
     def from_records(cls, records: Iterable[dict[str, Any]], name: str = "evalset", **kw: Any) -> EvalSet:
+        """A set from sample dicts, validated as the lines of a JSONL file would be (``kw``: version, description,
+        changelog)."""
         return cls(_parse_lines((json.dumps(r) for r in records), f"<records {name}>"), name, **kw)
 
     def _repr_html_(self) -> str:
@@ -187,6 +198,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def card_path(jsonl: Path) -> Path:
+    """Where the card of the eval set ``<name>.jsonl`` lives: ``<name>.card.yaml``."""
     return jsonl.with_name(jsonl.name.removesuffix(".jsonl") + ".card.yaml")
 
 

@@ -19,6 +19,7 @@ from .spec import ExperimentSpec
 
 
 def cell_id(config_hash: str, sample_id: str, repeat: int) -> str:
+    """The ledger key of one cell: a prefix of the config hash, the sample id and the repeat."""
     return f"cell:{config_hash.removeprefix('sha256:')[:16]}:{sample_id}:{repeat}"
 
 

@@ -120,6 +120,7 @@ class Experiment:
     # ---- the run folder -------------------------------------------------------------------------------------
     @property
     def records_path(self) -> Path:
+        """The run folder's ``records.jsonl``."""
         return self.out / "records.jsonl"
 
     def done_keys(self) -> set[tuple[str, str, int]]:
@@ -136,9 +137,11 @@ class Experiment:
         return keys
 
     def cells(self) -> list[Cell]:
+        """Every (variant, sample, repeat) cell of the run, done or not."""
         return [(v, s, r) for v in self.variants for s in self.evalset for r in range(self.options.repeats)]
 
     def pending(self) -> list[Cell]:
+        """The cells without a record yet (the key uses the variant's hash, so an edited variant runs again)."""
         done = self.done_keys()
         return [(v, s, r) for v, s, r in self.cells() if (self.variants[v].hash, s.id, r) not in done]
 
@@ -216,6 +219,8 @@ class Experiment:
             return pool.submit(asyncio.run, self.arun(confirm=confirm, progress=progress)).result()
 
     async def arun(self, *, confirm: bool = False, progress: bool = True) -> RunSummary:
+        """Async twin of ``run``: the pending cells, ``concurrency`` at a time, each record appended as it finishes.
+        ``BudgetExceededError`` when the estimate is over ``budget_usd`` and ``confirm`` is not set."""
         start = time.perf_counter()
         pending = self.pending()
         skipped = len(self.cells()) - len(pending)

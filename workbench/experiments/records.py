@@ -44,12 +44,15 @@ class RunRecord:
 
     @property
     def key(self) -> tuple[str, str, int]:
+        """(config hash, sample id, repeat): what makes a cell done."""
         return (self.config_hash, self.sample_id, self.repeat)
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as one ``records.jsonl`` line's object."""
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "RunRecord":
+    def from_dict(cls, d: dict[str, Any]) -> RunRecord:
+        """The inverse of ``to_dict``; keys that are not fields (from a newer version) are ignored."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})

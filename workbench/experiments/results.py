@@ -49,6 +49,7 @@ class ExperimentResults:
 
     @property
     def variants(self) -> list[str]:
+        """The variant names, in the manifest's order."""
         return list(self.manifest.get("variants", {}))
 
     @property
@@ -131,6 +132,8 @@ class ExperimentResults:
                                  name_a=a, name_b=b, options=options)
 
     def failures(self, variant: str | None = None, scorer: str | None = None) -> list[RunRecord]:
+        """The records that did not pass ``scorer`` (default ``overall``), of one variant or all; unmeasured cells are
+        not failures."""
         scorer = scorer or self.primary_scorer()
         return [r for r in self.records if (variant is None or r.variant == variant)
                 and _cell_value(r, scorer)[1] is False]

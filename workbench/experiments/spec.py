@@ -45,7 +45,7 @@ class ExperimentSpec(BaseModel):
         out = []
         keys = list(self.grid)
         for values in itertools.product(*(self.grid[k] for k in keys)) if keys else [()]:
-            changes = dict(zip(keys, values))
+            changes = dict(zip(keys, values, strict=True))
             out.append((_name(self.base, changes), changes))
         for v in self.variants:
             v = dict(v)
@@ -55,6 +55,8 @@ class ExperimentSpec(BaseModel):
 
     @classmethod
     def load(cls, path: str | Path) -> ExperimentSpec:
+        """Read and validate a spec file; a relative ``evalset`` path that does not exist is taken from the project
+        folder (the spec's folder, or its parent for a spec in ``experiments/``)."""
         from .._util.yamlfiles import build, read_mapping
 
         path = Path(path)

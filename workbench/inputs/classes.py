@@ -93,7 +93,11 @@ def content_type(text: str, max_lines: int = 400) -> str:
     """The content type of ``text`` (see the module docstring), from its first ``max_lines`` lines."""
     if _is_json(text[:200_000]):
         return "json"
-    total, md, table, code = _line_counts(text.split("\n", max_lines)[:max_lines])
+    return _type_of_lines(*_line_counts(text.split("\n", max_lines)[:max_lines]))
+
+
+def _type_of_lines(total: int, md: int, table: int, code: int) -> str:
+    """The content type from the line counts of ``_line_counts`` (Markdown, table and code lines among ``total``)."""
     if total == 0:
         return "prose"
     if md and md / total >= 0.15 and (md >= 2 or total <= 3):

@@ -110,6 +110,12 @@ def detect_language(text: str, max_chars: int = 5000) -> str:
         return "und"
     if _NON_LATIN.search(text) is None:
         return _latin_language(words, text)
+    return _script_language(words, text)
+
+
+def _script_language(words: list[str], text: str) -> str:
+    """The language of text with non-Latin letters: that of the script with the most letters, refined where one
+    script serves several languages (kana: Japanese, not Chinese; ``_REFINE``), or the Latin vote."""
     counts = _script_counts(words)
     if not counts:
         return "und"

@@ -42,6 +42,7 @@ class Flag:
     """Details: pattern names, PII kinds, code points (``"U+202E"``), sizes."""
 
     def to_dict(self) -> dict[str, Any]:
+        """The flag as JSON-ready values (the form in result lines and logs)."""
         return {"code": self.code, "field": self.field, "score": self.score, "reasons": list(self.reasons)}
 
     def sentence(self) -> str:

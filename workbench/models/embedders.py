@@ -35,7 +35,8 @@ class Embedder(Protocol):
     name: str
     dim: int
 
-    def embed(self, texts: list[str]) -> np.ndarray: ...
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """One L2-normalised float32 row per text, in order: shape ``(len(texts), dim)``."""
 
 
 def _normalise(matrix: np.ndarray) -> np.ndarray:
@@ -64,6 +65,7 @@ class HashingEmbedder(_Component):
 
     @property
     def name(self) -> str:
+        """``hashing-<dim>``: vectors of different sizes never mix in a cache."""
         return f"hashing-{self.dim}"
 
     def _features(self, text: str, grams: dict[str, list[str]]) -> Counter[str]:
@@ -80,6 +82,7 @@ class HashingEmbedder(_Component):
         return feats
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        """The hashed feature vectors of ``texts``, L2-normalised (an empty text is a zero row)."""
         weights = {"w": 1.0, "b": 0.7, "c": 0.4}
         hashed: dict[str, tuple[int, float]] = {}
         grams: dict[str, list[str]] = {}
@@ -118,9 +121,12 @@ class LiteLLMEmbedder(_Component):
 
     @property
     def name(self) -> str:
+        """The litellm model id."""
         return self.model
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        """The provider's vectors of ``texts``, ``batch_size`` per call, L2-normalised; ``ModelError`` when a call
+        fails."""
         from .litellm_env import import_litellm
 
         litellm = import_litellm()
@@ -155,13 +161,16 @@ class MiniLMEmbedder(_Component):
 
     @property
     def name(self) -> str:
+        """The model's name, ``all-MiniLM-L6-v2``."""
         return "all-MiniLM-L6-v2"
 
     @property
     def dim(self) -> int:
+        """384, the model's vector size."""
         return 384
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        """The model's sentence vectors of ``texts``, normalised (the weights load on first use, once per device)."""
         model = _minilm(self.device)
         vectors = model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                                convert_to_numpy=True, show_progress_bar=False)

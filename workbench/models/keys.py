@@ -9,6 +9,8 @@ from ..hashing import content_hash
 
 
 def cache_key(identity: dict[str, Any], messages: list[dict[str, Any]], settings: dict[str, Any]) -> str:
+    """The response-cache key of a call: the content hash of the model identity, the messages and the settings that are
+    not transport parameters (``TRANSPORT_PARAMS``)."""
     from ..models.litellm_model import TRANSPORT_PARAMS
 
     return content_hash({"model": identity, "messages": messages,

@@ -50,6 +50,7 @@ class LiteLLMModel:
 
     @property
     def name(self) -> str:
+        """The litellm model id."""
         return self.model
 
     def __repr__(self) -> str:
@@ -75,6 +76,8 @@ class LiteLLMModel:
         return kwargs
 
     def complete(self, messages: list[Message], **settings: Any) -> Completion:
+        """One call through ``litellm.completion``: the ``Completion`` with usage, cost and basis, or the provider's
+        error as a ``WorkbenchError`` (``models.translate``)."""
         kwargs, litellm = self._kwargs(messages, settings), import_litellm()
         start = time.perf_counter()
         try:
@@ -84,6 +87,7 @@ class LiteLLMModel:
         return self._completion(response, messages, kwargs, time.perf_counter() - start)
 
     async def acomplete(self, messages: list[Message], **settings: Any) -> Completion:
+        """Async twin of ``complete`` (``litellm.acompletion``)."""
         kwargs, litellm = self._kwargs(messages, settings), import_litellm()
         start = time.perf_counter()
         try:

@@ -32,6 +32,7 @@ class Usage:
 
     @property
     def total_tokens(self) -> int:
+        """Prompt plus generated tokens."""
         return self.input_tokens + self.output_tokens
 
 
@@ -83,7 +84,8 @@ class Completion:
     attempts: tuple[Attempt, ...] = ()
     """Every try, in order; the last one is the one that answered."""
 
-    def replace(self, **changes: Any) -> "Completion":
+    def replace(self, **changes: Any) -> Completion:
+        """A copy with ``changes`` applied (``dataclasses.replace``)."""
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,7 +98,8 @@ class Completion:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Completion":
+    def from_dict(cls, d: dict[str, Any]) -> Completion:
+        """The inverse of ``to_dict`` (usage and attempts rebuilt)."""
         d = dict(d)
         d["usage"] = Usage(**d.get("usage") or {})
         d["attempts"] = tuple(Attempt(**a) for a in d.get("attempts") or ())

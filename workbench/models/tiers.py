@@ -6,15 +6,15 @@ its provider's key is set, else the offline stand-in (priced as the real model, 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import ConfigError, MissingKeyError, UnknownTierError
 from .._util.paths import project_root
+from ..errors import ConfigError, MissingKeyError, UnknownTierError
 
 # Environment variables that hold each provider's key. A provider not listed here is assumed to be configured;
 # if it is not, the provider's own authentication error is translated into MissingKeyError at call time.
@@ -58,6 +58,7 @@ class Route:
 
 
 def provider_of(model: str) -> str:
+    """The provider prefix of a model id (``openai`` for a bare id, as litellm does)."""
     return model.split("/", 1)[0] if "/" in model else "openai"
 
 
@@ -111,6 +112,7 @@ class TierSet(BaseModel):
     source: str = ""
 
     def get(self, name: str) -> Tier:
+        """The tier called ``name``; ``UnknownTierError`` listing the known ones."""
         try:
             return self.tiers[name]
         except KeyError:

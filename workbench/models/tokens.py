@@ -34,12 +34,15 @@ class Tokenizer:
     _encoding: Any
 
     def encode(self, text: str) -> list[int]:
+        """The token ids of ``text`` (special-token text counts as plain text)."""
         return self._encoding.encode(text, disallowed_special=())
 
     def decode(self, tokens: list[int]) -> str:
+        """The text of ``tokens``."""
         return self._encoding.decode(tokens)
 
     def count(self, text: str) -> int:
+        """How many tokens ``text`` is."""
         return len(self._encoding.encode(text, disallowed_special=()))
 
     def count_messages(self, messages: list[dict[str, Any]]) -> int:

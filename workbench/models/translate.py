@@ -1,8 +1,17 @@
 """Translate litellm's and providers' exceptions into the WorkbenchError tree, in one place."""
 from __future__ import annotations
 
-from ..errors import (BadRequestError, ContextWindowError, MalformedResponseError, MissingKeyError, ModelError,
-                      ModelTimeoutError, ProviderUnavailableError, RateLimitedError, WorkbenchError)
+from ..errors import (
+    BadRequestError,
+    ContextWindowError,
+    MalformedResponseError,
+    MissingKeyError,
+    ModelError,
+    ModelTimeoutError,
+    ProviderUnavailableError,
+    RateLimitedError,
+    WorkbenchError,
+)
 
 # litellm exception class names -> our class. Matched along the MRO, most specific first, so that litellm
 # itself never has to be imported here.
@@ -34,6 +43,11 @@ def translate(exc: BaseException, model: str) -> WorkbenchError:
     inner = _wrapped_workbench_error(exc)
     if inner is not None:
         return inner
+    return _from_provider(exc, model)
+
+
+def _from_provider(exc: BaseException, model: str) -> WorkbenchError:
+    """The WorkbenchError for a litellm or provider exception: by class name along the MRO, else by status."""
     names = [cls.__name__ for cls in type(exc).__mro__]
     message = _short(str(exc))
     status = getattr(exc, "status_code", None)

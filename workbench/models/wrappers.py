@@ -23,13 +23,17 @@ class Model(Protocol):
     """Anything that answers chat messages with a ``Completion``, sync and async."""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """The model id (the first one, for a chain), as shown in results and logs."""
 
-    def identity(self) -> dict[str, Any]: ...
+    def identity(self) -> dict[str, Any]:
+        """What about this model changes its output (for cache keys)."""
 
-    def complete(self, messages: list[Message], **settings: Any) -> Completion: ...
+    def complete(self, messages: list[Message], **settings: Any) -> Completion:
+        """The model's reply to ``messages``; a failure raises a ``WorkbenchError``."""
 
-    async def acomplete(self, messages: list[Message], **settings: Any) -> Completion: ...
+    async def acomplete(self, messages: list[Message], **settings: Any) -> Completion:
+        """Async twin of ``complete``."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ class RetryPolicy:
     """Each delay is multiplied by a uniform factor in [1 - jitter, 1]."""
 
     def delay(self, retry: int, error: ModelError, rng: random.Random) -> float:
+        """Seconds to wait before retry number ``retry`` (0-based): exponential backoff with jitter, at least the
+        error's Retry-After, at most ``max_delay``."""
         backoff = min(self.max_delay, self.base_delay * (2 ** retry)) * (1 - self.jitter * rng.random())
         if error.retry_after is not None:
             return min(self.max_delay, max(backoff, error.retry_after))
@@ -66,12 +72,15 @@ class RetryingModel:
     name = property(lambda self: self.inner.name)
 
     def identity(self) -> dict[str, Any]:
+        """The inner model's identity (retries do not change the output)."""
         return self.inner.identity()
 
     def _should_retry(self, error: ModelError, tries: int) -> bool:
         return error.retryable and tries <= self.policy.retries
 
     def complete(self, messages: list[Message], **settings: Any) -> Completion:
+        """The inner model's reply, retrying retryable errors per the policy; the last error carries every attempt in
+        ``details['attempts']``."""
         failed: list[Attempt] = []
         started = time.perf_counter()
         while True:
@@ -81,10 +90,12 @@ class RetryingModel:
             except ModelError as e:
                 failed.append(_failed(self.inner.name, e, time.perf_counter() - start))
                 if not self._should_retry(e, len(failed)):
-                    raise _with_history(e, failed)
+                    _with_history(e, failed)
+                    raise
                 time.sleep(self.policy.delay(len(failed) - 1, e, self._rng))
 
     async def acomplete(self, messages: list[Message], **settings: Any) -> Completion:
+        """Async twin of ``complete`` (waits with ``asyncio.sleep``)."""
         failed: list[Attempt] = []
         started = time.perf_counter()
         while True:
@@ -94,7 +105,8 @@ class RetryingModel:
             except ModelError as e:
                 failed.append(_failed(self.inner.name, e, time.perf_counter() - start))
                 if not self._should_retry(e, len(failed)):
-                    raise _with_history(e, failed)
+                    _with_history(e, failed)
+                    raise
                 await asyncio.sleep(self.policy.delay(len(failed) - 1, e, self._rng))
 
 
@@ -109,9 +121,12 @@ class FallbackModel:
     name = property(lambda self: self.models[0].name)
 
     def identity(self) -> dict[str, Any]:
+        """The identities of the chain, in order."""
         return {"fallback": [m.identity() for m in self.models]}
 
     def complete(self, messages: list[Message], **settings: Any) -> Completion:
+        """The first model's reply that succeeds, with the failed attempts before it; ``AllModelsFailedError`` when none
+        does."""
         failed: list[Attempt] = []
         started = time.perf_counter()
         for model in self.models:
@@ -123,6 +138,7 @@ class FallbackModel:
         raise _all_failed(failed)
 
     async def acomplete(self, messages: list[Message], **settings: Any) -> Completion:
+        """Async twin of ``complete``."""
         failed: list[Attempt] = []
         started = time.perf_counter()
         for model in self.models:
@@ -138,9 +154,11 @@ class FallbackModel:
 class ResponseStore(Protocol):
     """Where ``CachedModel`` keeps answers by key (``workbench.caches.ResponseCache`` is the one that ships)."""
 
-    def get(self, key: str, max_age: float | None = None) -> Completion | None: ...
+    def get(self, key: str, max_age: float | None = None) -> Completion | None:
+        """The completion stored under ``key``; None when absent or older than ``max_age`` seconds."""
 
-    def put(self, key: str, completion: Completion) -> None: ...
+    def put(self, key: str, completion: Completion) -> None:
+        """Store ``completion`` under ``key``."""
 
 
 class CachedModel:
@@ -155,6 +173,7 @@ class CachedModel:
     name = property(lambda self: self.inner.name)
 
     def identity(self) -> dict[str, Any]:
+        """The inner model's identity (the cache key is made from it)."""
         return self.inner.identity()
 
     def _hit(self, key: str, start: float) -> Completion | None:
@@ -165,6 +184,8 @@ class CachedModel:
                            latency_ms=(time.perf_counter() - start) * 1000.0)
 
     def complete(self, messages: list[Message], **settings: Any) -> Completion:
+        """The stored answer to the same request when there is a fresh one (``cached=True``), else the inner model's,
+        stored."""
         start, key = time.perf_counter(), cache_key(self.identity(), messages, settings)
         hit = self._hit(key, start)
         if hit is not None:
@@ -174,6 +195,7 @@ class CachedModel:
         return completion
 
     async def acomplete(self, messages: list[Message], **settings: Any) -> Completion:
+        """Async twin of ``complete``."""
         start, key = time.perf_counter(), cache_key(self.identity(), messages, settings)
         hit = self._hit(key, start)
         if hit is not None:
@@ -196,13 +218,16 @@ class LimitedModel:
     name = property(lambda self: self.inner.name)
 
     def identity(self) -> dict[str, Any]:
+        """The inner model's identity (the limit does not change the output)."""
         return self.inner.identity()
 
     def complete(self, messages: list[Message], **settings: Any) -> Completion:
+        """The inner model's reply, waiting for a free thread slot first."""
         with self._threads:
             return self.inner.complete(messages, **settings)
 
     async def acomplete(self, messages: list[Message], **settings: Any) -> Completion:
+        """The inner model's reply, waiting for a free task slot first (one semaphore per event loop)."""
         loop_id = id(asyncio.get_running_loop())  # a semaphore belongs to one event loop
         sem = self._tasks.get(loop_id)
         if sem is None:

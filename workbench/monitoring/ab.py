@@ -62,7 +62,9 @@ def _variant(rows: list[dict[str, Any]], scores: dict[int, RowScore]) -> dict[st
 
 
 def _describe(values: dict[str, list[float]], n: int) -> dict[str, Any]:
-    mean = lambda xs: float(np.mean(xs)) if xs else None
+    def mean(xs: list[float]) -> float | None:
+        return float(np.mean(xs)) if xs else None
+
     return {"requests": n, "scored": len(values["quality"]), "pass_rate": mean(values["quality"]),
             "cost_per_request": mean(values["cost"]), "latency_p50_ms": percentile(values["latency"], 50),
             "latency_mean_ms": mean(values["latency"]), "error_rate": mean(values["failed"])}

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .drift import Reference, drift_reasons, question_of
-from .quality import RowScore
 from .logdata import iso, parse_input
+from .quality import RowScore
 
 
 def drifted_inputs(reference: Reference, window: list[dict[str, Any]],
@@ -26,7 +26,8 @@ def drifted_inputs(reference: Reference, window: list[dict[str, Any]],
     """Captured window rows whose input looks unlike the reference, each with ``reasons`` and ``passed``."""
     out = []
     parsed = [parse_input(r.get("raw_input")) for r in window]
-    for r, inputs, reasons in zip(window, parsed, drift_reasons(reference, [question_of(x) for x in parsed])):
+    reasons_per_row = drift_reasons(reference, [question_of(x) for x in parsed])
+    for r, inputs, reasons in zip(window, parsed, reasons_per_row, strict=True):
         if reasons:
             score = (scores or {}).get(r.get("id"))
             out.append({**r, "inputs": inputs, "reasons": reasons, "passed": None if score is None else score.passed})
@@ -42,7 +43,10 @@ def drift_quality(window: list[dict[str, Any]], drifted: list[dict[str, Any]],
         s = scores.get(r.get("id"))
         if s is not None:
             groups["drifted" if r.get("id") in ids else "other"].append(s.passed)
-    rate = lambda xs: (sum(xs) / len(xs)) if xs else None
+
+    def rate(xs: list[bool]) -> float | None:
+        return (sum(xs) / len(xs)) if xs else None
+
     a, b = rate(groups["drifted"]), rate(groups["other"])
     return {"drifted_scored": len(groups["drifted"]), "other_scored": len(groups["other"]),
             "pass_rate_drifted": a, "pass_rate_other": b,
@@ -87,6 +91,7 @@ def candidate_samples(drifted: list[dict[str, Any]], escalations: list[dict[str,
 
 
 def question_ok(sample: dict[str, Any]) -> bool:
+    """True when the candidate sample has a non-blank string question."""
     return isinstance(sample["inputs"].get("question"), str) and bool(sample["inputs"]["question"].strip())
 
 

@@ -17,8 +17,8 @@ from statistics import median
 from typing import Any
 
 from .alerts import Alert
-from .ops import percentile
 from .logdata import iso
+from .ops import percentile
 
 HOUR = 3600.0
 DAY = 86400.0

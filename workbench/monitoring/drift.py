@@ -56,7 +56,10 @@ def numeric_test(ref: list[float], cur: list[float]) -> dict[str, Any]:
     r, c = np.asarray(ref, float), np.asarray(cur, float)
     k = int(min(10, max(4, min(len(r), len(c)) // 25)))
     edges = np.unique(np.quantile(r, np.linspace(0, 1, k + 1))[1:-1])
-    counts = lambda x: np.bincount(np.searchsorted(edges, x, side="right"), minlength=len(edges) + 1)
+
+    def counts(x: np.ndarray) -> np.ndarray:
+        return np.bincount(np.searchsorted(edges, x, side="right"), minlength=len(edges) + 1)
+
     ks = ks_2samp(r, c)
     return {"test": "ks", "psi": psi(counts(r), counts(c)), "statistic": float(ks.statistic),
             "p_value": float(ks.pvalue), "reference_median": float(np.median(r)), "current_median": float(np.median(c))}
@@ -70,7 +73,10 @@ def categorical_test(ref: list[str], cur: list[str]) -> dict[str, Any]:
     rc, cc = Counter(ref), Counter(cur)
     table = np.array([[rc[x] for x in cats], [cc[x] for x in cats]], float)
     p = 1.0 if len(cats) < 2 else float(chi2_contingency(table)[1])
-    share = lambda counter, n: {x: round(counter[x] / n, 4) for x in cats}
+
+    def share(counter: Counter, n: int) -> dict[Any, float]:
+        return {x: round(counter[x] / n, 4) for x in cats}
+
     return {"test": "chi2", "psi": psi(table[0], table[1]), "p_value": p,
             "reference_share": share(rc, len(ref)), "current_share": share(cc, len(cur))}
 
@@ -121,7 +127,7 @@ class TopicModel:
             return []
         sims = _embed(texts) @ self.centroids.T
         best, labels = np.max(sims, axis=1), np.argmax(sims, axis=1)
-        return ["new" if b < self.floor else f"t{j}" for b, j in zip(best, labels)]
+        return ["new" if b < self.floor else f"t{j}" for b, j in zip(best, labels, strict=True)]
 
 
 def _embed(texts: list[str]) -> np.ndarray:

@@ -167,8 +167,8 @@ def parse_input(raw: str | None) -> dict[str, Any] | None:
 def _engine(url: str):
     import sqlalchemy as sa
 
-    from ..store.logstore import safe_url
     from ..errors import LogStoreError
+    from ..store.logstore import safe_url
 
     try:
         parsed = sa.engine.make_url(url)
@@ -197,8 +197,8 @@ def load(url: str, *, since: str | float | None = None, clock: Callable[[], floa
     ``LogStoreError`` (exit 2) when the store cannot be opened or read at all; bad rows are counted, not raised."""
     import sqlalchemy as sa
 
-    from ..store.logstore import safe_url
     from ..errors import LogStoreError
+    from ..store.logstore import safe_url
 
     now = float(clock())
     start = parse_since(since, now)

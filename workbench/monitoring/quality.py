@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .alerts import Alert
-from .ops import by_bucket
 from .logdata import iso, parse_input
+from .ops import by_bucket
 
 MIN_SCORED = 30
 """Fewest scored outputs for a quality figure to be alerted on."""

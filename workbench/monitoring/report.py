@@ -70,9 +70,11 @@ class MonitorReport:
         return 1 if self.alerts else 0
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``--format json`` output: every section, the alerts and how they were delivered."""
         return {**self.sections, "alerts": [a.to_dict() for a in self.alerts], "delivery": self.delivery}
 
     def to_json(self) -> str:
+        """``to_dict()`` as indented JSON (values JSON does not know as strings)."""
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str)
 
     def to_text(self) -> str:

@@ -143,9 +143,11 @@ class RunawayModel:
 
     @property
     def name(self) -> str:
+        """The wrapped model's name (the runaway looks like it in the logs)."""
         return self.inner.name
 
     def identity(self) -> dict[str, Any]:
+        """The wrapped model's identity plus the repeat count (a separate cache key)."""
         return {"runaway": self.repeats, "inner": self.inner.identity()}
 
     def _loop(self, c: Any) -> Any:
@@ -159,9 +161,11 @@ class RunawayModel:
         return c.replace(text=" ".join([c.text] * reps), usage=usage, cost_usd=cost, cached=False)
 
     def complete(self, messages: list[Any], **settings: Any) -> Any:
+        """The wrapped model's answer, repeated and re-priced."""
         return self._loop(self.inner.complete(messages, **settings))
 
     async def acomplete(self, messages: list[Any], **settings: Any) -> Any:
+        """Async twin of ``complete``."""
         return self._loop(await self.inner.acomplete(messages, **settings))
 
 
@@ -174,7 +178,10 @@ def run_stream(stream: list[SimRequest], config: Any, db_url: str, *, cache_dir:
     from ..runner import Runner
 
     now = [stream[0].ts if stream else START]
-    clock = lambda: now[0]
+
+    def clock() -> float:
+        return now[0]
+
     cache_dir = Path(cache_dir or tempfile.mkdtemp(prefix="wb-sim-"))
     normal = Runner.from_config(config, db_url=db_url, cache_path=cache_dir, clock=clock)
     first = next(iter(normal.pipelines.values()))

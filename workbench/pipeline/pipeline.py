@@ -9,6 +9,7 @@ Bad input or a failing provider never raises out of ``run``: it is a ``Result`` 
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
@@ -106,13 +107,17 @@ class Pipeline:
         return dict(self._settings)
 
     def __call__(self, inputs: dict[str, Any]) -> Result:
+        """Same as ``run``."""
         return self.run(inputs)
 
     def run(self, inputs: dict[str, Any]) -> Result:
+        """Run one input through every step; a bad input or a failed call is a ``Result`` with a status and an error,
+        never an exception."""
         start = time.perf_counter()
         return self.execute(self.prepare(inputs), start)
 
     async def arun(self, inputs: dict[str, Any]) -> Result:
+        """Async twin of ``run``."""
         start = time.perf_counter()
         return await self.aexecute(self.prepare(inputs), start)
 
@@ -170,12 +175,10 @@ class Pipeline:
     def _remember(self, prepared: Prepared, result: Result) -> Result:
         """Keep a valid answer in the semantic cache (best effort)."""
         if self._semantic is not None and result.status == Status.OK:
-            try:
+            with contextlib.suppress(Exception):  # caching is best effort
                 self._semantic.put(self._scope(prepared), prepared.question, {
                     "output": result.output, "model": result.model, "tier": result.tier,
                     "cost_usd": result.answer_cost_usd, "cost_basis": result.cost_basis})
-            except Exception:  # noqa: BLE001, S110 - caching is best effort
-                pass
         return result
 
     def _scope(self, prepared: Prepared) -> str:

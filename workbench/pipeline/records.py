@@ -72,6 +72,7 @@ class Result:
     config_hash: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field as JSON-ready values."""
         return dataclasses.asdict(self)
 
 

@@ -29,7 +29,6 @@ from typing import Any
 from ..errors import ConfigError, ExportRefusedError, UsageError
 from .gate import check_thresholds, measure
 
-
 _SECRET_KEYS = re.compile(r"(^|_)(api_key|api_secret|secret|password|passwd|token|access_key|credentials?)$", re.IGNORECASE)
 _DEPLOY_URL = re.compile(r"\b(postgres(ql)?|mysql|mariadb|sqlite|redis|rediss|amqps?|kafka|mongodb(\+srv)?)"
                          r"(\+\w+)?://", re.IGNORECASE)
@@ -59,8 +58,8 @@ def evidence_from_results(results: Any, variant: str, experiment: str | None = N
     """The evidence for one variant of a run: overall pass rate and pass rate per category (errors count as fails,
     same rules as ``ExperimentResults``), each with a bootstrap 95% CI and n; cost per item; error rate (status
     neither ok nor expected); the eval set's name and hash from the run's manifest."""
-    from ..experiments.results import OVERALL
     from ..config.production import Evidence
+    from ..experiments.results import OVERALL
 
     records = _records_of(results, variant)
     values = results.values(variant, OVERALL)

@@ -57,6 +57,7 @@ class Check:
 
     @property
     def passed(self) -> bool:
+        """The measurement meets the threshold; an unmeasured check fails."""
         if self.measured is None:
             return False
         return self.measured >= self.threshold if self.direction == "min" else self.measured <= self.threshold
@@ -69,6 +70,7 @@ class Check:
         return self.threshold - self.measured if self.direction == "min" else self.measured - self.threshold
 
     def describe(self) -> str:
+        """One line: the criterion, measured value, the bar, and ``ok`` or by how much it was missed."""
         op = "≥" if self.direction == "min" else "≤"
         if self.measured is None:
             return f"{self.criterion}: not measurable (need {op} {_fmt(self.criterion, self.threshold)})"
@@ -77,6 +79,7 @@ class Check:
                 f"{_fmt(self.criterion, self.threshold)}) {verdict}")
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields plus ``passed`` and ``gap``, JSON-ready."""
         return {**asdict(self), "passed": self.passed, "gap": self.gap}
 
 
@@ -141,10 +144,12 @@ class VariantReport:
 
     @property
     def passed(self) -> bool:
+        """Every check of this variant passed."""
         return all(c.passed for c in self.checks)
 
     @property
     def failed(self) -> list[Check]:
+        """The checks this variant missed."""
         return [c for c in self.checks if not c.passed]
 
 
@@ -166,13 +171,16 @@ class GateReport:
 
     @property
     def passed(self) -> bool:
+        """Every gated variant passed."""
         return all(v.passed for v in self.variants)
 
     @property
     def exit_code(self) -> int:
+        """The CLI exit code: 0 when the gate passed, 1 when it failed."""
         return 0 if self.passed else 1
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``--format json`` output: the verdict, what was gated and every check."""
         return {"passed": self.passed, "config": self.config, "config_hash": self.config_hash,
                 "evalset": self.evalset, "evalset_hash": self.evalset_hash, "samples": self.samples,
                 "variants": [{"variant": v.variant, "config_hash": v.config_hash, "passed": v.passed,
@@ -181,6 +189,7 @@ class GateReport:
                 "judge": self.judge, "records": self.records, "notes": self.notes}
 
     def to_text(self) -> str:
+        """The human report: one line per check under each variant, notes, the judge's calibration and the verdict."""
         lines = [f"gate {self.config} ({self.config_hash[:19]}…) on {self.evalset} ({self.samples} samples)"]
         for v in self.variants:
             m = v.measured
@@ -221,8 +230,8 @@ def require_calibrated_judges(evalset: Any, min_kappa: float, labels: str | Path
     """Calibrate every LLM-judge criterion of ``evalset`` on the human labels; ``UsageError`` (code
     ``judge_not_calibrated``) when one agrees with humans below ``min_kappa``. None when there is no judge."""
     from .._util.paths import project_root
-    from ..scoring import calibrate_judge, require_calibrated, scorer_from_spec
     from ..errors import CalibrationError
+    from ..scoring import calibrate_judge, require_calibrated, scorer_from_spec
 
     specs = _judge_criteria(evalset)
     if not specs:
@@ -251,10 +260,10 @@ def run_gate(config: Any, evalset: Any, *, limit: int | None = None, judge_label
     and check ``config.gate``. ``limit`` keeps the first N samples, stratified by category (quick checks);
     ``options``: how the run goes (default ``RunOptions()``: concurrency 16, the workspace's response
     cache)."""
-    from ..evalsets.evalset import EvalSet, load_evalset
-    from ..experiments.engine import Experiment, _first_stratified
     from .._util.paths import workspace
     from ..config.production import ProductionConfig, load_production_config
+    from ..evalsets.evalset import EvalSet, load_evalset
+    from ..experiments.engine import Experiment, _first_stratified
 
     label = str(config) if not isinstance(config, ProductionConfig) else config.name
     config = config if isinstance(config, ProductionConfig) else load_production_config(config)

@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, UsageError
 from .._util.paths import workspace
 from ..config.production import ProductionConfig, TrafficSplit, load_production_config
+from ..errors import ConfigError, UsageError
 
 POINTER = "ACTIVE"
 
@@ -53,9 +53,11 @@ class ConfigStore:
 
     @property
     def pointer(self) -> Path:
+        """The ``ACTIVE`` file: the active config's hash and the history of previous ones (JSON)."""
         return self.root / POINTER
 
     def path(self, config_hash: str) -> Path:
+        """Where the config with this hash is stored: ``<hex>.yaml``."""
         return self.root / f"{_hex(config_hash)}.yaml"
 
     def add(self, source: str | Path | ProductionConfig, meta: dict[str, Any] | None = None) -> ProductionConfig:
@@ -87,9 +89,11 @@ class ConfigStore:
         return f"sha256:{found[0]}"
 
     def load(self, ref: str) -> ProductionConfig:
+        """The stored config for a hash or unique prefix, verified as it loads."""
         return load_production_config(self.path(self.resolve(ref)))
 
     def meta(self, config_hash: str) -> dict[str, Any]:
+        """What was recorded when the config was added (name, weights, source, evidence); {} when nothing was."""
         path = self.path(config_hash).with_suffix(".json")
         return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
@@ -111,6 +115,7 @@ class ConfigStore:
             return {"active": None, "history": []}
 
     def active_hash(self) -> str | None:
+        """The active config's hash; None before the first promote."""
         return self._read_pointer().get("active")
 
     def promote(self, ref: str) -> str:

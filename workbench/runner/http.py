@@ -68,25 +68,35 @@ async def _stream(runner: Any, inputs: dict[str, Any]) -> AsyncIterator[bytes]:
     yield sse("result", line)
 
 
-def create_app(source: Any) -> Starlette:
-    """The ASGI app for a ``runner.source.ConfigSource`` (anything with ``current() -> (config, runner)``)."""
+def _parse_input(body: bytes) -> dict[str, Any] | Response:
+    """The input object in a request body, or the error response that refuses the body."""
+    if len(body) > MAX_BODY_BYTES:
+        return error_response(413, "too_large", f"the body is over {MAX_BODY_BYTES} bytes")
+    try:
+        inputs = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as e:
+        return error_response(400, "invalid_json", f"the body is not valid JSON: {e}")
+    if not isinstance(inputs, dict):
+        return error_response(400, "not_object", "the body must be one JSON object (an input)")
+    return inputs
 
-    async def current() -> tuple[Any, Any]:
-        return await run_in_threadpool(source.current)
 
-    async def run_endpoint(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return error_response(413, "too_large", f"the body is over {MAX_BODY_BYTES} bytes")
-        try:
-            inputs = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as e:
-            return error_response(400, "invalid_json", f"the body is not valid JSON: {e}")
-        if not isinstance(inputs, dict):
-            return error_response(400, "not_object", "the body must be one JSON object (an input)")
+class _Endpoints:
+    """The request handlers over one config source (bound methods: starlette calls them with the request)."""
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+
+    async def current(self) -> tuple[Any, Any]:
+        return await run_in_threadpool(self.source.current)
+
+    async def run_endpoint(self, request: Request) -> Response:
+        inputs = _parse_input(await request.body())
+        if isinstance(inputs, Response):
+            return inputs
         stream = inputs.pop("stream", False) is True or "text/event-stream" in request.headers.get("accept", "")
         try:
-            _, runner = await current()
+            _, runner = await self.current()
         except WorkbenchError as e:
             return error_response(503, e.code, e.message)
         if stream:
@@ -97,34 +107,41 @@ def create_app(source: Any) -> Starlette:
         except Exception as e:  # noqa: BLE001 - the runner never raises; if it does, answer without a traceback
             return error_response(500, "internal", f"{type(e).__name__}: {e}")
 
-    async def healthz(request: Request) -> Response:
+    async def healthz(self, request: Request) -> Response:
         try:
-            config, _ = await current()
+            config, _ = await self.current()
         except WorkbenchError as e:
             return error_response(503, e.code, e.message)
         return JSONResponse({"status": "ok", "name": config.name, "config_hash": config.config_hash})
 
-    async def metrics(request: Request) -> Response:
+    async def metrics(self, request: Request) -> Response:
         from .metrics import render_metrics
 
         try:
-            _, runner = await current()
+            _, runner = await self.current()
         except WorkbenchError as e:
             return error_response(503, e.code, e.message)
         content_type, payload = render_metrics(runner)
         return Response(payload, headers={"Content-Type": content_type})
 
-    async def http_error(request: Request, exc: Exception) -> Response:
-        status = getattr(exc, "status_code", 500)
-        codes = {404: "not_found", 405: "method_not_allowed"}
-        return error_response(status, codes.get(status, "http_error"), str(getattr(exc, "detail", exc)))
 
-    async def internal_error(request: Request, exc: Exception) -> Response:
-        return error_response(500, "internal", f"{type(exc).__name__}: {exc}")
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 500)
+    codes = {404: "not_found", 405: "method_not_allowed"}
+    return error_response(status, codes.get(status, "http_error"), str(getattr(exc, "detail", exc)))
 
-    routes = [Route("/v1/run", run_endpoint, methods=["POST"]), Route("/healthz", healthz, methods=["GET"]),
-              Route("/metrics", metrics, methods=["GET"])]
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: internal_error})
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    return error_response(500, "internal", f"{type(exc).__name__}: {exc}")
+
+
+def create_app(source: Any) -> Starlette:
+    """The ASGI app for a ``runner.source.ConfigSource`` (anything with ``current() -> (config, runner)``)."""
+    endpoints = _Endpoints(source)
+    routes = [Route("/v1/run", endpoints.run_endpoint, methods=["POST"]),
+              Route("/healthz", endpoints.healthz, methods=["GET"]),
+              Route("/metrics", endpoints.metrics, methods=["GET"])]
+    return Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _internal_error})
 
 
 def serve(source: Any, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:

@@ -224,4 +224,5 @@ class Ledger:
                        "result": json.loads(r.result) if r.result else None}
 
     def close(self) -> None:
+        """Release the database connections."""
         self.engine.dispose()

@@ -158,7 +158,7 @@ class _Metric:
             child = self._children.get(key)
             if child is None:
                 child = type(self)(self.name, self.doc, (), registry=self.registry,
-                                   _labels=dict(zip(self.labelnames, key)))
+                                   _labels=dict(zip(self.labelnames, key, strict=True)))
                 self._children[key] = child
         return child
 
@@ -223,7 +223,7 @@ class _Histogram(_Metric):
 
     def _own_samples(self) -> list[tuple[str, dict[str, str], float]]:
         out = [(f"{self.name}_bucket", {**self._labels, "le": repr(float(edge))}, float(n))
-               for edge, n in zip(self.buckets, self._counts)]
+               for edge, n in zip(self.buckets, self._counts, strict=True)]
         out.append((f"{self.name}_bucket", {**self._labels, "le": "+Inf"}, float(self._count)))
         return out + [(f"{self.name}_count", self._labels, float(self._count)),
                       (f"{self.name}_sum", self._labels, self._value)]

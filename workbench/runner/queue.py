@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..errors import QueueUnavailableError, UsageError
 from .._util.paths import workspace
+from ..errors import QueueUnavailableError, UsageError
 from ..inputs.jsonl import read_lines
 from .ledger import Ledger
 
@@ -65,6 +65,8 @@ def open_huey(url: str, name: str = QUEUE_NAME) -> Any:
 
 
 def broker_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean the broker cannot be reached: ``OSError``, plus redis's connection and timeout errors
+    when redis is installed."""
     errors: list[type[BaseException]] = [OSError]
     try:
         import redis
@@ -176,6 +178,7 @@ class WorkQueue:
         return counts
 
     def close(self) -> None:
+        """Release the ledger's database connections."""
         self.ledger.close()
 
 

@@ -23,16 +23,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ..chunking.select import format_context
+from .._util.paths import workspace
 from ..caches.exact import ResponseCache
+from ..chunking.select import format_context
+from ..config.production import ProductionConfig, load_production_config
 from ..models.records import Completion
 from ..models.wrappers import Model
-from .._util.paths import workspace
 from ..pipeline import Pipeline, Prepared, Result, Status
 from ..store import escalation, logstore, rows
-from ..config.production import ProductionConfig, load_production_config
-from .metrics import Metrics
 from ..store.requestlog import RequestLog, WriteBehind
+from .metrics import Metrics
 
 LINE_KEYS = ("id", "status", "output", "variant", "model", "tier", "cost_usd", "cost_basis", "latency_ms", "cache",
              "error")

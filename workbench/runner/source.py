@@ -49,9 +49,12 @@ class ConfigSource:
 
     @property
     def following(self) -> bool:
+        """True when the config comes from a store's active pointer, not a fixed file."""
         return self.store is not None
 
     def current(self) -> tuple[ProductionConfig, Any]:
+        """The config in force and its runner (rebuilt when the pointer moved); ``UsageError`` when the store has no
+        active config."""
         with self._lock:
             return self._current()
 

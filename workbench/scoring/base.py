@@ -69,6 +69,7 @@ class Score:
         return cls(scorer, value, value >= threshold, True, explanation, details)
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field as JSON-ready values (the form stored in run records)."""
         return asdict(self)
 
     def _repr_html_(self) -> str:
@@ -84,11 +85,14 @@ class Scorer(Protocol):
     """Anything that scores one output of one sample."""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """The name scores are filed under (``Score.scorer``)."""
 
-    def score(self, sample: Sample, output: Output) -> Score: ...
+    def score(self, sample: Sample, output: Output) -> Score:
+        """The score of ``output`` (the pipeline's answer) for ``sample``."""
 
-    async def ascore(self, sample: Sample, output: Output) -> Score: ...
+    async def ascore(self, sample: Sample, output: Output) -> Score:
+        """Async twin of ``score``."""
 
 
 class ScorerBase(BaseModel):
@@ -103,13 +107,16 @@ class ScorerBase(BaseModel):
 
     @property
     def name(self) -> str:
+        """The scorer's ``kind``, unless a subclass names itself more precisely."""
         return self.kind
 
     @property
     def pass_mark(self) -> float:
+        """The threshold in use: ``threshold``, else ``default_threshold``."""
         return self.default_threshold if self.threshold is None else self.threshold
 
     def score(self, sample: Sample, output: Output) -> Score:  # pragma: no cover - abstract
+        """The score of ``output`` for ``sample``; every built-in scorer implements it."""
         raise NotImplementedError
 
     async def ascore(self, sample: Sample, output: Output) -> Score:

@@ -30,7 +30,7 @@ def _pairs(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[Hashable,
         raise UsageError(f"label lists differ in length ({len(a)} vs {len(b)})", hint="give one label per item")
     if not a:
         raise UsageError("no labels to compare")
-    return list(zip(a, b))
+    return list(zip(a, b, strict=True))
 
 
 def confusion_matrix(a: Sequence[Hashable], b: Sequence[Hashable],
@@ -100,6 +100,7 @@ class Calibration:
         return frame
 
     def to_dict(self) -> dict[str, Any]:
+        """Accuracy, kappa, confusion matrix, counts and the judge's name, JSON-ready (disagreements left out)."""
         return {"accuracy": self.accuracy, "kappa": self.kappa, "confusion": self.confusion, "n": self.n,
                 "n_unmeasured": self.n_unmeasured, "judge": self.judge}
 
@@ -131,12 +132,12 @@ def calibrate(judge_verdicts: Sequence[Any], human_labels: Sequence[str], *, ids
     verdicts = [_verdict(v) for v in judge_verdicts]
     _pairs(verdicts, list(human_labels))
     ids = list(ids) if ids is not None else [str(i) for i in range(len(verdicts))]
-    kept = [(i, h, v) for i, h, v in zip(ids, human_labels, verdicts) if v is not None]
+    kept = [(i, h, v) for i, h, v in zip(ids, human_labels, verdicts, strict=False) if v is not None]
     if not kept:
         raise UsageError("the judge measured none of the items: nothing to calibrate")
     humans, judged = [h for _, h, _ in kept], [v for _, _, v in kept]
     return Calibration(
-        accuracy=sum(h == v for h, v in zip(humans, judged)) / len(kept),
+        accuracy=sum(h == v for h, v in zip(humans, judged, strict=True)) / len(kept),
         kappa=cohen_kappa(humans, judged, labels), confusion=confusion_matrix(humans, judged, labels),
         n=len(kept), n_unmeasured=len(verdicts) - len(kept), labels=tuple(labels), judge=judge,
         disagreements=[{"id": i, "human": h, "judge": v} for i, h, v in kept if h != v])

@@ -72,6 +72,8 @@ class JsonValid(ScorerBase):
         return schema
 
     def score(self, sample, output) -> Score:
+        """1 when the output parses (and matches the schema), else 0 with the parse error or the first schema
+        violations; unmeasured for no output."""
         if output is None:
             return Score.unmeasured(self.name, "no output (None): nothing to score")
         data, error = parse_json_output(output)
@@ -96,6 +98,7 @@ class RequiredFields(ScorerBase):
     fields: list[str] = Field(min_length=1)
 
     def score(self, sample, output) -> Score:
+        """The share of ``fields`` present and not null (0 when the output is not JSON); unmeasured for no output."""
         if output is None:
             return Score.unmeasured(self.name, "no output (None): nothing to score")
         data, error = parse_json_output(output)
@@ -134,6 +137,8 @@ class Numeric(ScorerBase):
         return number, "" if number is not None else "no number in the output"
 
     def score(self, sample, output) -> Score:
+        """1 when the output's number (or ``field``'s) is within the tolerance of the closest expected number, else 0;
+        unmeasured without an expected number or an output."""
         targets = [self.expected] if self.expected is not None else \
             [n for n in (_to_number(e) for e in sample.expected) if n is not None]
         if not targets:
@@ -167,6 +172,7 @@ class Length(ScorerBase):
         return self
 
     def score(self, sample, output) -> Score:
+        """1 when the answer's length is within the bounds, else 0; unmeasured when the output has no text answer."""
         if isinstance(output, dict) and isinstance(output.get("answer"), str):
             output = output["answer"]
         if not isinstance(output, str):
@@ -197,6 +203,8 @@ class Regex(ScorerBase):
         return pattern
 
     def score(self, sample, output) -> Score:
+        """1 when the pattern's match (or absence) is as required, else 0; unmeasured for no text answer or one over
+        ``max_chars``."""
         if isinstance(output, dict) and isinstance(output.get("answer"), str):
             output = output["answer"]
         if not isinstance(output, str):
@@ -273,6 +281,7 @@ class Refusal(ScorerBase):
     kind: Literal["refusal"] = "refusal"
 
     def score(self, sample, output) -> Score:
+        """1 when the output refuses exactly when the sample is unanswerable, else 0; unmeasured for no answer."""
         text, why = answer_text(output)
         if text is None:
             return Score.unmeasured(self.name, why)

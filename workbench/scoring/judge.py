@@ -126,6 +126,8 @@ class LLMJudge(ScorerBase):
         return messages, settings, template.ref
 
     def score(self, sample, output) -> Score:
+        """The judge's verdict on the answer: the mean score of the measured repeats, passed by majority vote (a tie by
+        the mean); unmeasured when no repeat produced a readable verdict."""
         answer, why = answer_text(output)
         if answer is None:
             return Score.unmeasured(self.name, why)
@@ -135,6 +137,7 @@ class LLMJudge(ScorerBase):
         return self._combine(runs, ref)
 
     async def ascore(self, sample, output) -> Score:
+        """Async twin of ``score``: the repeats run concurrently, each with ``timeout``."""
         answer, why = answer_text(output)
         if answer is None:
             return Score.unmeasured(self.name, why)

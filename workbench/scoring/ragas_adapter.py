@@ -190,12 +190,12 @@ async def aragas_scores(samples: list, outputs: list, contexts: list[list[str]] 
 
             ragas_emb = _ragas_embeddings(models.embedder or LiteLLMEmbedder("openai/text-embedding-3-small"))
     rows = []
-    for i, (sample, output) in enumerate(zip(samples, outputs)):
+    for i, (sample, output) in enumerate(zip(samples, outputs, strict=True)):
         refctx = (reference_contexts[i] if reference_contexts else None) or _reference_contexts(sample)
         ctx = contexts[i] if contexts is not None else None
         values = await asyncio.gather(*(_one(_metric(m, ragas_llm, ragas_emb), RAGAS_METRICS[m][2], sample,
                                              output, ctx, refctx) for m in metrics))
-        rows.append({"id": sample.id, **dict(zip(metrics, values))})
+        rows.append({"id": sample.id, **dict(zip(metrics, values, strict=True))})
     return rows
 
 
@@ -237,13 +237,16 @@ class RagasScorer(ScorerBase):
 
     @property
     def name(self) -> str:
+        """``ragas:<metric>``."""
         return f"ragas:{self.metric}"
 
     def score(self, sample, output) -> Score:
+        """The ragas metric of one output (LLM metrics use ``llm_tier``); unmeasured when ragas cannot compute it."""
         models = RagasModels(llm_tier=self.llm_tier)
         return self._to_score(ragas_scores([sample], [output], metrics=[self.metric], models=models)[0])
 
     async def ascore(self, sample, output) -> Score:
+        """Async twin of ``score``."""
         rows = await aragas_scores([sample], [output], metrics=[self.metric],
                                    models=RagasModels(llm_tier=self.llm_tier))
         return self._to_score(rows[0])

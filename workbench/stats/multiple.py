@@ -6,8 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import UsageError
-from ..errors import StatsError
+from ..errors import StatsError, UsageError
 from .comparison import Comparison, ComparisonOptions, paired_comparison
 
 
@@ -46,7 +45,7 @@ def compare_many(values_by_variant: Mapping[str, Any], baseline: str, *, kind: s
            for name, values in values_by_variant.items() if name != baseline]
     adjusted = holm([c.p_value for c in raw])
     label = f"holm ({len(raw)} comparisons)"
-    return [dataclasses.replace(c, p_adjusted=p, correction=label) for c, p in zip(raw, adjusted)]
+    return [dataclasses.replace(c, p_adjusted=p, correction=label) for c, p in zip(raw, adjusted, strict=True)]
 
 
 TABLE_COLUMNS = ("variant", "baseline", "kind", "n_pairs", "mean_baseline", "mean_variant", "difference",

@@ -7,9 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import UsageError
+from ..errors import StatsError, UsageError
 from ._data import as_mapping, is_binary, is_missing, to_float
-from ..errors import StatsError
 
 
 def _aligned(runs: Sequence[Any]) -> tuple[np.ndarray, list[Hashable], int]:

@@ -162,6 +162,7 @@ class LogStore:
         return f"LogStore({safe_url(self.url)!r}, version={self.version})"
 
     def close(self) -> None:
+        """Release the database connections."""
         self.engine.dispose()
 
     def log_request(self, row: dict[str, Any]) -> int:

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._util.batching import BatchWriter
-from .logstore import LogStore, default_db_url, safe_url
 from ..errors import LogStoreError
+from .logstore import LogStore, default_db_url, safe_url
 
 
 @dataclass(frozen=True)

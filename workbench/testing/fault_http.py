@@ -6,6 +6,7 @@ chunk per event so keep-alive connections survive streaming.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 from http import HTTPStatus
@@ -79,10 +80,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def finish(self) -> None:
         self.server.owner._track(self.connection, add=False)
-        try:
+        with contextlib.suppress(OSError):
             super().finish()
-        except OSError:
-            pass
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the per-request log."""

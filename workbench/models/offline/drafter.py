@@ -81,6 +81,8 @@ def _requested_count(text: str, default: int = 5) -> int:
 
 
 def drafter_reply(p: Prompt, response_format: Any) -> str:
+    """The drafter's reply: a JSON list of question/answer drafts from the most informative context sentences (as many
+    as the prompt asks for, default 5; under ``questions`` when JSON output was requested)."""
     docs = list(p.parts.get("context", ())) or [p.last_user]
     instructions = p.full
     for d in docs:

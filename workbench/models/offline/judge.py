@@ -84,6 +84,7 @@ def _judge_values(p: Prompt) -> dict[str, Any]:
 
 
 def judge_reply(p: Prompt, response_format: Any) -> str:
+    """The judge's reply: the lexical grade (score, verdict, reason) as JSON, filled into the requested schema."""
     v = _judge_values(p)
     values = {**v, "answer": v["verdict"], "found": v["verdict"] == "pass", "evidence": v["reason"], "json": v}
     return render(values, response_format, None)

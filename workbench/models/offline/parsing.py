@@ -122,9 +122,12 @@ class Prompt:
 
     @property
     def full(self) -> str:
+        """Every message's text, the last user message last."""
         return "\n\n".join((*self.others, self.last_user))
 
     def first(self, kind: str) -> str | None:
+        """The last non-blank part of ``kind``, stripped (a later message overrides an earlier one); None when there is
+        none."""
         found = [t for t in self.parts.get(kind, ()) if t.strip()]
         return found[-1].strip() if found else None
 
@@ -148,7 +151,7 @@ def _labelled_parts(text: str) -> tuple[dict[str, list[str]], bool]:
         out.setdefault(kind, []).append(_ANY_TAG_RE.sub("\n", m.group(2)).strip())
     rest = _TAG_RE.sub("\n", text)
     labels = list(_LABEL_RE.finditer(rest))
-    for m, nxt in zip(labels, labels[1:] + [None]):
+    for m, nxt in zip(labels, labels[1:] + [None], strict=False):  # pairs each label with the next
         end = nxt.start() if nxt else len(rest)
         body = ((m.group(2) or "") + "\n" + rest[m.end():end]).strip()
         kind = _LABEL_KIND[" ".join(m.group(1).lower().split())]
@@ -158,6 +161,7 @@ def _labelled_parts(text: str) -> tuple[dict[str, list[str]], bool]:
 
 
 def parse(messages: list[dict[str, Any]]) -> Prompt:
+    """Take a chat prompt apart: the labelled parts of every message, the last user message and the others."""
     texts = [(str(m.get("role", "user")), _content_text(m.get("content"))) for m in messages]
     last = max((i for i, (role, _) in enumerate(texts) if role == "user"), default=len(texts) - 1)
     parts: dict[str, list[str]] = {}

@@ -44,6 +44,8 @@ _QUESTION_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 @dataclass(frozen=True)
 class Answer:
+    """A QA heuristic's answer: the text, the sentence supporting it, whether one was found, and a confidence."""
+
     text: str
     evidence: str = ""
     found: bool = False
@@ -88,7 +90,7 @@ def extract(question: str, context: list[str]) -> Answer:
         return Answer(REFUSAL, confidence=round(1 - coverage, 2))
     kind, term_set = _question_kind(question), set(q_terms)
     scores = [s + (ENTITY_BONUS if s > 0 and _has_entity(kind, sent, term_set) else 0.0)
-              for s, sent in zip(bm25_scores(q_terms, docs, weights), context)]
+              for s, sent in zip(bm25_scores(q_terms, docs, weights), context, strict=True)]
     best = max(range(len(context)), key=lambda i: (scores[i], -i))
     return Answer(context[best], context[best], True, round(coverage, 2))
 
@@ -110,6 +112,8 @@ def _centrality_summary(context: list[str], k: int = 3) -> str:
 
 
 def answer_extractive(p: Prompt) -> Answer:
+    """The extractive tier's answer: BM25 extraction for a question (a refusal without context); without a question, a
+    centrality summary of the context when one is asked for, else an acknowledgement."""
     question = question_of(p)
     context = context_sentences(p, question)
     if question is None:
@@ -138,6 +142,8 @@ def answer_keyword(p: Prompt) -> Answer:
 
 
 def qa_reply(answer: Answer, response_format: Any) -> str:
+    """The reply text of a QA answer: the answer itself, or JSON filled into the requested schema (answer, evidence,
+    found, score, reason, verdict)."""
     reason = "heuristic: best-matching context sentence" if answer.found else "heuristic: no supporting sentence"
     values = {"answer": answer.text, "evidence": answer.evidence, "found": answer.found,
               "score": answer.confidence, "reason": reason, "verdict": "answered" if answer.found else "refused"}

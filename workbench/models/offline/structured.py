@@ -73,6 +73,12 @@ def _fill(schema: Any, values: Mapping[str, Any], name: str, defs: Mapping[str, 
         if s.get(key):
             options = [o for o in s[key] if _resolve(o, defs).get("type") != "null"] or s[key]
             return _fill(options[0], values, name, defs, depth + 1)
+    return _fill_type(s, values, name, defs, depth)
+
+
+def _fill_type(s: dict[str, Any], values: Mapping[str, Any], name: str, defs: Mapping[str, Any], depth: int) -> Any:
+    """``_fill`` by the schema's ``type`` (the first one that is not null; an object when it has properties, else a
+    string)."""
     kind = s.get("type", "object" if "properties" in s else "string")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
