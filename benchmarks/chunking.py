@@ -69,23 +69,9 @@ def load_corpus(quick: bool) -> tuple[list[Doc], list[str]]:
 
 def ours(notes: list[str]) -> dict[str, Split]:
     """Every registered strategy that imports and builds at the limit."""
-    import importlib
+    from workbench.chunking import registry
 
-    from workbench.chunking import base
-
-    try:
-        classes = dict(base.registry())
-    except ImportError as e:  # a strategy module is missing: take the ones that import
-        notes.append(f"registry() failed ({e}); importing strategies one by one")
-        classes = {}
-        for mod, cls in [("token", "TokenChunker"), ("recursive", "RecursiveChunker"), ("sentence", "SentenceChunker"),
-                         ("structure", "StructureChunker"), ("semantic", "SemanticChunker"),
-                         ("conversation", "ConversationChunker")]:
-            try:
-                c = getattr(importlib.import_module(f"workbench.chunking.{mod}"), cls)
-                classes[c.kind] = c
-            except Exception as err:  # noqa: BLE001 - report and go on
-                notes.append(f"ours/{mod}: not available ({type(err).__name__}: {err})")
+    classes = dict(registry())
     out: dict[str, Split] = {}
     for kind in sorted(classes, key=lambda k: k != "structure"):
         try:

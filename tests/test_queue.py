@@ -71,7 +71,7 @@ class FakeRunner:
         self.metrics = Metrics()
 
     def run(self, inputs: dict[str, Any]) -> FakeResult:
-        from workbench.runner.runner import RunnerResult
+        from workbench.runner.result import RunnerResult
 
         time.sleep(self.delay)
         variant = next(iter(self.config.split.weights))

@@ -23,7 +23,7 @@ from workbench.inputs.policy import InputPolicy
 from workbench.models.records import Attempt, Completion, Usage
 from workbench.runner import Runner, RunnerResult
 from workbench.runner.metrics import Metrics, render_metrics
-from workbench.runner.runner import LINE_KEYS
+from workbench.runner.result import LINE_KEYS
 from workbench.store.escalation import list_escalations, resolve, to_candidate_sample
 
 DOC = ("# Refunds\n\nRefunds are available within 30 days of the charge. Approved refunds take 5 to 10 business "

@@ -9,8 +9,8 @@
 from .._util.lazy import lazy_exports
 
 _EXPORTS = {
-    "ResponseCache": ".exact", "SemanticCache": ".semantic", "Match": ".semantic", "Expiry": ".semantic",
-    "SearchLimits": ".semantic",
+    "ResponseCache": ".exact", "SemanticCache": ".semantic", "Match": ".records", "Expiry": ".records",
+    "SearchLimits": ".records",
     "normalise_question": ".guard", "signature": ".guard", "Signature": ".guard", "SketchIndex": ".index",
 }
 __all__ = sorted(_EXPORTS)

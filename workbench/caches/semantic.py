@@ -16,11 +16,7 @@ The work a lookup may do is bounded by ``SearchLimits``. Scoring is exact (``vec
 holds up to ``brute_force_max`` entries, or below a threshold of 0.7. Above that an ``index.SketchIndex`` picks
 the candidates (255-bit sign sketches scanned by Hamming distance, cut where an entry at the threshold would
 still pass with probability 0.998, at most ``max_candidates`` of them), which are then scored exactly: the
-index can only *miss* a neighbour, never invent one. Measured by ``benchmarks/runner.py`` at 100k templated
-entries (384 dimensions, 2 vCPUs, caches cold after a brute-force scan; medians of the 398 lookups that search
-vectors): 0.85-0.87 ms at 0.95 and 1.34-1.40 ms at 0.8 against 11.7-13.9 ms for the faster numpy scan (14x and
-10x), with the same answer as an exact scan for every query (recall 1.000 at both thresholds). A lookup with
-no candidate costs ~0.8-1.0 ms of that, mostly the sketch scan.
+index can only *miss* a neighbour, never invent one (``benchmarks/runner.py`` measures it against a numpy scan).
 
 Each row also stores the ``Signature.digest`` of its question (three 64-bit integers: a key of the values that
 must be equal, and bit masks of its words and entities), kept in memory per scope, so entries that cannot pass the
@@ -49,6 +45,7 @@ import numpy as np
 
 from .guard import Signature, normalise_question, signature
 from .index import SketchIndex
+from .records import Expiry, Match, SearchLimits
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS semantic_cache (
@@ -61,45 +58,6 @@ _NO_DIGEST = bytes(24)
 _DIGESTS_FIRST = 256
 """Above this many candidates, rule out those that cannot pass the guard before gathering their vectors (at 100k
 entries, gathering 1,024 cold vectors costs ~0.5 ms, their digests and the question's signature ~0.3 ms)."""
-
-
-@dataclass(frozen=True)
-class Match:
-    """A semantic-cache hit."""
-
-    answer: dict[str, Any]
-    """The cached answer (a fresh copy)."""
-    question: str
-    """The cached question it answered."""
-    similarity: float
-    """Cosine similarity of the normalised questions (1.0 for an exact key match)."""
-    created: float
-    """When the answer was stored (clock seconds)."""
-    entry_id: int
-    """The row id in SQLite."""
-
-
-@dataclass(frozen=True)
-class Expiry:
-    """When entries go stale, e.g. ``Expiry(ttl_seconds=86400)``."""
-
-    ttl_seconds: float | None = None
-    """An entry older than this is never a hit (and ``prune`` deletes it); None: entries never expire."""
-    clock: Callable[[], float] = time.time
-    """Seconds now: stamps each entry when stored and ages it at lookup (a fake clock in tests)."""
-
-
-@dataclass(frozen=True)
-class SearchLimits:
-    """How much work one lookup may do (see the module docstring); the defaults suit 100k entries a scope."""
-
-    brute_force_max: int = 4096
-    """Up to this many entries in a scope are scored exactly (``vectors @ q``); above it the sketch index
-    picks the candidates (thresholds below 0.7 always scan exactly)."""
-    max_checks: int = 32
-    """Entries at or above the threshold read from SQLite and guarded per lookup, best first."""
-    max_candidates: int = 1024
-    """Entries the index lets through to exact scoring."""
 
 
 @dataclass(repr=False)

@@ -10,7 +10,7 @@ Imports nothing from the notebook side (no pandas, matplotlib, ipywidgets, datas
 from .._util.lazy import lazy_exports
 
 _EXPORTS = {
-    "Runner": ".runner", "RunnerResult": ".runner", "Reporting": ".runner", "Metrics": ".metrics",
+    "Runner": ".runner", "RunnerResult": ".result", "Reporting": ".runner", "Metrics": ".metrics",
     "render_metrics": ".metrics",
     "ConfigSource": ".source", "WorkQueue": ".queue", "Worker": ".worker", "WorkerOptions": ".worker",
 }

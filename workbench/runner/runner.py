@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from .._util.paths import workspace
 from ..caches.exact import ResponseCache
@@ -33,43 +33,7 @@ from ..pipeline import Pipeline, Prepared, Result, Status
 from ..store import escalation, logstore, rows
 from ..store.requestlog import RequestLog, WriteBehind
 from .metrics import Metrics
-
-LINE_KEYS = ("id", "status", "output", "variant", "model", "tier", "cost_usd", "cost_basis", "latency_ms", "cache",
-             "error")
-"""The keys of ``RunnerResult.to_line()``, in order."""
-
-
-@dataclass(frozen=True)
-class RunnerResult:
-    """What the runner did with one input. ``to_line()`` is the output line of ``workbench run``."""
-
-    id: Any
-    """The input's ``id`` (None when it had none)."""
-    status: Status
-    """``ok``, ``degraded`` (offline model or partial context), ``escalated``, ``rejected`` or ``failed``."""
-    output: str | None = None
-    variant: str | None = None
-    model: str | None = None
-    tier: str | None = None
-    cost_usd: float | None = 0.0
-    """What was paid now: 0 for a cache hit or a rejected input; None when unpriced."""
-    cost_basis: str | None = None
-    latency_ms: float = 0.0
-    cache: Literal["miss", "exact", "semantic"] = "miss"
-    error: dict[str, str] | None = None
-    """``{"code", "message"}``; for ``degraded`` the failure that was degraded from."""
-    fallback: bool = False
-    """Answered by a model other than the tier's first (a fallback tier or the offline model)."""
-    input_tokens: int = 0
-    output_tokens: int = 0
-    escalation_id: int | None = None
-    """The row in the escalation table (None when not escalated or when the log store was unavailable)."""
-    pipeline: Result | None = field(default=None, repr=False, compare=False)
-    """The pipeline's own ``Result`` (classes, flags, context, attempts), when the pipeline ran."""
-
-    def to_line(self) -> dict[str, Any]:
-        """Exactly ``LINE_KEYS``, JSON-ready."""
-        return {k: getattr(self, k) for k in LINE_KEYS}
+from .result import RunnerResult
 
 
 @dataclass

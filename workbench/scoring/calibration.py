@@ -132,7 +132,9 @@ def calibrate(judge_verdicts: Sequence[Any], human_labels: Sequence[str], *, ids
     verdicts = [_verdict(v) for v in judge_verdicts]
     _pairs(verdicts, list(human_labels))
     ids = list(ids) if ids is not None else [str(i) for i in range(len(verdicts))]
-    kept = [(i, h, v) for i, h, v in zip(ids, human_labels, verdicts, strict=False) if v is not None]
+    if len(ids) != len(verdicts):
+        raise UsageError(f"{len(ids)} ids for {len(verdicts)} verdicts", hint="give one id per item, in order")
+    kept = [(i, h, v) for i, h, v in zip(ids, human_labels, verdicts, strict=True) if v is not None]
     if not kept:
         raise UsageError("the judge measured none of the items: nothing to calibrate")
     humans, judged = [h for _, h, _ in kept], [v for _, _, v in kept]
