@@ -107,8 +107,14 @@ class Results:
     engine_calls: list[int] = field(default_factory=list)
     engine_errors: list[dict[str, int]] = field(default_factory=list)
     baseline_errors: list[int] = field(default_factory=list)
+    engine_cpu_s: list[float] = field(default_factory=list)
+    baseline_cpu_s: list[float] = field(default_factory=list)
     prepare_s: float = 0.0
     rerun: dict[str, Any] = field(default_factory=dict)
+
+
+LAST_CPU = {"engine": 0.0, "baseline": 0.0}
+"""The client CPU seconds of the last engine and baseline runs."""
 
 
 # -- the server ---------------------------------------------------------------------------------------------
@@ -189,8 +195,9 @@ async def run_engine(evalset, variants, models, out: Path, concurrency: int,
     exp = make_experiment(evalset, variants, models, out, concurrency)
     if prepared:
         exp.estimate()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     summary = await exp.arun(progress=False)
+    LAST_CPU["engine"] = time.process_time() - cpu  # the client process only: the server runs apart
     return time.perf_counter() - start, summary
 
 
@@ -205,9 +212,10 @@ async def run_baseline(prompts, url: str, concurrency: int) -> tuple[float, int]
             return await litellm.acompletion(model=MODEL, messages=messages, api_base=url, api_key=API_KEY,
                                              timeout=TIMEOUT, max_retries=0, num_retries=0, **settings)
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     results = await asyncio.gather(*(one(m, s) for m, s in prompts), return_exceptions=True)
     elapsed = time.perf_counter() - start
+    LAST_CPU["baseline"] = time.process_time() - cpu
     return elapsed, sum(isinstance(r, BaseException) for r in results)
 
 
@@ -250,11 +258,13 @@ async def measure(plan: Plan, url: str, workdir: Path) -> Results:
                 last_out = workdir / f"run-{rep}"
                 seconds, summary = await run_engine(evalset, variants, models, last_out, plan.concurrency)
                 res.engine_s.append(seconds)
+                res.engine_cpu_s.append(LAST_CPU["engine"])
                 res.engine_calls.append(summary.model_calls)
                 res.engine_errors.append(dict(summary.errors))
             else:
                 seconds, failed = await run_baseline(prompts, url, plan.concurrency)
                 res.baseline_s.append(seconds)
+                res.baseline_cpu_s.append(LAST_CPU["baseline"])
                 res.baseline_errors.append(failed)
             print(f"   repeat {rep + 1}: {who:<8} {seconds:7.3f} s", flush=True)
     # a rerun of the finished folder: zero model calls
@@ -307,12 +317,18 @@ def report(plan: Plan, res: Results) -> dict[str, Any]:
     for label, s, sp in rows:
         rate = f"{plan.calls / s:8.1f}" if "rendering" not in label else f"{'':>8}"
         print(f"  {label:<46} {s:8.3f}  {rate}   {sp}")
-    ratios = {"engine/baseline": engine / baseline, "engine/ideal": engine / ideal,
+    paired = med([e / b for e, b in zip(res.engine_s, res.baseline_s, strict=True)])
+    ratios = {"engine/baseline": engine / baseline,
+              "engine/baseline, paired (median of per-repeat ratios)": paired,
+              "engine/baseline, client CPU seconds": med(res.engine_cpu_s) / med(res.baseline_cpu_s),
+              "engine/ideal": engine / ideal,
               "baseline/ideal": baseline / ideal,
               "engine (cells prepared beforehand)/baseline": med(res.engine_prepared_s) / baseline}
+    print(f"  client CPU: engine {med(res.engine_cpu_s):.3f} s, baseline {med(res.baseline_cpu_s):.3f} s "
+          f"(litellm's own cost: {med(res.baseline_cpu_s) / plan.calls * 1000:.2f} ms of CPU per call)")
     print()
     for name, value in ratios.items():
-        print(f"  {name:<44} {value:6.3f}×")
+        print(f"  {name:<54} {value:6.3f}×")
     calls_ok = all(c == plan.calls for c in res.engine_calls)
     errs = [e for e in res.engine_errors if e] + [e for e in res.baseline_errors if e]
     print(f"  engine model calls per run: {res.engine_calls} ({'all' if calls_ok else 'NOT all'} cells called)"

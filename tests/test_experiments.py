@@ -161,3 +161,19 @@ def test_cli_experiment_prints_model_calls_and_lists_runs(tmp_path):
     listed = subprocess.run([sys.executable, "-m", "workbench", "experiment", "list", "--root", str(tmp_path),
                              "--format", "json"], capture_output=True, text=True)
     assert json.loads(listed.stdout)[0]["records"] == 16
+
+
+def test_run_record_to_dict_equals_asdict():
+    import dataclasses
+
+    from workbench.experiments.records import RunRecord
+
+    full = RunRecord("v", "sha256:x", "s1", 2, "edge", "failed", None,
+                     scores={"f1": {"value": 0.5, "passed": False, "measured": True, "explanation": "x"}},
+                     error={"code": "timeout", "message": "m"}, model="m", tags=["a", "b"], expected_status="ok")
+    for record in (full, RunRecord("v", "sha256:x", "s2", 0, "normal", "ok", "answer")):
+        d = record.to_dict()
+        assert d == dataclasses.asdict(record)
+        d["scores"].setdefault("new", {})
+        d["tags"].append("mutated")
+        assert record.to_dict() == dataclasses.asdict(record), "the dict must not share the record's containers"

@@ -141,3 +141,21 @@ def test_packages_import_light():
 def test_unknown_attribute_is_an_attribute_error():
     with pytest.raises(AttributeError):
         workbench.no_such_thing  # noqa: B018
+
+
+def test_notebooks_import_only_public_paths():
+    """A notebook imports from a package (``workbench.release``), never from a module inside one
+    (``workbench.release.export``): the packages' ``__all__`` is the surface notebooks can rely on."""
+    import json
+    import re
+    from pathlib import Path
+
+    deep = []
+    for nb in sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb")):
+        for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            for module in re.findall(r"^\s*(?:from|import)\s+(workbench[\w.]*)", "".join(cell["source"]), re.M):
+                if module != "workbench" and module not in PACKAGE_API and module != "workbench.errors":
+                    deep.append(f"{nb.name}: {module}")
+    assert deep == []

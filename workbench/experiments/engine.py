@@ -97,6 +97,9 @@ class Experiment:
         self.pipelines = {n: Pipeline(c, cache=cache, chunk_cache=chunks, models=models)
                           for n, c in self.variants.items()}
         self._prepared: dict[tuple[str, str], Prepared | Result] = {}
+        self._policy_keys = {n: c.input_policy.model_dump_json() for n, c in self.variants.items()}
+        """Variants with equal input policies share each sample's check."""
+        self._inputs: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def from_spec(cls, spec: ExperimentSpec, out: str | Path | None = None, *, cache: Any = "auto",
@@ -174,8 +177,10 @@ class Experiment:
         key = (variant, sample.id)
         if key not in self._prepared:
             pipeline = self.pipelines[variant]
-            policy_key = (pipeline.config.input_policy.model_dump_json(), sample.id)
-            inputs = sample.inputs.model_dump()
+            policy_key = (self._policy_keys[variant], sample.id)
+            inputs = self._inputs.get(sample.id)
+            if inputs is None:
+                inputs = self._inputs[sample.id] = sample.inputs.model_dump()
             if policy_key not in checks:
                 checks[policy_key] = pipeline.config.input_policy.check(inputs)
             self._prepared[key] = pipeline.prepare(inputs, check=checks[policy_key])

@@ -48,11 +48,19 @@ class RunRecord:
         return (self.config_hash, self.sample_id, self.repeat)
 
     def to_dict(self) -> dict[str, Any]:
-        """The record as one ``records.jsonl`` line's object."""
-        return dataclasses.asdict(self)
+        """The record as one ``records.jsonl`` line's object (equal to ``dataclasses.asdict``, without its generic
+        deep copy: this runs once per cell)."""
+        d = {f.name: getattr(self, f.name) for f in _FIELDS}
+        d["scores"] = {k: dict(v) for k, v in self.scores.items()}
+        d["error"] = None if self.error is None else dict(self.error)
+        d["tags"] = list(self.tags)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunRecord:
         """The inverse of ``to_dict``; keys that are not fields (from a newer version) are ignored."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
+
+
+_FIELDS = dataclasses.fields(RunRecord)

@@ -295,6 +295,7 @@ def run_gate(config: Any, evalset: Any, *, limit: int | None = None, judge_label
     notes = [f"only the first {len(es)} samples (--limit), stratified by category"] if limit else []
     if not limit and config.evidence.evalset_hash and config.evidence.evalset_hash != es.hash:
         notes.append(f"the eval set ({es.hash[:19]}…) is not the one the evidence was measured on "
-                     f"({config.evidence.evalset_hash[:19]}…): compare the numbers with care")
+                     f"({config.evidence.evalset_name}, {config.evidence.evalset_hash[:19]}…): compare the numbers "
+                     "with care")
     return GateReport(label, config.config_hash, f"{es.name} v{es.version}", es.hash, len(es), reports,
                       judge=judge, records=str(out), notes=notes)
