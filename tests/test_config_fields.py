@@ -9,8 +9,8 @@ import pytest
 from pydantic import BaseModel
 
 import workbench
-from workbench.config import production
 from workbench.config import pipeline as variant
+from workbench.config import production
 from workbench.config.cache import CacheConfig
 
 PACKAGE = Path(workbench.__file__).resolve().parent
