@@ -193,11 +193,11 @@ def test_records_of_one_sample_add_up_and_cache_hits_do_not_count_as_measured_co
             {"sample_id": "a", "tier": "m", "priced_as": "acme/big", "input_tokens": 300, "output_tokens": 30,
              "cost_usd": 3.0, "cost_basis": "provider"},
             {"sample_id": "b", "tier": "m", "priced_as": "acme/big", "input_tokens": 200, "output_tokens": 20,
-             "cost_usd": 0.0, "cost_basis": "cached"}]
+             "cost_usd": 0.0, "cost_basis": "provider", "cache": "exact"}]
     ic = item_costs(recs, price_overrides=PRICES)["m"]
     assert ic.n_items == 2 and ic.input_tokens == 300 and ic.output_tokens == 30
     assert ic.measured_cost_usd == pytest.approx(2.0) and ic.cost_basis == "provider"
-    assert ic.bases == {"provider": 2, "cached": 1}
+    assert ic.bases == {"provider": 3}
     assert item_costs(recs, item_key=None, price_overrides=PRICES)["m"].n_items == 3
 
 

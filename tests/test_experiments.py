@@ -66,8 +66,10 @@ def test_the_response_cache_means_no_call_is_paid_twice(tmp_path, variants):
     first = Experiment(samples(), variants, tmp_path / "a", options=RunOptions(cache=cache)).run(progress=False)
     second = Experiment(samples(), variants, tmp_path / "b", options=RunOptions(cache=cache)).run(progress=False)
     assert first.model_calls > 0 and second.model_calls == 0 and second.computed == 24
-    costs = [r.cost_usd for r in ExperimentResults(tmp_path / "b").records]
-    assert all(c and c > 0 for c in costs)  # a cached answer keeps its cost per item
+    records = ExperimentResults(tmp_path / "b").records
+    # a hit costs 0 now and saves what its answer cost: the cost per item (answer_cost_usd) does not change
+    assert all(r.cost_usd == 0 and r.cache == "exact" and r.saved_usd > 0 for r in records)
+    assert all(r.answer_cost_usd == r.saved_usd and r.cost_basis == "simulated" for r in records)
 
 
 def test_budget_cap_refuses_unless_confirmed(tmp_path, variants):

@@ -31,8 +31,8 @@ def tiny():
 def results(tiny, tmp_path_factory):
     base = PipelineConfig.build("grounded_qa", version=2, tier="medium",
                                 chunking={"strategy": "structure", "max_tokens": 256})
-    out = tmp_path_factory.mktemp("run")
-    Experiment(tiny, {V: base}, out).run(progress=False)
+    out = tmp_path_factory.mktemp("run")  # the small tier is medium's fallback: its prompt must be evaluated too
+    Experiment(tiny, {V: base, "grounded_qa@v2 · small": base.variant(tier="small")}, out).run(progress=False)
     return ExperimentResults(out)
 
 
@@ -50,7 +50,8 @@ def configs(results, tmp_path_factory):
 def rec(status="ok", expected="ok", passed=True, category="normal", cost=0.001, measured=True):
     scores = {"contains_any": {"value": float(passed), "passed": passed, "measured": measured}}
     return RunRecord(variant="v", config_hash="h", sample_id=f"s{id(scores)}", repeat=0, category=category,
-                     status=status, output="x", scores=scores, cost_usd=cost, expected_status=expected)
+                     status=status, output="x", scores=scores, cost_usd=cost, answer_cost_usd=cost,
+                     expected_status=expected)
 
 
 def test_measure_follows_the_experiment_rules():
@@ -147,8 +148,8 @@ def test_gate_needs_no_notebook_stack(configs):
     import subprocess
     import sys
 
-    code = ("import sys; from workbench.release.gate import run_gate; "
-            f"r = run_gate({str(configs['low'])!r}, {str(EVALSET)!r}, limit=4); "
+    code = ("import sys; from workbench.release.gate import GateOptions, run_gate; "
+            f"r = run_gate({str(configs['low'])!r}, {str(EVALSET)!r}, options=GateOptions(limit=4)); "
             "print(' '.join(m for m in ('pandas', 'scipy', 'matplotlib', 'ragas', 'datasets') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == ""

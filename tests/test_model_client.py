@@ -150,7 +150,8 @@ def test_cache_hit_costs_nothing_and_skips_the_provider(server, tmp_path):
     assert server.stats["requests"] == 1
     assert not first.cached and second.cached
     assert second.text == first.text and second.attempts == ()
-    assert (second.cost_usd, second.cost_basis) == (first.cost_usd, first.cost_basis)  # what the answer cost
+    assert (second.cost_usd, second.cached, second.saved_usd) == (0.0, True, first.cost_usd)
+    assert (second.answer_cost_usd, second.cost_basis) == (first.cost_usd, first.cost_basis)
     third = call(server, cache=cache, temperature=0.7)  # a setting that changes the output is a new key
     assert not third.cached and server.stats["requests"] == 2
     fourth = call(server, cache=cache, timeout=33)  # a transport setting is not
@@ -203,9 +204,16 @@ def test_unknown_tier_names_the_known_ones():
 
 def test_missing_key_without_stand_in_says_what_to_set(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("WORKBENCH_OFFLINE", raising=False)
     with pytest.raises(MissingKeyError) as info:
         complete(MSGS, model="openai/gpt-4o-mini")
-    assert "OPENAI_API_KEY" in str(info.value)
+    assert "OPENAI_API_KEY" in str(info.value) and "WORKBENCH_OFFLINE=1" in str(info.value)
+
+
+def test_offline_mode_without_a_stand_in_is_an_error_not_a_real_call(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-would-be-used")
+    with pytest.raises(MissingKeyError, match="no offline stand-in"):
+        complete(MSGS, model="openai/gpt-4o-mini")
 
 
 def test_bad_arguments_are_usage_errors():

@@ -67,7 +67,7 @@ def check_completion(c: Completion):
     assert isinstance(c.text, str) and c.text
     assert c.usage.input_tokens > 0 and c.usage.output_tokens > 0
     assert c.cost_basis in BASES
-    assert (c.cost_usd is None) == (c.cost_basis == "unpriced")
+    assert (c.cost_usd is None) == (c.cost_basis == "unpriced" and not c.cached)
     assert c.cost_usd is None or c.cost_usd >= 0
     assert c.latency_ms >= 0 and isinstance(c.model, str)
     assert c.cached or (c.attempts and c.attempts[-1].ok)

@@ -326,3 +326,20 @@ def test_the_llm_judge_scores_captured_outputs_without_a_reference():
     assert judge({"documents": []}, "anything") is None  # nothing to judge against: unmeasured, not 0
     row = score_output("Refunds are available within 30 days of the charge.", inputs, extra={"judge": judge})
     assert row.checks["judge"] == supported
+
+
+def test_unpriced_requests_are_counted_never_summed_as_zero_and_cache_savings_are_reported():
+    from workbench.monitoring.costs import costs
+    from workbench.monitoring.ops import summarise
+
+    def row(i, cost, saved=None, cache="miss"):
+        return {"ts": START + i * 60, "status": "ok", "cost_usd": cost, "saved_usd": saved, "cache": cache,
+                "item_id": f"i{i}", "input_tokens": 10, "output_tokens": 5, "latency_ms": 100.0, "fallback": False,
+                "degraded": False, "escalated": False, "input_hash": f"h{i}"}
+
+    rows = [row(0, 0.002), row(1, None), row(2, 0.0, saved=0.002, cache="exact"), row(3, None)]
+    spend, _ = costs(rows, start=START, end=START + 3600)
+    assert spend["total_usd"] == pytest.approx(0.002) and spend["per_request"]["unpriced"] == 2
+    assert spend["saved_usd"] == pytest.approx(0.002)
+    ops = summarise(rows)
+    assert ops["unpriced"] == 2 and ops["saved_usd"] == pytest.approx(0.002) and ops["cache_hit_rate"] == 0.25

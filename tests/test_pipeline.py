@@ -79,7 +79,8 @@ def test_bad_chunking_or_missing_tier_is_a_config_error():
 def test_end_to_end_offline_answer(config):
     r = Pipeline(config, cache=None)(INPUTS)
     assert r.status == "ok" and "30 days" in r.output
-    assert r.tier == "medium" and r.model == "local/extractive" and r.cost_basis == "simulated" and r.cost_usd > 0
+    assert r.tier == "medium" and r.answered_by == "local/extractive" and r.model == "openai/gpt-4o-mini"
+    assert r.cost_basis == "simulated" and r.cost_usd > 0
     assert r.input_tokens > 0 and r.attempts == 1 and r.cache == "miss" and r.config_hash == config.hash
     assert r.context and all(c["tokens"] <= 64 for c in r.context)
     json.dumps(r.to_dict())
@@ -145,3 +146,33 @@ def test_cache_hit_is_reported(config, tmp_path):
     first, second = p(INPUTS), p(INPUTS)
     assert (first.cache, second.cache) == ("miss", "exact") and second.attempts == 0 and second.cost_usd == 0
     assert second.answer_cost_usd == first.answer_cost_usd == first.cost_usd > 0
+
+
+def _plan_prompt():
+    from workbench.prompts import load_prompt
+
+    base = load_prompt("grounded_qa", 2).model_dump()
+    base["variables"]["plan"] = {"type": "string", "description": "the customer's plan"}
+    base["variables"]["seats"] = {"type": "integer", "description": "seats on the account", "required": False}
+    base["sections"]["user"] = "Plan: {{ plan }}{% if seats %} ({{ seats }} seats){% endif %}\nQuestion: {{ question }}"
+    base["variants"] = []
+    from workbench.prompts import PromptTemplate
+
+    return PromptTemplate(**base)
+
+
+def test_a_declared_field_reaches_the_template_and_its_absence_or_type_is_a_coded_rejection():
+    cfg = PipelineConfig.build(_plan_prompt(), tier="medium", chunking={"strategy": "structure", "max_tokens": 64})
+    fake = FakeModel("30 days.")
+    p = Pipeline(cfg, cache=None, models={"medium": fake})
+    ok = p({**INPUTS, "plan": "Enterprise", "seats": 12})
+    assert ok.status == "ok" and "Plan: Enterprise (12 seats)" in fake.calls[0][0][-1]["content"]
+    fake.calls.clear()
+    missing = p(INPUTS)
+    assert missing.status == "rejected" and missing.error["code"] == "missing_field" and "plan" in missing.error["message"]
+    wrong = p({**INPUTS, "plan": ["Enterprise"]})
+    assert wrong.status == "rejected" and wrong.error["code"] == "wrong_type" and "'plan'" in wrong.error["message"]
+    boolean_seats = p({**INPUTS, "plan": "Team", "seats": True})  # a bool is not an integer
+    assert boolean_seats.error["code"] == "wrong_type" and "'seats'" in boolean_seats.error["message"]
+    assert p({**INPUTS, "plan": "Team"}).status == "ok"  # an optional field may be absent
+    assert len(fake.calls) == 1  # no rejected input reached the model

@@ -122,3 +122,36 @@ def test_llm_metric_goes_through_our_model_layer():
     assert len(model.prompts) >= 2  # ragas' prompts reached our Model
     assert row["faithfulness"] == 1.0  # one statement, supported
     assert set(RAGAS_METRICS) >= {"faithfulness", "answer_relevancy", *OFFLINE_METRICS}
+
+
+class FlakyJudgeModel(ScriptedJudgeModel):
+    """Answers sample ``a`` well; replies with text ragas cannot parse for ``b``; a provider error for ``c``."""
+
+    def complete(self, messages, **settings):
+        from workbench.errors import ProviderUnavailableError
+
+        prompt = messages[-1]["content"]
+        if "lasts a year" in prompt:
+            self.prompts.append(prompt)
+            return Completion(text="I'd rather not answer in JSON.", model=self.name, usage=Usage(10, 10),
+                              cost_usd=0.0, cost_basis="provider")
+        if "Nobody" in prompt:
+            self.prompts.append(prompt)
+            raise ProviderUnavailableError("503 from the provider", model=self.name)
+        return super().complete(messages, **settings)
+
+
+def test_a_parse_or_provider_error_marks_only_that_item_unmeasured():
+    samples = [SAMPLES[0], SAMPLES[1], SAMPLES[2].model_copy(update={"inputs": SAMPLES[1].inputs.model_copy(
+        update={"question": "Who founded Northwind?"})})]
+    rows = ragas_scores(samples, ["Refunds are available within 30 days.", "Credit lasts a year.", "Nobody."],
+                        metrics=["faithfulness", "rouge_score"], models=RagasModels(llm=FlakyJudgeModel()))
+    assert [r["id"] for r in rows] == ["a", "b", "c"]
+    assert rows[0]["faithfulness"] == 1.0 and "errors" not in rows[0]
+    for row in rows[1:]:
+        assert row["faithfulness"] is None and set(row["errors"]) == {"faithfulness"}
+    assert "ProviderUnavailableError" in rows[2]["errors"]["faithfulness"]
+    assert rows[1]["rouge_score"] is not None  # the other metric of the same item still ran
+    scorer = scorer_from_spec({"scorer": "ragas", "metric": "faithfulness"})
+    score = scorer._to_score(rows[1])
+    assert not score.measured and "failed on this item" in score.explanation

@@ -55,7 +55,8 @@ def test_run_writes_one_line_per_input_line_in_order(config_path, tmp_path, db, 
                                                       "invalid_utf8"]
     assert "30 days" in out[0]["output"] and out[0]["cost_usd"] > 0
     err = capsys.readouterr().err
-    assert "ran 8 lines: 2 ok, 0 degraded, 1 escalated, 5 rejected, 0 failed; cost $" in err
+    assert "ran 8 lines: 2 ok, 0 degraded, 1 escalated, 5 rejected, 0 failed -> " in err
+    assert "cost basis: simulated 2" in err and "answered by: (no model) 6, local/extractive 2" in err
 
 
 def test_escalations_cli_list_resolve_export(config_path, tmp_path, db, capsys):

@@ -86,7 +86,8 @@ def test_happy_path_offline(make_runner):
     line = r.to_line()
     assert list(line) == list(LINE_KEYS)
     assert line["status"] == "ok" and "30 days" in line["output"] and line["variant"] == "a"
-    assert line["tier"] == "medium" and line["model"] == "local/extractive" and line["cost_basis"] == "simulated"
+    assert line["tier"] == "medium" and line["cost_basis"] == "simulated"
+    assert line["model"] == "openai/gpt-4o-mini" and line["answered_by"] == "local/extractive"
     assert line["cost_usd"] > 0 and line["cache"] == "miss" and line["error"] is None and line["id"] == "q1"
     rows = runner.store.requests()
     assert len(rows) == 1 and rows[0]["status"] == "ok" and rows[0]["item_id"] == "q1"
@@ -297,8 +298,8 @@ def test_metrics_render_with_and_without_prometheus_client(make_runner):
 
 def test_runner_result_line_has_exactly_the_keys():
     line = RunnerResult("x", "rejected", error={"code": "invalid_json", "message": "m"}).to_line()
-    assert set(line) == {"id", "status", "output", "variant", "model", "tier", "cost_usd", "cost_basis",
-                         "latency_ms", "cache", "error"}
+    assert set(line) == {"id", "status", "output", "variant", "model", "answered_by", "tier", "cost_usd", "saved_usd",
+                         "cost_basis", "latency_ms", "cache", "error"}
 
 
 @pytest.mark.slow

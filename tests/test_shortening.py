@@ -21,7 +21,7 @@ def record(variant, i, *, tokens, cost, passed, f1, repeat=0, **kw):
     fields = {"variant": variant, "config_hash": f"h-{variant}", "sample_id": f"s{i:02d}", "repeat": repeat,
               "category": "normal", "status": "ok", "output": "answer", "scores": scores,
               "model": "local/extractive", "tier": "medium", "input_tokens": tokens, "output_tokens": 10,
-              "cost_usd": cost, "cost_basis": "simulated"}
+              "cost_usd": cost, "answer_cost_usd": cost, "cost_basis": "simulated"}
     fields.update(kw)
     return RunRecord(**fields)
 

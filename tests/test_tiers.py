@@ -24,11 +24,18 @@ def test_packaged_copy_is_the_project_file():
     assert packaged.read_text() == (Path(__file__).parent.parent / "configs" / "tiers.yaml").read_text()
 
 
-def test_route_without_key_uses_stand_in_priced_as_real(monkeypatch):
-    monkeypatch.delenv("WORKBENCH_OFFLINE", raising=False)
+def test_offline_mode_routes_to_the_stand_in_priced_as_real(monkeypatch):
+    monkeypatch.setenv("WORKBENCH_OFFLINE", "1")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     r = route("openai/gpt-4o-mini", "local/extractive")
-    assert (r.call, r.priced_as, r.reason) == ("local/extractive", "openai/gpt-4o-mini", "stand-in")
+    assert (r.call, r.priced_as, r.reason) == ("local/extractive", "openai/gpt-4o-mini", "offline")
+
+
+def test_without_a_key_outside_offline_mode_no_stand_in_answers_silently(monkeypatch):
+    monkeypatch.delenv("WORKBENCH_OFFLINE", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(MissingKeyError, match=r"OPENAI_API_KEY(.|\n)*WORKBENCH_OFFLINE=1 or --offline"):
+        route("openai/gpt-4o-mini", "local/extractive")
 
 
 def test_route_with_key_calls_the_real_model_unless_forced_offline(monkeypatch):
@@ -41,7 +48,11 @@ def test_route_with_key_calls_the_real_model_unless_forced_offline(monkeypatch):
 
 def test_route_without_key_or_stand_in_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("WORKBENCH_OFFLINE", raising=False)
     with pytest.raises(MissingKeyError, match="ANTHROPIC_API_KEY"):
+        route("anthropic/claude-sonnet-4-5")
+    monkeypatch.setenv("WORKBENCH_OFFLINE", "1")
+    with pytest.raises(MissingKeyError, match="no offline stand-in"):
         route("anthropic/claude-sonnet-4-5")
 
 

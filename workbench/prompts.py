@@ -22,7 +22,7 @@ from .errors import ConfigError, DataError, PromptVariableError
 from .hashing import content_hash
 
 VarType = Literal["string", "number", "integer", "boolean", "list", "object"]
-_PY_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "number": (int, float), "integer": (int,),
+VARIABLE_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "number": (int, float), "integer": (int,),
                                           "boolean": (bool,), "list": (list, tuple), "object": (dict,)}
 
 
@@ -111,7 +111,7 @@ class PromptTemplate(BaseModel):
                 if var.required:
                     problems.append(f"missing variable {name!r}")
                 continue
-            ok = _PY_TYPES[var.type]
+            ok = VARIABLE_TYPES[var.type]
             if not isinstance(values[name], ok) or (var.type in ("number", "integer") and
                                                     isinstance(values[name], bool)):
                 problems.append(f"variable {name!r} should be {var.type}, got {type(values[name]).__name__}")

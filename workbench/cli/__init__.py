@@ -16,6 +16,9 @@ import sys
 
 from ..errors import WorkbenchError
 
+OFFLINE_HELP = ("offline mode: the heuristic stand-ins (local/*) answer for every tier, no keys and no network "
+                "(the same as WORKBENCH_OFFLINE=1)")
+
 
 def command_modules() -> list[str]:
     """The ``*_cmd`` modules of this package, sorted."""
@@ -28,9 +31,12 @@ def parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"workbench {__version__}")
+    p.add_argument("--offline", dest="offline_first", action="store_true", help=OFFLINE_HELP)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name in command_modules():
         importlib.import_module(f".{name}", __name__).add_parser(sub)
+    for command in sub.choices.values():  # `--offline` works before or after any command
+        command.add_argument("--offline", action="store_true", help=OFFLINE_HELP)
     return p
 
 
@@ -38,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit code. A ``WorkbenchError`` prints its
     code and message on stderr instead of a traceback."""
     args = parser().parse_args(argv)
+    if getattr(args, "offline", False) or getattr(args, "offline_first", False):
+        from ..models.credentials import set_offline
+
+        set_offline(True)
     if not getattr(args, "run", None):
         parser().print_help(sys.stderr)
         return 2

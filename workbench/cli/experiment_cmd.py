@@ -12,6 +12,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("spec", help="an experiment spec YAML, or `list`")
     p.add_argument("--out", help="run folder (default: $WORKBENCH_HOME/runs/<spec name>-<eval-set hash>)")
     p.add_argument("--confirm", action="store_true", help="run even when the estimate is over the budget")
+    p.add_argument("--allow-unpriced", action="store_true",
+                   help="with a budget, run although some cells are unpriced (refused otherwise)")
     p.add_argument("--estimate", action="store_true", help="print the cost estimate and stop")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--root", help="with `list`: where run folders are (default: $WORKBENCH_HOME/runs)")
@@ -28,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
     from ..experiments import Experiment, ExperimentResults, ExperimentSpec
 
     spec = ExperimentSpec.load(args.spec)
+    if args.allow_unpriced:
+        spec = spec.model_copy(update={"allow_unpriced": True})
     exp = Experiment.from_spec(spec, args.out)
     out = exp.out
     estimate = exp.estimate()
@@ -54,16 +58,13 @@ def _distributed(exp, args: argparse.Namespace):
     """Submit the pending cells to the queue, wait for the workers, collect their records."""
     import time
 
-    from ..errors import BudgetExceededError
     from ..experiments.distributed import run_distributed
     from ..experiments.engine import RunSummary
     from ..runner.queue import WorkQueue
 
     start = time.perf_counter()
-    budget = exp.options.budget_usd
-    if budget is not None and not args.confirm and exp.estimate().cost_usd > budget:
-        raise BudgetExceededError(f"estimated cost is over the budget of ${budget:.2f}",
-                                  hint="confirm with --confirm")
+    if not args.confirm:
+        exp.check_budget()
     skipped = len(exp.cells()) - len(exp.pending())
     queue = WorkQueue(args.queue, args.db)
     try:

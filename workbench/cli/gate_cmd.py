@@ -18,7 +18,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        "thresholds. Exit 0 pass, 1 below a threshold, 2 usage error.")
     p.add_argument("--config", required=True, help="an exported pipeline config (configs/pipeline.yaml)")
     p.add_argument("--evalset", required=True, help="the eval set JSONL")
-    p.add_argument("--limit", type=int, help="only the first N samples, stratified by category (a quick check)")
+    p.add_argument("--limit", type=int, help="only the first N samples, stratified by category: a smoke check "
+                                             "without the full gate's statistical power")
+    p.add_argument("--allow-stand-in-evidence", action="store_true",
+                   help="gate real models against thresholds measured on offline stand-ins (refused otherwise; "
+                        "recorded in the report)")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--judge-labels", help="human labels to calibrate an LLM-judge criterion on "
                                           "(default evalsets/judge/judge_labels.jsonl)")
@@ -30,13 +34,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import DataError, UsageError
     from ..experiments import RunOptions
-    from ..release.gate import run_gate
+    from ..release.gate import GateOptions, run_gate
 
     if not Path(args.evalset).is_file():
         raise UsageError(f"no eval set at {args.evalset}", hint="give the path of an eval-set JSONL")
     try:
-        report = run_gate(args.config, args.evalset, limit=args.limit, judge_labels=args.judge_labels,
-                          options=RunOptions(concurrency=args.concurrency), progress=args.progress)
+        report = run_gate(args.config, args.evalset, options=GateOptions(
+            limit=args.limit, judge_labels=args.judge_labels, run=RunOptions(concurrency=args.concurrency),
+            progress=args.progress, allow_stand_in_evidence=args.allow_stand_in_evidence))
     except DataError as e:  # the gate could not run: not the same as "below the thresholds"
         print(f"error [{e.code}]: {e}", file=sys.stderr)
         return 2

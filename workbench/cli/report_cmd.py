@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -43,7 +44,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"reports need the notebook stack ({e.name} is missing)",
                          hint="uv pip install -e '.[lab]'") from None
     executed = workspace("reports", Path(args.out).stem + ".ipynb")
-    params = {"SPEC": str(Path(args.spec).resolve()), "OUT": str(Path(args.run_dir).resolve()) if args.run_dir else None}
+    # the kernel runs in the notebook's folder: hand it this workspace, so it finds the runs already made here
+    os.environ["WORKBENCH_HOME"] = str(workspace())
+    from ..models.credentials import offline_mode
+
+    params = {"SPEC": str(Path(args.spec).resolve()), "OUT": str(Path(args.run_dir).resolve()) if args.run_dir else None,
+              "OFFLINE": offline_mode()}
     try:
         papermill.execute_notebook(str(notebook), str(executed), parameters=params, cwd=str(notebook.parent),
                                    kernel_name="python3", progress_bar=False)

@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -21,7 +22,39 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="OUT.jsonl", help="where to write the results ('-' = stdout)")
     p.add_argument("--db", metavar="URL", help="log store URL (default: $WORKBENCH_DB_URL, else SQLite in the "
                                                "workspace)")
+    add_evidence_flag(p)
     p.set_defaults(run=run)
+
+
+def add_evidence_flag(p: argparse.ArgumentParser) -> None:
+    """``--allow-stand-in-evidence``, shared by the commands that run an exported config."""
+    p.add_argument("--allow-stand-in-evidence", action="store_true",
+                   help="let real models answer a config whose thresholds were measured on offline stand-ins "
+                        "(refused otherwise; the override is said on stderr and kept in the log store)")
+
+
+@dataclass
+class Tally:
+    """What a batch did: statuses, what was paid and saved, unpriced answers, who answered."""
+
+    statuses: Counter[str] = field(default_factory=Counter)
+    models: Counter[str] = field(default_factory=Counter)
+    bases: Counter[str] = field(default_factory=Counter)
+    cost: float = 0.0
+    saved: float = 0.0
+    unpriced: int = 0
+
+    def add(self, result: Any) -> None:
+        """Count one ``RunnerResult``."""
+        self.statuses[result.status] += 1
+        self.models[result.answered_by or "(no model)"] += 1
+        if result.cost_basis:
+            self.bases[result.cost_basis] += 1
+        if result.cost_usd is None:
+            self.unpriced += 1
+        else:
+            self.cost += result.cost_usd
+        self.saved += result.saved_usd or 0.0
 
 
 def _open(path: str, mode: str) -> Any:
@@ -39,29 +72,34 @@ def run(args: argparse.Namespace) -> int:
     from ..inputs.jsonl import read_lines
     from ..runner.runner import Runner
 
-    runner = Runner.from_config(args.config, db_url=args.db)  # a bad or tampered config: exit 2
-    counts: Counter[str] = Counter()
-    cost = 0.0
+    # a bad or tampered config, missing credentials, stand-in evidence: exit 2 before any line is read
+    runner = Runner.from_config(args.config, db_url=args.db, allow_stand_in_evidence=args.allow_stand_in_evidence)
+    tally = Tally()
     src, out = _open(args.input, "rb"), _open(args.out, "w")
     try:
         for line in read_lines(src):
             result = runner.run(line.obj) if line.problem is None else runner.reject(None, **line.error())
             out.write(json.dumps(result.to_line(), ensure_ascii=False) + "\n")
-            counts[result.status] += 1
-            cost += result.cost_usd or 0.0
+            tally.add(result)
     finally:
         for f in (src, out):
             if f not in (sys.stdin.buffer, sys.stdout):
                 f.close()
         runner.close()
-    _summary(counts, cost, runner.log_errors, args.out)
+    _summary(tally, runner.log_errors, args.out)
     return 0
 
 
-def _summary(counts: Counter[str], cost: float, log_errors: int, out: str) -> None:
+def _summary(tally: Tally, log_errors: int, out: str) -> None:
     from ..pipeline import Status
 
-    total = sum(counts.values())
-    parts = ", ".join(f"{counts[s]} {s}" for s in Status)
-    note = f"; {log_errors} log store error(s): the results are complete, the log is not" if log_errors else ""
-    print(f"ran {total} line{'s' * (total != 1)}: {parts}; cost ${cost:.6f} -> {out}{note}", file=sys.stderr)
+    total = sum(tally.statuses.values())
+    parts = ", ".join(f"{tally.statuses[s]} {s}" for s in Status)
+    print(f"ran {total} line{'s' * (total != 1)}: {parts} -> {out}", file=sys.stderr)
+    unpriced = f" + {tally.unpriced} answer(s) unpriced (no known price: not counted as $0)" if tally.unpriced else ""
+    bases = ", ".join(f"{b} {n}" for b, n in sorted(tally.bases.items()))
+    print(f"cost ${tally.cost:.6f}{unpriced}; saved by caches ${tally.saved:.6f}; cost basis: {bases or 'none'}",
+          file=sys.stderr)
+    print("answered by: " + ", ".join(f"{m} {n}" for m, n in tally.models.most_common()), file=sys.stderr)
+    if log_errors:
+        print(f"{log_errors} log store error(s): the results are complete, the log is not", file=sys.stderr)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .run_cmd import add_evidence_flag
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="serve the production runner over HTTP",
@@ -16,6 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--db", help="log store URL (default: $WORKBENCH_DB_URL)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    add_evidence_flag(p)
     p.set_defaults(run=run)
 
 
@@ -23,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from ..runner.http import serve
     from ..runner.source import ConfigSource
 
-    source = ConfigSource.from_args(args.config, args.store, args.db)
+    source = ConfigSource.from_args(args.config, args.store, args.db, args.allow_stand_in_evidence)
     config, _ = source.current()  # fail early on a bad config
     print(f"serving {config.name} {config.config_hash[:19]} on http://{args.host}:{args.port}", file=sys.stderr)
     serve(source, host=args.host, port=args.port, log_level=args.log_level)

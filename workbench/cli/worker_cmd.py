@@ -5,6 +5,8 @@ import argparse
 import signal
 import sys
 
+from .run_cmd import add_evidence_flag
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("worker", help="process the durable queue with the production runner",
@@ -21,6 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     stop = p.add_mutually_exclusive_group()
     stop.add_argument("--max-items", type=int, help="stop after processing this many items")
     stop.add_argument("--until-empty", action="store_true", help="stop when nothing is pending or leased")
+    add_evidence_flag(p)
     p.set_defaults(run=run)
 
 
@@ -36,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from ..runner.source import ConfigSource
     from ..runner.worker import Worker, WorkerOptions
 
-    source = ConfigSource.from_args(args.config, args.store, args.db)
+    source = ConfigSource.from_args(args.config, args.store, args.db, args.allow_stand_in_evidence)
     config, _ = source.current()  # fail early on a bad config
     queue = WorkQueue(args.queue, args.db)
     options = WorkerOptions(concurrency=args.concurrency, lease_seconds=args.lease_seconds,

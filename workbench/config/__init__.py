@@ -12,7 +12,7 @@ _EXPORTS = {
     "OutputValidation": ".pipeline", "CacheConfig": ".cache",
     "ProductionConfig": ".production", "load_production_config": ".production", "TrafficSplit": ".production",
     "DegradationPolicy": ".production", "EscalationRules": ".production",
-    "GateThresholds": ".production", "LoggingSettings": ".production", "Evidence": ".production",
+    "GateThresholds": ".production", "LoggingSettings": ".production", "Evidence": ".production", "Provenance": ".production",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

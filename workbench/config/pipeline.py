@@ -80,6 +80,8 @@ class PipelineConfig(Frozen):
     context: ContextConfig = Field(default_factory=ContextConfig)
     prompt: PromptTemplate
     prompt_hash: str
+    tier_prompts: dict[str, PromptTemplate] = Field(default_factory=dict, description="tier -> the prompt version "
+                                                    "pinned for it, when not `prompt` (a fallback tier's own)")
     tier: str = "medium"
     tiers: dict[str, Tier]
     routing: list[RoutingRule] = Field(default_factory=list)
@@ -94,7 +96,7 @@ class PipelineConfig(Frozen):
         if self.prompt.hash != self.prompt_hash:
             raise ValueError(f"prompt_hash {self.prompt_hash} does not match the embedded prompt "
                              f"({self.prompt.hash}): the prompt text was edited")
-        needed = {self.tier, *(r.tier for r in self.routing), *(self.fallbacks or [])}
+        needed = {self.tier, *(r.tier for r in self.routing), *(self.fallbacks or []), *self.tier_prompts}
         missing = sorted(needed - set(self.tiers))
         if missing:
             raise ValueError(f"tier(s) {', '.join(missing)} are used but not embedded in 'tiers'")
@@ -115,6 +117,16 @@ class PipelineConfig(Frozen):
         """The embedded tiers as a ``TierSet``."""
         return TierSet(tiers=self.tiers, source=f"config {self.name}")
 
+    def prompt_for(self, tier: str | None) -> PromptTemplate:
+        """The prompt version pinned for ``tier`` (``tier_prompts``), else ``prompt``; each model renders its
+        own section of it (``PromptTemplate.sections_for``)."""
+        return self.tier_prompts.get(tier, self.prompt) if tier else self.prompt
+
+    def reachable_tiers(self) -> list[str]:
+        """The tiers an input can reach: the config's tier, the routing rules' tiers, and their fallbacks."""
+        starts = [self.tier, *(r.tier for r in self.routing)]
+        return list(dict.fromkeys(link.name for t in starts for link in self.fallback_chain(t) if link.tier))
+
     def fallback_chain(self, tier: str) -> tuple[ChainLink, ...]:
         """``tier`` and what is tried after it fails, in order: this config's ``fallbacks`` when set, else the
         tier's own (tier names or model ids), without repeats. Computed here only; the model layer builds it."""
@@ -125,7 +137,8 @@ class PipelineConfig(Frozen):
               tier: str = "medium", tiers: TierSet | None = None, chunking: dict[str, Any] | Any = None,
               **fields: Any) -> PipelineConfig:
         """A config from a prompt id (or template) and tier names; the tiers it needs are embedded. ``chunking``
-        (a chunker or its dump) replaces the context's chunker."""
+        (a chunker or its dump) replaces the context's chunker; ``tier_prompts`` pins another prompt version for a
+        tier (``{"small": 3}``: version 3 of the same prompt; or ``"other_prompt@2"``, or a ``PromptTemplate``)."""
         from ..models.client import current_tiers
         from ..prompts import load_prompt
 
@@ -135,6 +148,8 @@ class PipelineConfig(Frozen):
             context = fields.get("context") or {}
             context = context if isinstance(context, dict) else context.model_dump()
             fields["context"] = {**context, "chunking": chunking}
+        if fields.get("tier_prompts"):
+            fields["tier_prompts"] = {t: _pinned(p, template.id) for t, p in fields["tier_prompts"].items()}
         wanted = {tier, *(r["tier"] if isinstance(r, dict) else r.tier for r in fields.get("routing", []))}
         wanted |= set(fields.get("fallbacks") or [])
         for name in list(wanted):
@@ -172,8 +187,20 @@ class PipelineConfig(Frozen):
         return cls.model_json_schema()
 
 
+def _pinned(spec: Any, default_id: str) -> Any:
+    """A tier's prompt pin: a version of the same prompt, ``"id@vN"``, a template or its dump."""
+    from ..prompts import load_prompt
+
+    if isinstance(spec, (PromptTemplate, dict)):
+        return spec
+    if isinstance(spec, int):
+        return load_prompt(default_id, spec)
+    prompt_id, _, version = str(spec).partition("@")
+    return load_prompt(prompt_id, int(version.lstrip("v")) if version else None)
+
+
 def _tiers_named(data: dict[str, Any]) -> set[str]:
     rules = [r if isinstance(r, dict) else r.model_dump() for r in data.get("routing") or []]
-    return {data["tier"], *(r["tier"] for r in rules), *(data.get("fallbacks") or [])}
+    return {data["tier"], *(r["tier"] for r in rules), *(data.get("fallbacks") or []), *(data.get("tier_prompts") or {})}
 
 

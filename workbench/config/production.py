@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from ..errors import ConfigError, ConfigTamperedError
+from ..errors import ConfigError, ConfigTamperedError, UsageError
 from ..hashing import bucket, canonical_json, content_hash
 from .base import Frozen
 from .pipeline import PipelineConfig
@@ -105,8 +105,21 @@ class LoggingSettings(Frozen):
     retention_days: int = Field(30, ge=1)
 
 
+class Provenance(Frozen):
+    """Who answered a variant's evidence cells, and how their costs are known."""
+
+    answered_by: dict[str, int] = Field(default_factory=dict, description="model that produced the text -> cells")
+    cost_bases: dict[str, int] = Field(default_factory=dict, description="cost basis -> cells")
+
+    @property
+    def on_stand_ins(self) -> bool:
+        """True when offline stand-ins (``local/*`` heuristics) answered some of the cells for real models."""
+        return any(m.startswith("local/") for m in self.answered_by) and "simulated" in self.cost_bases
+
+
 class Evidence(Frozen):
-    """Why this config: the experiment and eval set it was chosen on, and its scores with intervals."""
+    """Why this config: the experiment and eval set it was chosen on, its scores with intervals, who answered, and
+    any check an override lifted."""
 
     experiment: str
     evalset_name: str
@@ -114,7 +127,12 @@ class Evidence(Frozen):
     variant: str
     scores: dict[str, dict[str, float | int | None]] = Field(default_factory=dict,
                                                             description="metric -> {value, ci_low, ci_high, n}")
-    override_reason: str | None = Field(None, description="set when exported despite missing a threshold")
+    provenance: dict[str, Provenance] = Field(default_factory=dict, description="variant -> who answered its "
+                                              "evidence cells and how their costs are known")
+    override_reason: str | None = Field(None, description="why the export went ahead despite the checks in "
+                                                          "`overridden`")
+    overridden: list[str] = Field(default_factory=list, description="checks the override lifted: thresholds, "
+                                  "unevaluated_fallback_prompts, stand_in_evidence")
 
 
 class ProductionConfig(Frozen):
@@ -138,6 +156,42 @@ class ProductionConfig(Frozen):
         if unknown:
             raise ValueError(f"split names unknown variant(s) {', '.join(unknown)}")
         return self
+
+    def stand_in_evidence(self) -> list[str]:
+        """Variants whose evidence offline stand-ins answered while real models would answer them now (outside
+        offline mode): their thresholds were measured on heuristics. Empty when the export accepted that
+        (``overridden`` holds ``stand_in_evidence``) or when offline mode is on."""
+        from ..models.credentials import offline_mode
+
+        if offline_mode() or "stand_in_evidence" in self.evidence.overridden:
+            return []
+        return [name for name, cfg in self.variants.items()
+                if self.evidence.provenance.get(name, Provenance()).on_stand_ins
+                and any(not t.model.startswith("local/") for t in cfg.tiers.values())]
+
+    def check_stand_in_evidence(self, allowed: bool = False) -> list[str]:
+        """Notes on evidence measured on offline stand-ins, for a runner or a gate about to use this config:
+        ``UsageError`` (code ``stand_in_evidence``, exit 2) when real models would answer now and neither the
+        export nor ``allowed`` (``--allow-stand-in-evidence``) accepted it."""
+        from ..models.credentials import offline_mode
+
+        ev = self.evidence
+        if offline_mode():  # the stand-ins answer now too: like is compared with like
+            return []
+        if "stand_in_evidence" in ev.overridden:
+            return [f"override recorded at export: the thresholds were measured on offline stand-ins "
+                    f"({ev.override_reason})"]
+        variants = self.stand_in_evidence()
+        if not variants:
+            return []
+        if not allowed:
+            raise UsageError(f"{self.name}: the evidence of {', '.join(variants)} was measured on offline stand-ins "
+                             "(heuristics), and real models would answer now: its thresholds say nothing about them",
+                             code="stand_in_evidence",
+                             hint="re-run the experiment with real models and re-export, run in offline mode "
+                                  "(--offline), or pass --allow-stand-in-evidence to go ahead anyway (recorded)")
+        return [f"override (--allow-stand-in-evidence): real models answer a config whose thresholds were measured "
+                f"on offline stand-ins ({', '.join(variants)})"]
 
     def computed_hash(self) -> str:
         """The content hash of everything except ``config_hash`` itself."""

@@ -225,7 +225,7 @@ def _tier_cost(tier: str, items: list[list[dict[str, Any]]],
     mean = {k: sum(_tokens(r, k) for r in flat) / n for k in ("input_tokens", "output_tokens", "cached_input_tokens")}
     bases = Counter(str(r.get("cost_basis") or "unknown") for r in flat)
     models = Counter(m for m in map(_priced_model, flat) if m)
-    paid = [r for r in flat if r.get("cost_basis") != "cached" and not r.get("cached")]
+    paid = [r for r in flat if not r.get("cached") and r.get("cache", "miss") == "miss"]
     measured = (None if not paid or any(r.get("cost_usd") is None for r in paid)
                 else sum(float(r["cost_usd"]) for r in paid) / n)
     model = models.most_common(1)[0][0] if models else None

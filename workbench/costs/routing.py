@@ -127,7 +127,7 @@ def _policy(name: str, samples: dict[Any, dict[str, Any]], ids: list[Any]) -> Po
     return PolicyResult(name, len(items), sum(scored) / len(scored) if scored else None, len(items) - len(scored),
                         {t: n / len(items) for t, n in tiers.most_common()},
                         None if any(c is None for c in costs) else sum(costs) / len(items),
-                        basis_label(b for b in bases if b != "cached") if bases else "")
+                        basis_label(bases) if bases else "")
 
 
 def routing_tradeoff(records_by_policy: Mapping[str, Any], *, baseline: str | None = None,

@@ -74,6 +74,8 @@ class RunOptions:
     """A run estimated above this many USD is refused unless confirmed (None: no budget)."""
     expected_output_tokens: int = 60
     """Output tokens per call assumed by the cost estimate before the run."""
+    allow_unpriced: bool = False
+    """With a budget, run even though some cells are unpriced (their cost cannot be kept under the cap)."""
     cache: Any = "auto"
     """The exact response cache: ``"auto"`` (the workspace's), ``None`` (none) or a ``ResponseStore``; used
     only where a variant's ``cache`` config turns it on."""
@@ -117,7 +119,8 @@ class Experiment:
         base = PipelineConfig.build(**spec.base)
         variants = {name: base.variant(**changes) if changes else base for name, changes in spec.variant_changes()}
         options = RunOptions(repeats=spec.repeats, concurrency=spec.concurrency, budget_usd=spec.budget_usd,
-                             expected_output_tokens=spec.expected_output_tokens, cache=cache, models=models)
+                             expected_output_tokens=spec.expected_output_tokens, cache=cache, models=models,
+                             allow_unpriced=spec.allow_unpriced)
         return cls(evalset, variants, out, scorers=list(spec.scorers), options=options, spec=spec)
 
     # ---- the run folder -------------------------------------------------------------------------------------
@@ -188,8 +191,8 @@ class Experiment:
 
     def estimate(self) -> Estimate:
         """Prompt tokens and cost of the pending cells, from token counts and prices (no model call)."""
-        from ..models.pricing import price_for
         from ..models.records import Usage
+        from ..models.tiers import tier_price
         from ..models.tokens import tokenizer_for
 
         checks: dict = {}
@@ -201,9 +204,9 @@ class Experiment:
             prepared = self._prepare(variant, sample, checks)
             if isinstance(prepared, Result):
                 continue
-            model = self.variants[variant].tiers[prepared.tier].model
-            n = tokenizer_for(model).count_messages(prepared.messages)
-            price = price_for(model)
+            tier = self.variants[variant].tiers[prepared.tier]
+            n = tokenizer_for(tier.model).count_messages(prepared.messages)
+            price = tier_price(tier)
             tokens += n
             if price is None:
                 unpriced += 1
@@ -223,6 +226,22 @@ class Experiment:
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             return pool.submit(asyncio.run, self.arun(confirm=confirm, progress=progress)).result()
 
+    def check_budget(self) -> None:
+        """With a budget: ``BudgetExceededError`` when the estimate is over it, or when any pending cell is unpriced
+        (its cost could be anything) unless ``allow_unpriced``."""
+        budget = self.options.budget_usd
+        if budget is None:
+            return
+        est = self.estimate()
+        if est.unpriced_cells and not self.options.allow_unpriced:
+            raise BudgetExceededError(f"cannot keep the budget of ${budget:.2f}: {est.unpriced_cells} cells are "
+                                      f"unpriced ({est})", code="budget_unverifiable",
+                                      hint="give the model a price (configs/tiers.yaml `price:`), or run with "
+                                           "--allow-unpriced (allow_unpriced: true in the spec)")
+        if est.cost_usd > budget:
+            raise BudgetExceededError(f"estimated ${est.cost_usd:.2f} is over the budget of ${budget:.2f} ({est})",
+                                      hint="raise budget_usd, use fewer samples/variants, or confirm the run")
+
     async def arun(self, *, confirm: bool = False, progress: bool = True) -> RunSummary:
         """Async twin of ``run``: the pending cells, ``concurrency`` at a time, each record appended as it finishes.
         ``BudgetExceededError`` when the estimate is over ``budget_usd`` and ``confirm`` is not set."""
@@ -230,13 +249,8 @@ class Experiment:
         pending = self.pending()
         skipped = len(self.cells()) - len(pending)
         self._write_manifest()
-        budget = self.options.budget_usd
-        if pending and budget is not None and not confirm:
-            est = self.estimate()
-            if est.cost_usd > budget:
-                raise BudgetExceededError(f"estimated ${est.cost_usd:.2f} is over the budget of "
-                                          f"${budget:.2f} ({est})",
-                                          hint="raise budget_usd, use fewer samples/variants, or confirm the run")
+        if pending and not confirm:
+            self.check_budget()
         records = await self._run_cells(pending, progress)
         errors: dict[str, int] = {}
         for r in records:
@@ -277,8 +291,10 @@ class Experiment:
         return RunRecord(
             variant=variant, config_hash=pipeline.config.hash, sample_id=sample.id, repeat=repeat,
             category=sample.category, status=result.status, output=result.output, scores=scores,
-            error=result.error, model=result.model, priced_as=result.priced_as, tier=result.tier, input_tokens=result.input_tokens,
-            output_tokens=result.output_tokens, cost_usd=result.answer_cost_usd, cost_basis=result.cost_basis,
+            error=result.error, model=result.model, answered_by=result.answered_by, priced_as=result.priced_as,
+            tier=result.tier, input_tokens=result.input_tokens, output_tokens=result.output_tokens,
+            cost_usd=result.cost_usd, saved_usd=result.saved_usd, cost_basis=result.cost_basis,
+            answer_cost_usd=result.answer_cost_usd,
             latency_ms=result.latency_ms, cache=result.cache, model_calls=result.attempts + judge_calls,
             tags=list(sample.tags), expected_status=str(sample.metadata.get("expected_status", "ok")))
 

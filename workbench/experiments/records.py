@@ -24,15 +24,24 @@ class RunRecord:
     """scorer name -> ``{"value", "passed", "measured", "explanation"}``."""
     error: dict[str, str] | None = None
     model: str | None = None
+    """The model the answering tier is configured with (the real model, also when its stand-in answered)."""
+    answered_by: str | None = None
+    """The model that produced the output (``local/...`` when an offline stand-in answered)."""
     priced_as: str | None = None
     """The model the cost is priced as (the real model when an offline stand-in answered)."""
     tier: str | None = None
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float | None = None
-    """What the answer costs (the pipeline's ``answer_cost_usd``: a response-cache hit keeps its original cost, so
-    a variant's cost per item does not depend on what happened to be cached)."""
+    """What this cell paid (0 for a cache hit; None when unpriced)."""
+    saved_usd: float | None = None
+    """What a cache hit saved (the answer's cost when it was made)."""
     cost_basis: str | None = None
+    """How the answer's cost is known (``provider``, ``simulated``, ``offline`` or ``unpriced``; a hit keeps its
+    answer's)."""
+    answer_cost_usd: float | None = None
+    """What the answer costs without any cache (``cost_usd`` + ``saved_usd``): a variant's cost per item, which
+    does not depend on what happened to be cached."""
     latency_ms: float = 0.0
     cache: str = "miss"
     model_calls: int = 0
@@ -60,7 +69,10 @@ class RunRecord:
     def from_dict(cls, d: dict[str, Any]) -> RunRecord:
         """The inverse of ``to_dict``; keys that are not fields (from a newer version) are ignored."""
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        d = {k: v for k, v in d.items() if k in names}
+        if "answer_cost_usd" not in d:  # written before 0.2, when cost_usd was the answer's cost
+            d["answer_cost_usd"] = d.get("cost_usd")
+        return cls(**d)
 
 
 _FIELDS = dataclasses.fields(RunRecord)

@@ -85,7 +85,8 @@ class ExperimentResults:
 
     def summary(self, scorer: str | None = None):
         """Per variant: cells, pass rate and mean score (errors count as fails), errors, unmeasured, cost per
-        item, total cost, latency p50/p95, model calls, tokens."""
+        item (what an answer costs without any cache; NaN with basis ``unpriced`` when a model has no price, never
+        $0), what the run paid and what the caches saved, latency p50/p95, model calls, tokens, who answered."""
         import numpy as np
         import pandas as pd
 
@@ -95,7 +96,7 @@ class ExperimentResults:
         scorer = scorer or self.primary_scorer()
         rows = []
         for variant, g in df.groupby("variant", sort=False):
-            costs = g["cost_usd"]
+            costs, paid, saved = g["answer_cost_usd"], g["cost_usd"], g["saved_usd"].fillna(0.0)
             rows.append({
                 "variant": variant, "cells": len(g),
                 "pass_rate": g[f"pass:{scorer}"].dropna().astype(float).mean(),
@@ -104,7 +105,10 @@ class ExperimentResults:
                 "unmeasured": int(g[f"score:{scorer}"].isna().sum()),
                 "cost_per_item": costs.mean() if costs.notna().all() else None,
                 "total_cost": costs.sum() if costs.notna().all() else None,
+                "paid": paid.sum() if paid.notna().all() else None,
+                "saved": saved.sum(),
                 "cost_basis": ",".join(sorted(set(g["cost_basis"].dropna()))),
+                "answered_by": ",".join(sorted(set(g["answered_by"].dropna()))),
                 "latency_p50_ms": float(np.percentile(g["latency_ms"], 50)),
                 "latency_p95_ms": float(np.percentile(g["latency_ms"], 95)),
                 "input_tokens": int(g["input_tokens"].sum()), "model_calls": int(g["model_calls"].sum()),

@@ -35,7 +35,8 @@ def _tier_models(results: ExperimentResults, variant: str) -> dict[str, str]:
 def usage_rows(results: ExperimentResults, variants: Iterable[str] | None = None, *, scorer: str = "overall",
                answered_only: bool = False) -> list[dict[str, Any]]:
     """One dict per record of ``variants`` (default: all) with ``priced_as`` (the tier's real model, from the
-    manifest) and ``score`` (1.0/0.0 for pass/fail on ``scorer``, ``None`` when unmeasured).
+    manifest), ``score`` (1.0/0.0 for pass/fail on ``scorer``, ``None`` when unmeasured), and ``cost_usd`` /
+    ``cost_basis`` for what the answer costs without any cache (what a hit paid is ``paid_usd``).
 
     ``answered_only=True`` leaves out cells no tier answered (inputs the policy rejected): use it for
     ``item_costs``; keep them for ``routing_tradeoff``, where their tier reads ``(status)``, e.g. ``(rejected)``.
@@ -53,6 +54,7 @@ def usage_rows(results: ExperimentResults, variants: Iterable[str] | None = None
         row = {k: v for k, v in r.to_dict().items() if k not in ("scores", "output", "tags")}
         row["tier"] = r.tier or f"({r.status})"
         row["priced_as"] = r.priced_as or models[r.variant].get(r.tier or "") or r.model
+        row["paid_usd"], row["cost_usd"], row["cost_basis"] = r.cost_usd, r.answer_cost_usd, r.cost_basis
         row["score"] = None if passed is None else float(passed)
         rows.append(row)
     return rows
@@ -66,11 +68,11 @@ def _per_item(results: ExperimentResults, variant: str) -> dict[str, dict[str, A
             acc.setdefault(r.sample_id, []).append(r)
     out = {}
     for sid, recs in acc.items():
-        costs = [r.cost_usd for r in recs]
+        costs = [r.answer_cost_usd for r in recs]
         out[sid] = {"input_tokens": sum(r.input_tokens for r in recs) / len(recs),
                     "output_tokens": sum(r.output_tokens for r in recs) / len(recs),
                     "cost_usd": None if any(c is None for c in costs) else sum(costs) / len(recs),
-                    "bases": {r.cost_basis for r in recs if r.cost_basis and r.cost_basis != "cached"}}
+                    "bases": {r.cost_basis for r in recs if r.cost_basis}}
     return out
 
 

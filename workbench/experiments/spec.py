@@ -37,6 +37,7 @@ class ExperimentSpec(BaseModel):
     repeats: int = Field(1, ge=1, le=20)
     concurrency: int = Field(16, ge=1, le=512)
     budget_usd: float | None = Field(None, ge=0, description="refuse a run estimated above this unless confirmed")
+    allow_unpriced: bool = Field(False, description="with a budget, run although some cells are unpriced")
     limit: int | None = Field(None, ge=1, description="use only the first N samples (stratified by category)")
     expected_output_tokens: int = Field(60, ge=1, description="for the cost estimate before the run")
 

@@ -22,7 +22,8 @@ _EXPORTS = {
     "Price": ".pricing", "PriceBook": ".pricing", "price_for": ".pricing", "register_price": ".pricing",
     "tokenizer_for": ".tokens", "Tokenizer": ".tokens", "translate": ".translate",
     # offline tier and embedders
-    "register_offline": ".offline", "OFFLINE_MODELS": ".offline",
+    "register_offline": ".offline", "set_offline": ".credentials", "offline_mode": ".credentials",
+    "mode_line": ".catalog", "missing_credentials": ".credentials", "TierPrice": ".tiers", "OFFLINE_MODELS": ".offline",
     "Embedder": ".embedders", "HashingEmbedder": ".embedders", "LiteLLMEmbedder": ".embedders",
     "MiniLMEmbedder": ".embedders",
     # catalog

@@ -1,32 +1,42 @@
-"""What models are available: every tier with the model that answers it now, and the offline models."""
+"""What models are available: every tier with what answers it now and why, and the offline models."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
 from ..errors import MissingKeyError
+from .credentials import credentials_status, offline_mode
 from .offline import OFFLINE_MODELS
-from .pricing import price_for
-from .tiers import load_tiers, route
+from .tiers import load_tiers, route, tier_price
 
-_BASIS = {"key": "provider", "stand-in": "simulated", "local": "offline", "explicit": "provider"}
+_BASIS = {"key": "provider", "offline": "simulated", "local": "offline", "explicit": "provider"}
 
 
 def describe_models(tiers_path: str | Path | None = None) -> list[dict[str, Any]]:
-    """One row per tier (model, stand-in, what answers now, price per 1M tokens), then one per offline model."""
+    """One row per tier (model, stand-in, what answers now and why, price per 1M tokens and its source), then one
+    per offline model. ``why`` is ``key found: OPENAI_API_KEY``, ``offline mode`` or ``missing OPENAI_API_KEY``."""
     out = []
     for t in load_tiers(tiers_path).tiers.values():
+        answers, why = credentials_status(t.model, t.stand_in, t.params)
         try:
-            r = route(t.model, t.stand_in)
-            answers, basis = r.call, _BASIS[r.reason]
+            basis = _BASIS[route(t.model, t.stand_in, params=t.params).reason]
         except MissingKeyError:
-            answers, basis = "(no key, no stand-in)", "-"
-        price = None if t.model.startswith("local/") else price_for(t.model)
-        per_1m = price.per_million() if price else (0.0, 0.0) if t.model.startswith("local/") else (None, None)
-        out.append({"tier": t.name, "model": t.model, "stand_in": t.stand_in, "answers_now": answers,
+            basis = "-"
+        price = tier_price(t)
+        per_1m = price.per_million() if price else (None, None)
+        out.append({"tier": t.name, "model": t.model, "stand_in": t.stand_in, "answers_now": answers, "why": why,
                     "cost_basis": basis, "input_per_1m": per_1m[0], "output_per_1m": per_1m[1],
-                    "description": t.description})
+                    "price_source": price.source if price else "unpriced", "description": t.description})
     for name, desc in OFFLINE_MODELS.items():
         out.append({"tier": None, "model": f"local/{name}", "stand_in": None, "answers_now": f"local/{name}",
-                    "cost_basis": "offline", "input_per_1m": 0.0, "output_per_1m": 0.0, "description": desc})
+                    "why": "a heuristic that ships with workbench", "cost_basis": "offline", "input_per_1m": 0.0,
+                    "output_per_1m": 0.0, "price_source": "local", "description": desc})
     return out
+
+
+def mode_line() -> str:
+    """One line saying which mode answers now, for the top of a notebook or a command's output."""
+    if offline_mode():
+        return ("offline mode: the heuristic stand-ins (local/*) answer for every tier, with simulated costs "
+                "(the real models' prices on real token counts); turn it off to call real models")
+    return "real models: tiers call their providers with the keys in the environment (offline mode is off)"

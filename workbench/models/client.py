@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import UsageError
 from .litellm_model import Endpoint, LiteLLMModel
-from .pricing import PriceBook
+from .pricing import PriceBook, default_pricebook
 from .records import Completion, Message
 from .tiers import ChainLink, TierSet, default_tiers_path, load_tiers, route
 from .wrappers import CachedModel, FallbackModel, LimitedModel, Model, ResponseStore, RetryingModel, RetryPolicy
@@ -61,12 +61,21 @@ class ModelOptions:
     """litellm parameters added to every model's own (e.g. ``{"temperature": 0}``)."""
 
 
+ENDPOINT_PARAMS = ("api_base", "api_key", "api_version", "base_url")
+"""Tier parameters that say where the real model lives: a stand-in never gets them."""
+
+
 def _leaf(link: ChainLink, *, explicit: bool, endpoint: Endpoint | None,
           pricebook: PriceBook | None) -> LiteLLMModel:
     t = link.tier
-    r = route(link.model, t.stand_in if t else None, explicit=explicit)
-    return LiteLLMModel(r.call, params=dict(t.params) if t else {}, priced_as=r.priced_as,
-                        tier=t.name if t else None, endpoint=endpoint, pricebook=pricebook)
+    params = dict(t.params) if t else {}
+    r = route(link.model, t.stand_in if t else None, explicit=explicit, params=params)
+    if r.call != link.model:  # a stand-in answers
+        params = {k: v for k, v in params.items() if k not in ENDPOINT_PARAMS}
+    if t is not None and t.price is not None:
+        pricebook = (pricebook or default_pricebook()).overlay({t.model: t.price.price()})
+    return LiteLLMModel(r.call, params=params, priced_as=r.priced_as, tier=t.name if t else None,
+                        endpoint=endpoint, pricebook=pricebook)
 
 
 def build_model(tier: str | None = None, *, model: str | None = None, chain: Sequence[ChainLink] | None = None,

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from .credentials import api_base_of
 from .litellm_env import import_litellm
 from .pricing import PriceBook, default_pricebook
 from .records import Attempt, Completion, CostBasis, Message, Usage
@@ -58,8 +59,11 @@ class LiteLLMModel:
         return f"LiteLLMModel({self.model!r}{extra})"
 
     def identity(self) -> dict[str, Any]:
-        """What about this model changes its output (for cache keys)."""
-        return {"model": self.model, "api_base": self.endpoint.api_base,
+        """What about this model changes its output (for cache keys): the model called, the endpoint it is called
+        at (given in code, in the tier's params, or in the provider's environment variable, read now), and the
+        output-affecting parameters."""
+        base = None if self.model.startswith("local/") else api_base_of(self.model, self.params, self.endpoint.api_base)
+        return {"model": self.model, "api_base": base,
                 "params": {k: v for k, v in self.params.items() if k not in TRANSPORT_PARAMS}}
 
     def _kwargs(self, messages: list[Message], settings: dict[str, Any]) -> dict[str, Any]:
@@ -82,6 +86,8 @@ class LiteLLMModel:
         start = time.perf_counter()
         try:
             response = litellm.completion(**kwargs)
+            if kwargs.get("stream"):  # the whole stream, assembled into one reply (usage included when sent)
+                response = litellm.stream_chunk_builder(list(response), messages=messages)
         except Exception as e:
             raise translate(e, self.model) from e
         return self._completion(response, messages, kwargs, time.perf_counter() - start)
@@ -92,6 +98,8 @@ class LiteLLMModel:
         start = time.perf_counter()
         try:
             response = await litellm.acompletion(**kwargs)
+            if kwargs.get("stream"):
+                response = litellm.stream_chunk_builder([chunk async for chunk in response], messages=messages)
         except Exception as e:
             raise translate(e, self.model) from e
         return self._completion(response, messages, kwargs, time.perf_counter() - start)
@@ -104,9 +112,11 @@ class LiteLLMModel:
         except (AttributeError, IndexError, TypeError) as e:
             raise translate(ValueError(f"Invalid JSON: reply without choices ({e})"), self.model) from e
         usage = _usage(getattr(response, "usage", None))
-        if self.basis == "simulated":  # real token counts of the model we stand in for
+        if self.basis == "simulated" or not usage.total_tokens:
+            # a stand-in: the real token counts of the model it stands in for; a reply without usage (some
+            # OpenAI-compatible servers): counted here, never priced as 0 tokens
             tok = tokenizer_for(self.priced_as or self.model)
-            usage = Usage(tok.count_messages(messages), tok.count(text))
+            usage = Usage(tok.count_messages(messages), tok.count(text or json.dumps(_tool_calls(message) or "")))
         cost, basis = self._cost(usage)
         latency = seconds * 1000.0
         return Completion(

@@ -40,7 +40,8 @@ class Price:
     batch_output: float | None = None
     """Per generated token through the batch API."""
     source: str = "litellm"
-    """Where the price comes from: ``litellm`` (its bundled map) or ``registered``."""
+    """Where the price comes from: ``litellm`` (its bundled map), ``registered`` (``register_price``) or ``config``
+    (a tier's ``price`` in ``configs/tiers.yaml`` or an exported config)."""
 
     def cost(self, usage: TokenCounts) -> float:
         """USD for the given token counts (cached prompt tokens at the cached price when there is one): the one
@@ -86,9 +87,17 @@ def _from_entry(entry: dict) -> Price | None:
 class PriceBook:
     """Looks prices up: registered prices first, then litellm's bundled map (with and without the provider)."""
 
-    def __init__(self) -> None:
+    def __init__(self, parent: PriceBook | None = None) -> None:
+        """``parent``: a price book asked when this one has no registered price for a model."""
         self._registered: dict[str, Price] = {}
         self._lock = threading.Lock()
+        self._parent = parent
+
+    def overlay(self, prices: dict[str, Price]) -> PriceBook:
+        """A price book with ``prices`` (model -> ``Price``, e.g. a tier's configured price) over this one."""
+        book = PriceBook(parent=self)
+        book._registered.update(prices)
+        return book
 
     def register(self, model: str, *, input_per_1m: float, output_per_1m: float,
                  cached_input_per_1m: float | None = None) -> Price:
@@ -105,6 +114,8 @@ class PriceBook:
         """The price of ``model``, or ``None`` when unknown (``local/*`` models are not priced: they are free)."""
         if model in self._registered:
             return self._registered[model]
+        if self._parent is not None:
+            return self._parent.get(model)
         table = _bundled_map()
         _, _, bare = model.partition("/")
         for key in (model, bare):

@@ -10,13 +10,34 @@ Message = dict[str, Any]
 """A chat message as litellm and OpenAI take it: ``{"role": ..., "content": ...}``."""
 
 CostBasis = Literal["provider", "simulated", "offline", "unpriced"]
-"""How ``cost_usd`` was obtained:
+"""How the answer's cost is known (for a cache hit: how it was known when the answer was made):
 
-- ``provider``: a real model answered; priced from its token counts and litellm's price map (or a registered price);
-- ``simulated``: an offline stand-in answered for a real model; priced as that real model, with real token counts;
+- ``provider``: a real model answered; priced from its token counts and its price (the tier's configured price, a
+  registered one, or litellm's price map);
+- ``simulated``: an offline stand-in answered for a real model (offline mode); priced as that real model, with real
+  token counts;
 - ``offline``: a ``local/*`` model answered on its own account; it runs on this machine and costs nothing;
 - ``unpriced``: no price is known for the model; ``cost_usd`` is ``None``, never a silent 0.
+
+A cache hit keeps its basis and says ``cached=True``: ``cost_usd`` is 0 and ``saved_usd`` what the answer cost.
 """
+
+
+class ChainMessages(list):
+    """The messages of a request to a fallback chain: the first model's (this list itself) and, rendered on demand,
+    each fallback's own (``for_link(i)``), so a fallback model gets the prompt version pinned for it, never the
+    primary's. ``FallbackModel`` reads it; any other model sees a plain list of messages."""
+
+    def __init__(self, first: list[Message], render: Any = None):
+        """``render(i)``: the messages for the chain's ``i``-th model (None: every model gets ``first``)."""
+        super().__init__(first)
+        self._render = render
+
+    def for_link(self, index: int) -> list[Message]:
+        """The messages for the chain's ``index``-th model."""
+        if index == 0 or self._render is None:
+            return list(self)
+        return self._render(index)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +100,26 @@ class Completion:
     finish_reason: str | None = None
     """Why generation stopped (``stop``, ``length``, ``tool_calls``...)."""
     cached: bool = False
-    """True when the answer came from the response cache: nothing was paid for it now (``cost_usd`` is what the
-    answer cost when it was made)."""
+    """True when the answer came from the response cache: nothing was paid for it now."""
+    saved_usd: float | None = None
+    """For a cache hit, what the answer cost when it was made (``None`` when that was unpriced, or not a hit)."""
     attempts: tuple[Attempt, ...] = ()
     """Every try, in order; the last one is the one that answered."""
+
+    @property
+    def answered_by(self) -> str:
+        """The model that produced the text (``local/...`` when an offline stand-in answered)."""
+        return self.model
+
+    @property
+    def answer_cost_usd(self) -> float | None:
+        """What the answer costs without any cache: ``cost_usd``, or what a cache hit saved (None when unpriced)."""
+        return self.saved_usd if self.cached else self.cost_usd
+
+    def as_cache_hit(self, latency_ms: float) -> Completion:
+        """This completion served again from a cache: nothing paid now, ``saved_usd`` what it cost."""
+        return dataclasses.replace(self, cached=True, attempts=(), latency_ms=latency_ms, cost_usd=0.0,
+                                   saved_usd=self.answer_cost_usd)
 
     def replace(self, **changes: Any) -> Completion:
         """A copy with ``changes`` applied (``dataclasses.replace``)."""

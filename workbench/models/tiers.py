@@ -1,12 +1,13 @@
 """Tiers: names the pipeline asks for (``small``, ``medium``, ``large``...) mapped to models and parameters.
 
 Tiers live in ``configs/tiers.yaml``. ``route(tier)`` decides which model actually answers: the real model when
-its provider's key is set, else the offline stand-in (priced as the real model, marked ``simulated``).
+its provider's credentials are set, the offline stand-in in offline mode (priced as the real model, marked
+``simulated``), else a ``MissingKeyError`` (see ``credentials``).
 """
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,21 +16,43 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._util.paths import project_root
 from ..errors import ConfigError, MissingKeyError, UnknownTierError
+from .credentials import OFFLINE_SWITCH, OFFLINE_VARIABLE, missing_credentials, offline_mode
+from .pricing import Price
 
-# Environment variables that hold each provider's key. A provider not listed here is assumed to be configured;
-# if it is not, the provider's own authentication error is translated into MissingKeyError at call time.
-PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
-    "openai": ("OPENAI_API_KEY",),
-    "anthropic": ("ANTHROPIC_API_KEY",),
-    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
-    "mistral": ("MISTRAL_API_KEY",),
-    "groq": ("GROQ_API_KEY",),
-    "cohere": ("COHERE_API_KEY",),
-    "deepseek": ("DEEPSEEK_API_KEY",),
-    "together_ai": ("TOGETHERAI_API_KEY", "TOGETHER_API_KEY"),
-    "openrouter": ("OPENROUTER_API_KEY",),
-    "xai": ("XAI_API_KEY",),
-}
+
+class TierPrice(BaseModel):
+    """A model's price, for models litellm does not know (a custom name served by vLLM or Ollama) or to override
+    its list price: USD per 1M tokens, as price pages show them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    input_per_1m: float = Field(ge=0, description="USD per 1M prompt tokens")
+    output_per_1m: float = Field(ge=0, description="USD per 1M generated tokens")
+    cached_input_per_1m: float | None = Field(None, ge=0, description="USD per 1M prompt tokens served from the "
+                                                                    "provider's prompt cache")
+    batch_discount: float | None = Field(None, ge=0, le=1, description="share off through the provider's batch API "
+                                                                      "(0.5 = half price)")
+
+    def price(self) -> Price:
+        """The ``Price`` (USD per token) this stands for."""
+        off = 1.0 - (self.batch_discount or 0.0)
+        batch = self.batch_discount is not None
+        return Price(self.input_per_1m / 1e6, self.output_per_1m / 1e6,
+                     None if self.cached_input_per_1m is None else self.cached_input_per_1m / 1e6,
+                     batch_input=self.input_per_1m / 1e6 * off if batch else None,
+                     batch_output=self.output_per_1m / 1e6 * off if batch else None, source="config")
+
+
+def tier_price(tier: Tier) -> Price | None:
+    """What a tier's model costs: its configured ``price``, else the price book's; None when unknown (a ``local/*``
+    model is free: its price is 0)."""
+    from .pricing import price_for
+
+    if tier.price is not None:
+        return tier.price.price()
+    if tier.model.startswith("local/"):
+        return Price(0.0, 0.0, source="local")
+    return price_for(tier.model)
 
 
 class Tier(BaseModel):
@@ -39,9 +62,11 @@ class Tier(BaseModel):
 
     name: str
     model: str = Field(description="litellm model id, e.g. openai/gpt-4o-mini or local/extractive")
-    stand_in: str | None = Field(None, description="offline model that answers when the real model has no key")
+    stand_in: str | None = Field(None, description="the offline heuristic that answers in offline mode")
     params: dict[str, Any] = Field(default_factory=dict, description="call parameters: temperature, max_tokens...")
     fallbacks: tuple[str, ...] = Field((), description="tiers or model ids to try, in order, when this one fails")
+    price: TierPrice | None = Field(None, description="the model's price (else litellm's price map; a model in "
+                                                      "neither is reported as unpriced, never as $0)")
     description: str = ""
 
 
@@ -54,37 +79,30 @@ class Route:
     priced_as: str | None
     """The model whose price applies (the real model for a stand-in; None for a free local model)."""
     reason: str
-    """Why: ``key`` (the real model's key is set), ``stand-in``, ``local`` or ``explicit`` (an api_base/key given)."""
+    """Why: ``key`` (its credentials are set), ``offline`` (offline mode: the stand-in), ``local`` (a ``local/*``
+    model) or ``explicit`` (an endpoint or key given in code)."""
 
 
-def provider_of(model: str) -> str:
-    """The provider prefix of a model id (``openai`` for a bare id, as litellm does)."""
-    return model.split("/", 1)[0] if "/" in model else "openai"
-
-
-def has_key(model: str) -> bool:
-    """True when the provider of ``model`` has its key in the environment (or is not one we know keys for)."""
-    names = PROVIDER_KEYS.get(provider_of(model))
-    return names is None or any(os.environ.get(n) for n in names)
-
-
-def offline_forced() -> bool:
-    """``WORKBENCH_OFFLINE=1`` makes every tier answer with its stand-in, keys or not (tests, CI, demos)."""
-    return os.environ.get("WORKBENCH_OFFLINE", "").lower() in ("1", "true", "yes")
-
-
-def route(model: str, stand_in: str | None = None, *, explicit: bool = False) -> Route:
-    """Decide what answers for ``model``: itself, or its stand-in when no key is available."""
+def route(model: str, stand_in: str | None = None, *, explicit: bool = False,
+          params: Mapping[str, Any] | None = None) -> Route:
+    """Decide what answers for ``model``: itself (its credentials found, or an endpoint given in code), its
+    stand-in (offline mode only), or nothing: ``MissingKeyError`` naming what to set and the offline switch."""
     if model.startswith("local/"):
         return Route(model, None, "local")
     if explicit:
         return Route(model, model, "explicit")
-    if stand_in and (offline_forced() or not has_key(model)):
-        return Route(stand_in, model, "stand-in")
-    if not has_key(model):
-        env = " or ".join(PROVIDER_KEYS.get(provider_of(model), ("the provider's API key",)))
-        raise MissingKeyError(f"no API key for {model}",
-                              hint=f"set {env}, or use a tier with an offline stand_in (configs/tiers.yaml)")
+    if offline_mode():
+        if stand_in:
+            return Route(stand_in, model, "offline")
+        raise MissingKeyError(f"offline mode is on and {model} has no offline stand-in",
+                              hint="give its tier a stand_in (configs/tiers.yaml), or turn offline mode off "
+                                   f"({OFFLINE_VARIABLE} unset, no --offline) and set the provider's key")
+    missing = missing_credentials(model, params)
+    if missing:
+        also = f" to let its stand-in {stand_in} answer" if stand_in else ""
+        raise MissingKeyError(f"no credentials for {model}: {'; '.join(missing)} not set",
+                              hint=f"set {' and '.join(missing)}, or turn offline mode on ({OFFLINE_SWITCH}){also}",
+                              missing=missing)
     return Route(model, model, "key")
 
 

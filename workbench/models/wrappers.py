@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..errors import AllModelsFailedError, ModelError, WorkbenchError
 from .keys import cache_key
-from .records import Attempt, Completion, Message
+from .records import Attempt, ChainMessages, Completion, Message
 
 
 @runtime_checkable
@@ -129,10 +129,10 @@ class FallbackModel:
         does."""
         failed: list[Attempt] = []
         started = time.perf_counter()
-        for model in self.models:
+        for i, model in enumerate(self.models):
             start = time.perf_counter()
             try:
-                return _with_attempts(model.complete(messages, **settings), failed, started)
+                return _with_attempts(model.complete(_for_link(messages, i), **settings), failed, started)
             except WorkbenchError as e:
                 failed.extend(_history(e) or [_failed(model.name, e, time.perf_counter() - start)])
         raise _all_failed(failed)
@@ -141,10 +141,10 @@ class FallbackModel:
         """Async twin of ``complete``."""
         failed: list[Attempt] = []
         started = time.perf_counter()
-        for model in self.models:
+        for i, model in enumerate(self.models):
             start = time.perf_counter()
             try:
-                return _with_attempts(await model.acomplete(messages, **settings), failed, started)
+                return _with_attempts(await model.acomplete(_for_link(messages, i), **settings), failed, started)
             except WorkbenchError as e:
                 failed.extend(_history(e) or [_failed(model.name, e, time.perf_counter() - start)])
         raise _all_failed(failed)
@@ -162,9 +162,9 @@ class ResponseStore(Protocol):
 
 
 class CachedModel:
-    """Answers repeated requests from a ``ResponseStore`` (``workbench.caches.ResponseCache``). A hit says so (``cached=True``, no attempts): nothing was
-    paid for it now, while ``cost_usd`` / ``cost_basis`` keep what the answer cost when it was made — so a variant's
-    cost per item does not depend on what happened to be cached. Callers that bill (the runner) count hits as 0."""
+    """Answers repeated requests from a ``ResponseStore`` (``workbench.caches.ResponseCache``). A hit says so
+    (``cached=True``, no attempts, ``cost_usd`` 0, the answer's ``cost_basis`` kept) and keeps what the answer cost when it was
+    made in ``saved_usd``, so a variant's cost per item (``answer_cost_usd``) does not depend on what was cached."""
 
     def __init__(self, inner: Model, cache: ResponseStore, *, ttl_seconds: float | None = None):
         """``ttl_seconds``: an entry older than this is a miss (None: no limit)."""
@@ -180,8 +180,7 @@ class CachedModel:
         hit = self.cache.get(key, self.ttl_seconds)
         if hit is None:
             return None
-        return hit.replace(cached=True, attempts=(),
-                           latency_ms=(time.perf_counter() - start) * 1000.0)
+        return hit.as_cache_hit((time.perf_counter() - start) * 1000.0)
 
     def complete(self, messages: list[Message], **settings: Any) -> Completion:
         """The stored answer to the same request when there is a fresh one (``cached=True``), else the inner model's,
@@ -234,6 +233,11 @@ class LimitedModel:
             sem = self._tasks.setdefault(loop_id, asyncio.Semaphore(self.max_concurrency))
         async with sem:
             return await self.inner.acomplete(messages, **settings)
+
+
+def _for_link(messages: list[Message], index: int) -> list[Message]:
+    """The messages the chain's ``index``-th model gets: its own when the request carries per-model messages."""
+    return messages.for_link(index) if isinstance(messages, ChainMessages) else messages
 
 
 def _with_attempts(completion: Completion, failed: list[Attempt], started: float) -> Completion:

@@ -127,7 +127,8 @@ def _alerts(metric: str, hits: list[dict[str, Any]]) -> list[Alert]:
 
 
 def _spend(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per request, item and day."""
+    """Per request, item and day; ``total_usd`` counts priced requests only (``per_request.unpriced`` says how many
+    were not: never counted as $0), ``saved_usd`` what cache hits saved."""
     costs = [r["cost_usd"] for r in rows if r["cost_usd"] is not None]
     items: dict[str, float] = defaultdict(float)
     days: dict[float, list[dict[str, Any]]] = defaultdict(list)
@@ -135,7 +136,7 @@ def _spend(rows: list[dict[str, Any]]) -> dict[str, Any]:
         items[str(r.get("item_id"))] += r["cost_usd"] or 0.0
         days[r["ts"] - r["ts"] % DAY].append(r)
     per_item = list(items.values())
-    return {"total_usd": sum(costs),
+    return {"total_usd": sum(costs), "saved_usd": sum(r.get("saved_usd") or 0.0 for r in rows),
             "per_request": {"mean": sum(costs) / len(costs) if costs else None, "p50": percentile(costs, 50),
                             "p95": percentile(costs, 95), "max": max(costs, default=None),
                             "unpriced": sum(r["cost_usd"] is None for r in rows)},

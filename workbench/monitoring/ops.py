@@ -55,6 +55,7 @@ def summarise(rows: list[dict[str, Any]], seconds: float | None = None) -> dict[
         "escalation_rate": _rate(sum(r["escalated"] or r["status"] == "escalated" for r in rows), n),
         "cost_usd": sum(costs) if costs else 0.0,
         "unpriced": sum(r["cost_usd"] is None and r["status"] not in ("rejected",) for r in rows),
+        "saved_usd": sum(r.get("saved_usd") or 0.0 for r in rows),
     }
 
 

@@ -96,8 +96,11 @@ class MonitorReport:
         lines.append(f"drift vs {d.get('baseline')}: {d['status']}"
                      + (f" ({', '.join(d['drifted_features'])})" if d.get("drifted_features") else ""))
         c = s["costs"]
+        unpriced = c["per_request"]["unpriced"]
         lines.append(f"costs: {c['status']}, ${c['total_usd']:.4f} in the window"
-                     + (f", ${c['per_request']['mean']:.6f} per request" if c["per_request"]["mean"] else ""))
+                     + (f" + {unpriced} unpriced request(s) (no known price, not counted as $0)" if unpriced else "")
+                     + (f", ${c['per_request']['mean']:.6f} per request" if c["per_request"]["mean"] else "")
+                     + (f"; saved by caches ${c['saved_usd']:.4f}" if c.get("saved_usd") else ""))
         for name, comp in (s["ab"].get("comparisons") or {}).items():
             lines.append(f"A/B {name} vs {s['ab']['control']}: {comp['recommendation']} — {comp['reason']}")
         lines.append(f"candidates: {s['candidates']['total']} new eval samples")

@@ -22,7 +22,8 @@ from ..errors import WorkbenchError
 from ..hashing import content_hash
 from ..models.client import ModelOptions, build_model
 from ..models.records import Completion
-from ..models.wrappers import CachedModel, LimitedModel, Model, ResponseStore
+from ..models.wrappers import CachedModel, FallbackModel, LimitedModel, Model, ResponseStore
+from .prompting import chain_messages, declared_fields, fields_problem, render
 from .records import Prepared, Result, Status
 
 
@@ -46,6 +47,9 @@ class Pipeline:
         self._chunked: dict[tuple, list[Chunk]] = chunk_cache if chunk_cache is not None else {}
         self._chunker_key = _chunker_key(self.chunker)
         self._settings = _request_settings(config)
+        self._fields = declared_fields(config)
+        for tier in dict.fromkeys([config.tier, *(rule.tier for rule in config.routing)]):
+            self.model(tier)  # missing credentials fail here, before any input is processed
 
     # ---- ① ② ③ -------------------------------------------------------------------------------------------
     def prepare(self, inputs: dict[str, Any], check: Any = None) -> Prepared | Result:
@@ -59,17 +63,27 @@ class Pipeline:
                           input_status=check.status, classes=dict(check.classes),
                           flags=[f.to_dict() for f in check.flags], config_hash=self.config.hash)
         clean = check.normalised if isinstance(check.normalised, dict) else inputs
-        question = str(clean.get("question", ""))
+        problem = fields_problem(self._fields, clean)
+        if problem is not None:
+            return Result(Status.REJECTED, error=problem, cost_usd=0.0, answer_cost_usd=0.0,
+                          input_status="rejected", classes=dict(check.classes),
+                          flags=[f.to_dict() for f in check.flags], config_hash=self.config.hash)
+        question = clean.get("question") if isinstance(clean.get("question"), str) else ""
         chunks = [c for d in clean.get("documents") or [] for c in self._chunks(d)]
         ctx = self.config.context
         chosen = select_context(question, chunks, max_tokens=ctx.max_context_tokens, top_k=ctx.top_k,
                                 method=ctx.selection)
         tier = self.route(check.classes, check.status == "flagged", question)
-        values = {"question": question, "context": format_context(chosen)}
-        values = {k: v for k, v in values.items() if k in self.config.prompt.variables}
-        messages = self.config.prompt.render(values, model=self.config.tiers[tier].model)
+        values = {**{k: clean[k] for k in self._fields if k in clean}, "context": format_context(chosen)}
+        messages = render(self.config.prompt_for(tier), values, self.config.tiers[tier].model)
         docs = _documents_hash(clean.get("documents") or []) if self._semantic is not None else ""
-        return Prepared(messages, tier, check, chosen, question, docs)
+        return Prepared(messages, tier, check, chosen, question, values, docs)
+
+    def _messages(self, prepared: Prepared) -> list[dict[str, Any]]:
+        """The request's messages: with a fallback chain, each model's own (``chain_messages``)."""
+        if prepared.tier in self._given:
+            return prepared.messages
+        return chain_messages(self.config, prepared)
 
     def _chunks(self, doc: Any) -> list[Chunk]:
         doc_id, text = (str(doc.get("id", "")), str(doc.get("text", ""))) if isinstance(doc, dict) else ("", str(doc))
@@ -92,10 +106,13 @@ class Pipeline:
         """The composed model for a tier: its fallback chain (``config.fallback_chain``), each model with retries,
         then the exact cache (with the config's TTL) and the concurrency limit."""
         if tier not in self._models:
-            model = self._given.get(tier) or build_model(chain=self.config.fallback_chain(tier),
-                                                         options=ModelOptions(retries=self.config.retries))
-            if self._cache is not None:
-                model = CachedModel(model, self._cache, ttl_seconds=self.config.cache.ttl_seconds)
+            given = self._given.get(tier)
+            links = [given] if given is not None else [
+                build_model(chain=(link,), options=ModelOptions(retries=self.config.retries))
+                for link in self.config.fallback_chain(tier)]
+            if self._cache is not None:  # each model of the chain caches under its own request
+                links = [CachedModel(m, self._cache, ttl_seconds=self.config.cache.ttl_seconds) for m in links]
+            model = links[0] if len(links) == 1 else FallbackModel(links)
             if self._max_concurrency:
                 model = LimitedModel(model, self._max_concurrency)
             self._models[tier] = model
@@ -130,7 +147,7 @@ class Pipeline:
         completions: list[Completion] = []
         for _ in range(self.config.output.retries + 1):
             try:
-                completions.append(self.model(prepared.tier).complete(prepared.messages, **self._settings))
+                completions.append(self.model(prepared.tier).complete(self._messages(prepared), **self._settings))
             except WorkbenchError as e:
                 return self._result(prepared, completions, start, error=e)
             if self.output_problem(completions[-1]) is None:
@@ -146,7 +163,8 @@ class Pipeline:
         completions: list[Completion] = []
         for _ in range(self.config.output.retries + 1):
             try:
-                completions.append(await self.model(prepared.tier).acomplete(prepared.messages, **self._settings))
+                completions.append(await self.model(prepared.tier).acomplete(self._messages(prepared),
+                                                                             **self._settings))
             except WorkbenchError as e:
                 return self._result(prepared, completions, start, error=e)
             if self.output_problem(completions[-1]) is None:
@@ -167,7 +185,8 @@ class Pipeline:
         if not isinstance(answer, dict) or answer.get("output") is None:
             return None
         return Result(Status.OK, output=answer["output"], model=answer.get("model"), tier=answer.get("tier"),
-                      cost_usd=0.0, answer_cost_usd=answer.get("cost_usd"), cost_basis=answer.get("cost_basis"),
+                      answered_by=answer.get("answered_by"), cost_usd=0.0, saved_usd=answer.get("cost_usd"),
+                      answer_cost_usd=answer.get("cost_usd"), cost_basis=answer.get("cost_basis"),
                       latency_ms=(time.perf_counter() - start) * 1000, cache="semantic",
                       input_status=prepared.check.status, classes=dict(prepared.check.classes),
                       flags=[f.to_dict() for f in prepared.check.flags], config_hash=self.config.hash)
@@ -177,8 +196,8 @@ class Pipeline:
         if self._semantic is not None and result.status == Status.OK:
             with contextlib.suppress(Exception):  # caching is best effort
                 self._semantic.put(self._scope(prepared), prepared.question, {
-                    "output": result.output, "model": result.model, "tier": result.tier,
-                    "cost_usd": result.answer_cost_usd, "cost_basis": result.cost_basis})
+                    "output": result.output, "model": result.model, "answered_by": result.answered_by,
+                    "tier": result.tier, "cost_usd": result.answer_cost_usd, "cost_basis": result.cost_basis})
         return result
 
     def _scope(self, prepared: Prepared) -> str:
@@ -205,15 +224,15 @@ class Pipeline:
         problem = self.output_problem(last) if last is not None and error is None else None
         status = Status.OK if last is not None and error is None and problem is None else Status.FAILED
         err = error.to_dict() if error else ({"code": "invalid_output", "message": problem} if problem else None)
-        costs = [c.cost_usd for c in completions]
-        answer_cost = None if any(x is None for x in costs) else sum(costs)
-        paid = None if any(c.cost_usd is None for c in completions if not c.cached) else \
-            sum(c.cost_usd for c in completions if not c.cached)
         return Result(
             status=status, output=last.text if last else None, data=last.data if last else None,
-            model=last.model if last else None, priced_as=last.priced_as if last else None, tier=p.tier,
-            cost_usd=paid, answer_cost_usd=answer_cost,
-            cost_basis=last.cost_basis if last else None, latency_ms=(time.perf_counter() - start) * 1000,
+            model=(last.priced_as or last.model) if last else None, answered_by=last.model if last else None,
+            priced_as=last.priced_as if last else None, tier=p.tier,
+            cost_usd=_total(c.cost_usd for c in completions),
+            saved_usd=_total(c.saved_usd if c.cached else 0.0 for c in completions),
+            answer_cost_usd=_total(c.answer_cost_usd for c in completions),
+            cost_basis=last.cost_basis if last else None,
+            latency_ms=(time.perf_counter() - start) * 1000,
             input_tokens=sum(c.usage.input_tokens for c in completions),
             output_tokens=sum(c.usage.output_tokens for c in completions),
             cache="exact" if last is not None and last.cached else "miss", error=err,
@@ -222,6 +241,12 @@ class Pipeline:
                       "section": list(c.section)} for c in p.context],
             attempts=sum(len(c.attempts) for c in completions if not c.cached) + _failed_attempts(error),
             config_hash=self.config.hash)
+
+
+def _total(values: Any) -> float | None:
+    """The sum, or None when any value is unknown (unpriced is never summed as 0)."""
+    values = list(values)
+    return None if any(v is None for v in values) else float(sum(values))
 
 
 def _chunker_for(config: PipelineConfig) -> ChunkerConfig:

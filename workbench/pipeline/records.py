@@ -38,7 +38,9 @@ class Result:
     data: Any = None
     """The parsed structured answer when the prompt asks for JSON."""
     model: str | None = None
-    """The model that answered."""
+    """The model the answering tier is configured with (the real model, also when its offline stand-in answered)."""
+    answered_by: str | None = None
+    """The model that produced the text (``local/...`` when an offline stand-in answered; None when none did)."""
     priced_as: str | None = None
     """The model whose price applies (the real model for an offline stand-in; see ``Completion.priced_as``)."""
     tier: str | None = None
@@ -46,11 +48,14 @@ class Result:
     cost_usd: float | None = None
     """What this run paid: the model calls, retries included; 0 for a cache hit or a rejected input (None when
     unpriced)."""
+    saved_usd: float | None = None
+    """What a cache hit saved: the answer's cost when it was made (0 without a hit; None when that was unpriced)."""
     answer_cost_usd: float | None = None
-    """What the answer costs without the cache (a cache hit keeps the cost of the call that made it): the cost
-    per item of a variant, which experiments compare."""
+    """What the answer costs without any cache (``cost_usd`` + ``saved_usd``): the cost per item of a variant,
+    which experiments compare."""
     cost_basis: str | None = None
-    """How the cost was obtained (see ``workbench.models.records.CostBasis``)."""
+    """How the answer's cost is known: ``provider``, ``simulated``, ``offline`` or ``unpriced`` (see
+    ``workbench.models.records.CostBasis``); a cache hit keeps the basis its answer had."""
     latency_ms: float = 0.0
     """Wall time of the whole run."""
     input_tokens: int = 0
@@ -90,5 +95,7 @@ class Prepared:
     """The selected chunks."""
     question: str = ""
     """The normalised question (the semantic cache's key)."""
+    values: dict[str, Any] = field(default_factory=dict)
+    """The template variables (declared input fields and the context), for rendering a fallback's own prompt."""
     documents_hash: str = ""
     """The content hash of the normalised documents (with the config hash, the semantic cache's scope)."""

@@ -15,7 +15,7 @@ _EXPORTS = {
     "export_config": ".export", "ExportOptions": ".export", "evidence_from_results": ".export",
     "measured_from_evidence": ".export",
     "pipeline_config_of": ".export", "check_no_secrets": ".export", "write_schema": ".export",
-    "run_gate": ".gate", "GateReport": ".gate", "VariantReport": ".gate", "Check": ".gate",
+    "run_gate": ".gate", "GateOptions": ".gate", "GateReport": ".gate", "VariantReport": ".gate", "Check": ".gate",
     "check_thresholds": ".gate", "measure": ".gate",
     "ConfigStore": ".rollout",
 }

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, ExportRefusedError, UsageError
+from .fallbacks import unevaluated_fallbacks
 from .gate import check_thresholds, measure
 
 _SECRET_KEYS = re.compile(r"(^|_)(api_key|api_secret|secret|password|passwd|token|access_key|credentials?)$", re.IGNORECASE)
@@ -54,7 +55,18 @@ def _with_ci(values: list[float]) -> dict[str, float | int | None]:
     return {"value": sum(values) / len(values), "ci_low": lo, "ci_high": hi, "n": len(values)}
 
 
-def evidence_from_results(results: Any, variant: str, experiment: str | None = None):
+def provenance_of(records: list[Any]) -> Any:
+    """Who answered ``records`` (``answered_by`` per model) and how their costs are known (per basis)."""
+    from collections import Counter
+
+    from ..config.production import Provenance
+
+    return Provenance(answered_by=dict(Counter(r.answered_by for r in records if r.answered_by)),
+                      cost_bases=dict(Counter(r.cost_basis for r in records if r.cost_basis)))
+
+
+def evidence_from_results(results: Any, variant: str, experiment: str | None = None,
+                          shipped: list[str] | None = None):
     """The evidence for one variant of a run: overall pass rate and pass rate per category (errors count as fails,
     same rules as ``ExperimentResults``), each with a bootstrap 95% CI and n; cost per item; error rate (status
     neither ok nor expected); the eval set's name and hash from the run's manifest."""
@@ -71,13 +83,14 @@ def evidence_from_results(results: Any, variant: str, experiment: str | None = N
         scores[f"pass_rate[{cat}]"] = _with_ci([float(v) for sid, v in values.items()
                                                 if v is not None and category.get(sid) == cat])
     scores["error_rate"] = _with_ci([float(r.status not in ("ok", r.expected_status)) for r in records])
-    costs = [r.cost_usd for r in records]
+    costs = [r.answer_cost_usd for r in records]
     scores["cost_per_item_usd"] = _with_ci([float(c) for c in costs]) if all(c is not None for c in costs) \
         else {"value": None, "ci_low": None, "ci_high": None, "n": len(costs)}
     ev = results.manifest.get("evalset", {})
+    provenance = {name: provenance_of(_records_of(results, name)) for name in dict.fromkeys([variant, *(shipped or [])])}
     return Evidence(experiment=experiment or results.manifest.get("name") or results.folder.name,
                     evalset_name=str(ev.get("name")),
-                    evalset_hash=ev.get("hash", ""), variant=variant, scores=scores)
+                    evalset_hash=ev.get("hash", ""), variant=variant, scores=scores, provenance=provenance)
 
 
 def measured_from_evidence(evidence: Any) -> dict[str, Any]:
@@ -137,7 +150,11 @@ class ExportOptions:
     logging: Any = None
     """``LoggingSettings`` (default: ``LoggingSettings()``)."""
     override_reason: str | None = None
-    """Export even though a gate threshold is missed; recorded in ``evidence.override_reason``."""
+    """Export even though a gate threshold is missed or a fallback's own prompt was never evaluated; recorded in
+    ``evidence.override_reason``, with the checks it lifted in ``evidence.overridden``."""
+    accept_stand_in_evidence: str | None = None
+    """Why the runner and the gate may use this config with real models although offline stand-ins answered its
+    evidence (its thresholds were measured on heuristics); recorded like the other overrides."""
     experiment: str | None = None
     """The experiment's name in the evidence (default: the run's manifest name, else its folder's)."""
     created_at: str | None = None
@@ -160,22 +177,14 @@ def export_config(results: Any, variant: str, *, name: str, gate: Any, options: 
     )
 
     opts = options or ExportOptions()
-    override_reason = opts.override_reason
     names = [variant, *(c for c in (opts.candidates or {}) if c != variant)]
     variants = {n: pipeline_config_of(results, n) for n in names}
-    evidence = evidence_from_results(results, variant, opts.experiment)
+    evidence = evidence_from_results(results, variant, opts.experiment, shipped=names)
     missed = [(variant, c) for c in check_thresholds(gate, measured_from_evidence(evidence)) if not c.passed]
     for cand in names[1:]:
         m = measure(_records_of(results, cand))
         missed += [(cand, c) for c in check_thresholds(gate, m) if not c.passed]
-    if missed and not (override_reason and override_reason.strip()):
-        listing = "; ".join(f"{v}: {c.describe()}" for v, c in missed)
-        raise ExportRefusedError(f"{len(missed)} gate threshold(s) missed — {listing}", checks=[c for _, c in missed],
-                                 hint="choose another variant, change the thresholds with a reason, or pass "
-                                      "options=ExportOptions(override_reason=...) to export anyway (it is "
-                                      "recorded in the evidence)")
-    if missed:
-        evidence = evidence.model_copy(update={"override_reason": override_reason.strip()})
+    evidence = _with_overrides(evidence, missed, unevaluated_fallbacks(results, variants), opts)
     weights = opts.split or {variant: 1.0, **{c: 0.0 for c in names[1:]}}
     config = ProductionConfig(
         name=name, variants=variants, split=TrafficSplit(weights=weights),
@@ -190,6 +199,25 @@ def export_config(results: Any, variant: str, *, name: str, gate: Any, options: 
                   f"# an edited file is refused. Re-export with workbench.release.export_config.\n")
         path.write_text(header + config.to_yaml(), encoding="utf-8")
     return config
+
+
+def _with_overrides(evidence: Any, missed: list[tuple[str, Any]], fallbacks: list[str], opts: ExportOptions) -> Any:
+    """The evidence with the checks an override lifted recorded; ``ExportRefusedError`` listing every failed check
+    when there is no ``override_reason``."""
+    reason = (opts.override_reason or "").strip()
+    failed = [f"{v}: {c.describe()}" for v, c in missed] + fallbacks
+    if failed and not reason:
+        raise ExportRefusedError(f"{len(failed)} check(s) failed — " + "; ".join(failed), checks=[c for _, c in missed],
+                                 hint="choose another variant, evaluate the fallbacks' prompts on their own models "
+                                      "(a variant per fallback tier), change the thresholds with a reason, or pass "
+                                      "options=ExportOptions(override_reason=...) to export anyway (it is recorded)")
+    overridden = (["thresholds"] if missed else []) + (["unevaluated_fallback_prompts"] if fallbacks else [])
+    stand_ins = [n for n, p in evidence.provenance.items() if p.on_stand_ins]
+    accepted = (opts.accept_stand_in_evidence or "").strip()
+    if stand_ins and accepted:
+        overridden.append("stand_in_evidence")
+        reason = f"{reason}; {accepted}" if reason else accepted
+    return evidence.model_copy(update={"override_reason": reason or None, "overridden": overridden})
 
 
 def write_schema(path: str | Path) -> Path:

@@ -112,7 +112,7 @@ def measure(records: list[Any]) -> dict[str, Any]:
     passed: list[bool] = []
     by_cat: dict[str, list[bool]] = {}
     unmeasured = errors = 0
-    costs = [r.cost_usd for r in records]
+    costs = [r.answer_cost_usd for r in records]
     for r in records:
         ok = _cell_value(r, OVERALL)[1]
         if r.status not in ("ok", r.expected_status):
@@ -254,12 +254,27 @@ def require_calibrated_judges(evalset: Any, min_kappa: float, labels: str | Path
     return last
 
 
-def run_gate(config: Any, evalset: Any, *, limit: int | None = None, judge_labels: str | Path | None = None,
-             options: RunOptions | None = None, progress: bool = False) -> GateReport:
+@dataclass(frozen=True)
+class GateOptions:
+    """How a gate runs, e.g. ``GateOptions(limit=40)`` for a smoke check."""
+
+    limit: int | None = None
+    """Only the first N samples, stratified by category: a smoke check, without the full gate's power."""
+    judge_labels: str | Path | None = None
+    """Human labels an LLM-judge criterion is calibrated on (default ``evalsets/judge/judge_labels.jsonl``)."""
+    run: RunOptions | None = None
+    """How the eval set runs (default ``RunOptions()``: concurrency 16, the workspace's response cache)."""
+    progress: bool = False
+    """A progress bar on stderr."""
+    allow_stand_in_evidence: bool = False
+    """Gate real models against thresholds that offline stand-ins measured (refused otherwise); recorded in the
+    report."""
+
+
+def run_gate(config: Any, evalset: Any, *, options: GateOptions | None = None) -> GateReport:
     """Run ``evalset`` through every variant of ``config`` (a ``ProductionConfig`` or a path, verified on load)
-    and check ``config.gate``. ``limit`` keeps the first N samples, stratified by category (quick checks);
-    ``options``: how the run goes (default ``RunOptions()``: concurrency 16, the workspace's response
-    cache)."""
+    and check ``config.gate``. Refused (``UsageError``, exit 2) when real models would answer a config whose
+    evidence offline stand-ins measured, unless the export or ``options`` accepted that."""
     from .._util.paths import workspace
     from ..config.production import ProductionConfig, load_production_config
     from ..evalsets.evalset import EvalSet, load_evalset
@@ -272,19 +287,21 @@ def run_gate(config: Any, evalset: Any, *, limit: int | None = None, judge_label
 
         raise ConfigTamperedError(f"config {config.name}: config_hash does not match the content",
                                   hint="export it with workbench.release.export_config (it sets the hash)")
+    opts = options or GateOptions()
+    limit, notes = opts.limit, config.check_stand_in_evidence(opts.allow_stand_in_evidence)
     es = evalset if isinstance(evalset, EvalSet) else load_evalset(evalset)
     if limit is not None:
         if limit < 1:
             raise UsageError("--limit must be at least 1")
         es = _first_stratified(es, limit)
     min_kappa = getattr(config.gate, "judge_min_kappa", None) or DEFAULT_JUDGE_MIN_KAPPA
-    judge = require_calibrated_judges(es, min_kappa, judge_labels)
+    judge = require_calibrated_judges(es, min_kappa, opts.judge_labels)
 
     out = workspace("gates", f"{config.name}-{config.config_hash.removeprefix('sha256:')[:10]}-"
                              f"{es.hash.removeprefix('sha256:')[:10]}")
     shutil.rmtree(out, ignore_errors=True)  # always re-measure; the response cache keeps reruns fast
-    exp = Experiment(es, dict(config.variants), out, options=options)
-    exp.run(progress=progress)
+    exp = Experiment(es, dict(config.variants), out, options=opts.run)
+    exp.run(progress=opts.progress)
     from ..experiments.results import ExperimentResults
 
     records = ExperimentResults(out).records
@@ -292,7 +309,9 @@ def run_gate(config: Any, evalset: Any, *, limit: int | None = None, judge_label
     for name, cfg in config.variants.items():
         m = measure([r for r in records if r.variant == name])
         reports.append(VariantReport(name, cfg.hash, m, check_thresholds(config.gate, m)))
-    notes = [f"only the first {len(es)} samples (--limit), stratified by category"] if limit else []
+    if limit:
+        notes.append(f"only the first {len(es)} samples (--limit), stratified by category: a smoke check, without the "
+                     "full gate's statistical power")
     if not limit and config.evidence.evalset_hash and config.evidence.evalset_hash != es.hash:
         notes.append(f"the eval set ({es.hash[:19]}…) is not the one the evidence was measured on "
                      f"({config.evidence.evalset_name}, {config.evidence.evalset_hash[:19]}…): compare the numbers "

@@ -27,6 +27,7 @@ from .._util.paths import workspace
 from ..errors import QueueUnavailableError, UsageError
 from ..inputs.jsonl import read_lines
 from .ledger import Ledger
+from .result import bare_line
 
 QUEUE_NAME = "workbench"
 
@@ -170,9 +171,8 @@ class WorkQueue:
                 line = row["result"]
                 counts["done"] += 1
             else:
-                line = {"id": row["input"].get("id"), "status": row["state"], "output": None, "variant": None,
-                        "model": None, "tier": None, "cost_usd": None, "cost_basis": None, "latency_ms": None,
-                        "cache": None, "error": {"code": "not_done", "message": f"item is still {row['state']}"}}
+                line = bare_line(row["input"].get("id"), row["state"],
+                                 {"code": "not_done", "message": f"item is still {row['state']}"})
                 counts["unfinished"] += 1
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
         return counts

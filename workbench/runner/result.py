@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from ..pipeline import Result, Status
 
-LINE_KEYS = ("id", "status", "output", "variant", "model", "tier", "cost_usd", "cost_basis", "latency_ms", "cache",
-             "error")
+LINE_KEYS = ("id", "status", "output", "variant", "model", "answered_by", "tier", "cost_usd", "saved_usd", "cost_basis",
+             "latency_ms", "cache", "error")
 """The keys of ``RunnerResult.to_line()``, in order."""
 
 
@@ -22,10 +22,17 @@ class RunnerResult:
     output: str | None = None
     variant: str | None = None
     model: str | None = None
+    """The model the answering tier is configured with (the real model, also when its stand-in answered)."""
+    answered_by: str | None = None
+    """The model that produced ``output`` (``local/...`` in offline mode or when degraded; None when none did)."""
     tier: str | None = None
     cost_usd: float | None = 0.0
     """What was paid now: 0 for a cache hit or a rejected input; None when unpriced."""
+    saved_usd: float | None = None
+    """What a cache hit saved (the answer's cost when it was made); 0 without a hit, None when unknown."""
     cost_basis: str | None = None
+    """``provider``, ``simulated`` (an offline stand-in priced as the real model), ``offline``, ``unpriced`` or
+    ``cached``."""
     latency_ms: float = 0.0
     cache: Literal["miss", "exact", "semantic"] = "miss"
     error: dict[str, str] | None = None
@@ -42,3 +49,9 @@ class RunnerResult:
     def to_line(self) -> dict[str, Any]:
         """Exactly ``LINE_KEYS``, JSON-ready."""
         return {k: getattr(self, k) for k in LINE_KEYS}
+
+
+def bare_line(item_id: Any, status: str, error: dict[str, str]) -> dict[str, Any]:
+    """An output line for an item the runner did not answer (a crash, an unfinished queue item): every key of
+    ``LINE_KEYS``, the others None."""
+    return {**dict.fromkeys(LINE_KEYS), "id": item_id, "status": status, "error": error}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sqlite3
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -104,10 +105,24 @@ class Runner:
         self.log.open()
 
     @classmethod
-    def from_config(cls, source: str | Path | ProductionConfig, **kw: Any) -> Runner:
-        """A runner for an exported config file (schema and hash checked) or a ``ProductionConfig``."""
+    def from_config(cls, source: str | Path | ProductionConfig, *, allow_stand_in_evidence: bool = False,
+                    **kw: Any) -> Runner:
+        """A runner for an exported config file (schema and hash checked) or a ``ProductionConfig``. Refused
+        (``UsageError``, exit 2) when real models would answer a config whose evidence offline stand-ins measured,
+        unless the export or ``allow_stand_in_evidence`` accepted it; an accepted override is said on stderr and
+        recorded in the log store's ``events``."""
         config = source if isinstance(source, ProductionConfig) else load_production_config(source)
-        return cls(config, **kw)
+        notes = config.check_stand_in_evidence(allow_stand_in_evidence)
+        runner = cls(config, **kw)
+        for note in notes:
+            runner.record_event("override", note)
+        return runner
+
+    def record_event(self, kind: str, detail: str) -> None:
+        """Say ``detail`` on stderr and keep it in the log store's ``events`` table (an override, a warning)."""
+        print(f"workbench runner: {kind}: {detail}", file=sys.stderr)
+        config_hash = self.config.config_hash
+        self.log.write(lambda store: store.log_event(kind, detail, config_hash))
 
     def __repr__(self) -> str:
         return f"Runner({self.config.name!r}, variants={list(self.pipelines)}, store={logstore.safe_url(self.db_url)!r})"
@@ -252,9 +267,11 @@ class Runner:
 
     def _from(self, turn: _Turn, r: Result, status: Status, **changes: Any) -> RunnerResult:
         base = RunnerResult(
-            id=turn.item_id, status=status, output=r.output, variant=turn.variant, model=r.model, tier=r.tier,
-            cost_usd=None if r.cost_usd is None else float(r.cost_usd), cost_basis=r.cost_basis, cache=r.cache, error=None if status == "ok" else r.error,
-            fallback=self._is_fallback(turn, r.model, r.tier), input_tokens=r.input_tokens,
+            id=turn.item_id, status=status, output=r.output, variant=turn.variant, model=r.model,
+            answered_by=r.answered_by, tier=r.tier, cost_usd=None if r.cost_usd is None else float(r.cost_usd),
+            saved_usd=r.saved_usd, cost_basis=r.cost_basis, cache=r.cache,
+            error=None if status == Status.OK else r.error,
+            fallback=self._is_fallback(turn, r.answered_by, r.tier), input_tokens=r.input_tokens,
             output_tokens=r.output_tokens, pipeline=r)
         return dataclasses.replace(base, **changes) if changes else base
 
@@ -278,19 +295,20 @@ class Runner:
         c, prepared = turn.offline, turn.prepared
         paid = r.cost_usd if c is None or r.cost_usd is None or c.cost_usd is None else r.cost_usd + c.cost_usd
         if c is not None and turn.pipeline.output_problem(c) is None:
-            return self._from(turn, r, Status.DEGRADED, output=c.text, model=c.model, cost_usd=paid,
-                              cost_basis=c.cost_basis, fallback=True, input_tokens=r.input_tokens + c.usage.input_tokens,
+            return self._from(turn, r, Status.DEGRADED, output=c.text, model=c.priced_as or c.model,
+                              answered_by=c.answered_by, cost_usd=paid, cost_basis=c.cost_basis, fallback=True,
+                              input_tokens=r.input_tokens + c.usage.input_tokens,
                               output_tokens=r.output_tokens + c.usage.output_tokens)
         if self.config.degradation.partial_result and isinstance(prepared, Prepared) and prepared.context:
             return self._from(turn, r, Status.DEGRADED, output=format_context(prepared.context), model=None,
-                              cost_basis=None, fallback=False)
+                              answered_by=None, cost_basis=None, fallback=False)
         return None
 
-    def _is_fallback(self, turn: _Turn, model: str | None, tier: str | None) -> bool:
-        if model is None or tier is None or turn.pipeline is None:
+    def _is_fallback(self, turn: _Turn, answered_by: str | None, tier: str | None) -> bool:
+        if answered_by is None or tier is None or turn.pipeline is None:
             return False
         try:
-            return model != turn.pipeline.model(tier).name
+            return answered_by != turn.pipeline.model(tier).name
         except Exception:  # noqa: BLE001 - the tier's model cannot be built: nothing to compare with
             return False
 

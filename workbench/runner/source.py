@@ -14,7 +14,7 @@ from ..errors import UsageError
 from ..release.rollout import ConfigStore
 
 
-def build_runner(config: ProductionConfig, *, db_url: str | None = None) -> Any:
+def build_runner(config: ProductionConfig, *, db_url: str | None = None, allow_stand_in_evidence: bool = False) -> Any:
     """The runner for a config. ``WORKBENCH_RUNNER_FACTORY=module:callable`` swaps in another factory (tests)."""
     factory = os.environ.get("WORKBENCH_RUNNER_FACTORY")
     if factory:
@@ -22,7 +22,7 @@ def build_runner(config: ProductionConfig, *, db_url: str | None = None) -> Any:
         return getattr(importlib.import_module(module), attr)(config, db_url=db_url)
     from .runner import Runner
 
-    return Runner.from_config(config, db_url=db_url)
+    return Runner.from_config(config, db_url=db_url, allow_stand_in_evidence=allow_stand_in_evidence)
 
 
 @dataclass
@@ -35,17 +35,20 @@ class ConfigSource:
     path: str | Path | None = None
     store: ConfigStore | None = None
     db_url: str | None = None
+    allow_stand_in_evidence: bool = False
+    """Run configs whose evidence offline stand-ins measured with real models anyway (recorded)."""
     _hash: str | None = field(default=None, init=False)
     _runner: Any = field(default=None, init=False)
     _config: ProductionConfig | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @classmethod
-    def from_args(cls, config: str | None, store: str | None, db_url: str | None) -> ConfigSource:
+    def from_args(cls, config: str | None, store: str | None, db_url: str | None,
+                  allow_stand_in_evidence: bool = False) -> ConfigSource:
         """``--config C`` (a file), or ``--config active`` / no ``--config``: follow the store's pointer."""
         if config and config != "active":
-            return cls(path=config, db_url=db_url)
-        return cls(store=ConfigStore(store), db_url=db_url)
+            return cls(path=config, db_url=db_url, allow_stand_in_evidence=allow_stand_in_evidence)
+        return cls(store=ConfigStore(store), db_url=db_url, allow_stand_in_evidence=allow_stand_in_evidence)
 
     @property
     def following(self) -> bool:
@@ -62,7 +65,8 @@ class ConfigSource:
         if self.store is None:
             if self._runner is None:
                 self._config = load_production_config(self.path)  # type: ignore[arg-type]
-                self._runner = build_runner(self._config, db_url=self.db_url)
+                self._runner = build_runner(self._config, db_url=self.db_url,
+                                            allow_stand_in_evidence=self.allow_stand_in_evidence)
             return self._config, self._runner  # type: ignore[return-value]
         active = self.store.active_hash()
         if active is None:
@@ -71,6 +75,7 @@ class ConfigSource:
                                   "or pass --config C.yaml")
         if active != self._hash:
             self._config = load_production_config(self.store.path(active))
-            self._runner = build_runner(self._config, db_url=self.db_url)
+            self._runner = build_runner(self._config, db_url=self.db_url,
+                                            allow_stand_in_evidence=self.allow_stand_in_evidence)
             self._hash = active
         return self._config, self._runner  # type: ignore[return-value]

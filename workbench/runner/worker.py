@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import UsageError
 from .queue import WorkQueue, broker_errors
+from .result import bare_line
 
 
 @dataclass
@@ -207,6 +208,4 @@ def run_item(runner: Any, kind: str, inputs: dict[str, Any], handlers: dict[str,
     try:
         return runner.run(inputs).to_line()
     except Exception as e:  # noqa: BLE001 - a bug in the runner: keep the item's result, do not kill the worker
-        return {"id": inputs.get("id"), "status": "failed", "output": None, "variant": None, "model": None,
-                "tier": None, "cost_usd": None, "cost_basis": None, "latency_ms": None, "cache": None,
-                "error": {"code": "internal", "message": f"{type(e).__name__}: {e}"}}
+        return bare_line(inputs.get("id"), "failed", {"code": "internal", "message": f"{type(e).__name__}: {e}"})

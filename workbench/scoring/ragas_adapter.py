@@ -12,7 +12,9 @@ documents' texts).
 **LLM metrics** ``faithfulness`` and ``answer_relevancy`` call a model through *our* model layer (a ragas LLM
 wrapper over a workbench ``Model``, chosen by ``models=RagasModels(...)``) and need a real model: offline they
 raise ``UsageError`` instead of grading with a heuristic. A value that cannot be computed (no output, no
-reference, no contexts) is ``None``, never NaN. Metrics are called one sample at a time
+reference, no contexts) is ``None``, never NaN. **Errors stay per item**: a reply ragas cannot parse, or a provider
+error, makes only that item's metric ``None`` and is kept in the row's ``errors`` (``{metric: "ParseError: ..."}``);
+the call goes on with the other items and metrics. Metrics are called one sample at a time
 (``single_turn_ascore``) on fresh metric objects, so ragas' ``evaluate()`` never mutates anything of ours and
 never picks a default OpenAI model behind our back.
 """
@@ -87,6 +89,7 @@ def _ragas_llm(model: Any) -> Any:
     """A ragas ``BaseRagasLLM`` whose every call goes through a workbench ``Model``."""
     from langchain_core.outputs import Generation, LLMResult
     from ragas.llms.base import BaseRagasLLM
+    from ragas.run_config import RunConfig
 
     class WorkbenchRagasLLM(BaseRagasLLM):
         def _messages(self, prompt: Any) -> list[dict[str, str]]:
@@ -105,7 +108,9 @@ def _ragas_llm(model: Any) -> Any:
         def is_finished(self, response) -> bool:
             return True
 
-    return WorkbenchRagasLLM()
+    # our model layer already retries (with the provider's Retry-After); ragas' own retry (10 tries, waits up to a
+    # minute each) would only make one failing item take minutes
+    return WorkbenchRagasLLM(run_config=RunConfig(max_retries=1, max_wait=1))
 
 
 def _ragas_embeddings(embedder: Any) -> Any:
@@ -163,6 +168,17 @@ async def _one(metric: Any, needs: str, sample: Any, output: Any, contexts: list
     return max(values) if values else None
 
 
+async def _guarded(work: Any) -> tuple[float | None, str | None]:
+    """``(value, None)``, or ``(None, "<error>")`` when ragas or the model failed on this one item."""
+    try:
+        return await work, None
+    except UsageError:  # a setup problem (no real model offline): the same for every item, said once
+        raise
+    except Exception as e:  # noqa: BLE001 - a parse failure or a provider error costs only this item's metric
+        message = " ".join(f"{type(e).__name__}: {e}".split())
+        return None, message[:300]
+
+
 def _reference_contexts(sample: Any) -> list[str]:
     """``metadata["reference_contexts"]``, else ``[metadata["evidence"]]``, else the documents' texts."""
     meta = sample.metadata
@@ -193,16 +209,22 @@ async def aragas_scores(samples: list, outputs: list, contexts: list[list[str]] 
     for i, (sample, output) in enumerate(zip(samples, outputs, strict=True)):
         refctx = (reference_contexts[i] if reference_contexts else None) or _reference_contexts(sample)
         ctx = contexts[i] if contexts is not None else None
-        values = await asyncio.gather(*(_one(_metric(m, ragas_llm, ragas_emb), RAGAS_METRICS[m][2], sample,
-                                             output, ctx, refctx) for m in metrics))
-        rows.append({"id": sample.id, **dict(zip(metrics, values, strict=True))})
+        outcomes = await asyncio.gather(*(_guarded(_one(_metric(m, ragas_llm, ragas_emb), RAGAS_METRICS[m][2],
+                                                              sample, output, ctx, refctx)) for m in metrics))
+        row: dict[str, Any] = {"id": sample.id, **{m: value for m, (value, _) in zip(metrics, outcomes, strict=True)}}
+        errors = {m: error for m, (_, error) in zip(metrics, outcomes, strict=True) if error}
+        if errors:
+            row["errors"] = errors
+        rows.append(row)
     return rows
 
 
 def ragas_scores(samples: list, outputs: list, contexts: list[list[str]] | None = None,
                  metrics: list[str] | None = None, *, reference_contexts: list[list[str]] | None = None,
                  models: RagasModels | None = None) -> list[dict[str, Any]]:
-    """One dict per sample: ``{"id", <metric>: value in [0, 1] or None}``; see the module docstring.
+    """One dict per sample: ``{"id", <metric>: value in [0, 1] or None}``, plus ``"errors": {metric: message}`` for
+    an item whose metric failed (a parse or provider error: that value is None, the rest go on); see the module
+    docstring.
     ``reference_contexts``: per sample, instead of its own; ``models``: for the LLM metrics
     (``RagasModels()``).
 
@@ -253,6 +275,9 @@ class RagasScorer(ScorerBase):
 
     def _to_score(self, row: dict[str, Any]) -> Score:
         value = row[self.metric]
+        error = (row.get("errors") or {}).get(self.metric)
+        if error:
+            return Score.unmeasured(self.name, f"ragas {self.metric} failed on this item: {error}")
         if value is None:
             return Score.unmeasured(self.name, f"ragas {self.metric} could not be computed (no text output, "
                                                "no expected answer or no contexts)")

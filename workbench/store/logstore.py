@@ -53,6 +53,16 @@ def _request_columns_v2() -> list[sa.Column]:
             for name in ("fallback", "degraded", "escalated")]
 
 
+def _request_columns_v3() -> list[sa.Column]:
+    return [sa.Column("answered_by", sa.String(256)), sa.Column("saved_usd", sa.Float)]
+
+
+def _event_columns() -> list[sa.Column]:
+    return [sa.Column("id", sa.Integer, primary_key=True, autoincrement=True), sa.Column("ts", sa.Float, nullable=False),
+            sa.Column("kind", sa.String(32), nullable=False), sa.Column("config_hash", sa.String(80)),
+            sa.Column("detail", sa.Text)]
+
+
 def _escalation_columns() -> list[sa.Column]:
     return [sa.Column("id", sa.Integer, primary_key=True, autoincrement=True), sa.Column("ts", sa.Float, nullable=False),
             sa.Column("item_id", sa.String(512)), sa.Column("reason", sa.String(64), nullable=False),
@@ -64,10 +74,11 @@ def _escalation_columns() -> list[sa.Column]:
 _META = sa.MetaData()
 VERSIONS = sa.Table("schema_version", _META, sa.Column("version", sa.Integer, primary_key=True),
                     sa.Column("applied_at", sa.Float, nullable=False))
-REQUESTS = sa.Table("requests", _META, *_request_columns_v1(), *_request_columns_v2())
+REQUESTS = sa.Table("requests", _META, *_request_columns_v1(), *_request_columns_v2(), *_request_columns_v3())
 _INSERT_REQUEST = REQUESTS.insert()
 _REQUEST_KEYS = tuple(c.name for c in REQUESTS.c if c.name != "id")
 ESCALATIONS = sa.Table("escalations", _META, *_escalation_columns())
+EVENTS = sa.Table("events", _META, *_event_columns())
 
 
 def _v1(conn: Connection) -> None:
@@ -86,7 +97,16 @@ def _v2(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_escalations_status ON escalations (status)")
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
+def _v3(conn: Connection) -> None:
+    """Provenance per request (the model that produced the answer, what a cache hit saved) and runner events."""
+    conn.exec_driver_sql("ALTER TABLE requests ADD COLUMN answered_by VARCHAR(256)")
+    conn.exec_driver_sql("ALTER TABLE requests ADD COLUMN saved_usd FLOAT")
+    meta = sa.MetaData()
+    sa.Table("events", meta, *_event_columns())
+    meta.create_all(conn)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3]
 """Migration ``i`` (0-based) brings the schema from version ``i`` to ``i + 1``; append, never edit."""
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -184,6 +204,19 @@ class LogStore:
         if values["ts"] is None:
             values["ts"] = self.clock()
         return values
+
+    def log_event(self, kind: str, detail: str, config_hash: str | None = None) -> None:
+        """Keep a runner event (``override``, ...) with its time and the config it concerns."""
+        with self.engine.begin() as conn:
+            conn.execute(EVENTS.insert().values(ts=self.clock(), kind=kind, config_hash=config_hash, detail=detail))
+
+    def events(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Runner events, oldest first (of one ``kind`` when given)."""
+        query = sa.select(EVENTS).order_by(EVENTS.c.id)
+        if kind is not None:
+            query = query.where(EVENTS.c.kind == kind)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
 
     def requests(self, since: float | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Request rows (oldest first) with ``ts >= since``, as dicts: what monitoring reads."""

@@ -107,10 +107,13 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._send_json(400, error_body("request body is not JSON", "invalid_request_error", None))
             return
+        self.server.owner._record(path, {k.lower(): v for k, v in self.headers.items()}, request)
         fault, delay, cfg = self.server.owner._draw()
         if not self._wait(delay + (cfg.timeout_s if fault == "timeout" else 0.0)):
             self.close_connection = True
             return
+        if fault == "ok" and str(request.get("model")) in cfg.fail_models:
+            fault = "500"
         if fault in ("429", "500", "malformed"):
             self._send_fault(fault, cfg)
         elif path in EMBEDDING_PATHS:
@@ -118,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif request.get("stream"):
             self._send_stream(request)
         else:
-            self._send_json(200, chat_body(request))
+            self._send_json(200, chat_body(request, usage=not cfg.omit_usage))
 
     # -- helpers -----------------------------------------------------------------------------------
     def _wait(self, seconds: float) -> bool:

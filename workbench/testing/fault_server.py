@@ -50,6 +50,8 @@ from .fault_http import _Handler, _HTTPServer
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 STAT_KEYS = ("requests", "ok", "429", "500", "timeout", "malformed")
+MAX_RECORDED = 1000
+"""The recorded requests kept (the oldest are dropped)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +74,13 @@ class FaultConfig:
     """Seconds sent in the ``Retry-After`` header of a 429; ``None`` sends no header."""
     timeout_s: float = 30.0
     """How long a timeout fault hangs (it wakes early when the server stops)."""
+    sequence: tuple[str, ...] = ()
+    """Faults for the first requests, in order (``"429"``, ``"500"``, ``"timeout"``, ``"malformed"``, ``"ok"``),
+    before the rates apply: a deterministic script, e.g. ``("429",)`` then normal answers."""
+    fail_models: tuple[str, ...] = ()
+    """Models (the request's ``model``) answered 500 every time: a provider whose primary is down."""
+    omit_usage: bool = False
+    """Answer without a ``usage`` block, as some OpenAI-compatible servers do."""
 
     def validate(self) -> FaultConfig:
         """Return self, or raise ``ValueError`` for a negative value or rates summing above 1."""
@@ -107,6 +116,7 @@ class FaultServer:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._stats = dict.fromkeys(STAT_KEYS, 0)
+        self._requests: list[dict[str, Any]] = []
         self._connections: set[socket.socket] = set()
         self._stopping = threading.Event()
         self._httpd: _HTTPServer | None = None
@@ -170,10 +180,23 @@ class FaultServer:
         with self._lock:
             return dict(self._stats)
 
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """The POST requests received (the last ``MAX_RECORDED``): ``{"path", "headers", "body"}``, headers
+        lower-cased, so a test can check what each model was sent and with which key."""
+        with self._lock:
+            return list(self._requests)
+
     def reset_stats(self) -> None:
-        """Zero the counters."""
+        """Zero the counters and forget the recorded requests."""
         with self._lock:
             self._stats = dict.fromkeys(STAT_KEYS, 0)
+            self._requests.clear()
+
+    def _record(self, path: str, headers: dict[str, str], body: Any) -> None:
+        with self._lock:
+            self._requests.append({"path": path, "headers": headers, "body": body})
+            del self._requests[:-MAX_RECORDED]
 
     def configure(self, **changes: Any) -> FaultConfig:
         """Change fault settings while running, e.g. ``configure(rate_500=0.3, latency_ms=0)``."""
@@ -187,6 +210,8 @@ class FaultServer:
         with self._lock:
             cfg = self._config
             fault = cfg.pick_fault(self._rng.random())
+            if self._stats["requests"] < len(cfg.sequence):
+                fault = cfg.sequence[self._stats["requests"]]
             jitter = self._rng.uniform(0.0, cfg.jitter_ms) if cfg.jitter_ms else 0.0
             self._stats["requests"] += 1
             self._stats[fault] += 1

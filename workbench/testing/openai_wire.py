@@ -67,14 +67,31 @@ def completion_id(model: str, reply: str) -> str:
     return "chatcmpl-" + hashlib.sha256(f"{model}\n{reply}".encode()).hexdigest()[:24]
 
 
-def chat_body(request: dict[str, Any]) -> dict[str, Any]:
-    """A complete ``chat.completion`` answer."""
-    reply, model = reply_text(request), str(request.get("model", "fake"))
-    return {"id": completion_id(model, reply), "object": "chat.completion", "created": int(time.time()),
+def tool_call(request: dict[str, Any]) -> dict[str, Any] | None:
+    """A call of the request's first tool (arguments: the last user message as ``{"query": ...}``), or None."""
+    tools = request.get("tools") or []
+    if not tools or request.get("tool_choice") == "none":
+        return None
+    name = (tools[0].get("function") or {}).get("name", "tool")
+    last_user = next((m for m in reversed(request.get("messages") or []) if m.get("role") == "user"), {})
+    return {"id": completion_id(name, text_of(last_user.get("content")))[:30], "type": "function",
+            "function": {"name": name, "arguments": json.dumps({"query": text_of(last_user.get("content"))[:60]})}}
+
+
+def chat_body(request: dict[str, Any], usage: bool = True) -> dict[str, Any]:
+    """A complete ``chat.completion`` answer: a tool call when the request offers tools, else the reply text;
+    ``usage=False`` leaves the usage block out."""
+    reply, model, call = reply_text(request), str(request.get("model", "fake")), tool_call(request)
+    message = {"role": "assistant", "content": None if call else reply}
+    if call:
+        message["tool_calls"] = [call]
+    body = {"id": completion_id(model, reply), "object": "chat.completion", "created": int(time.time()),
             "model": model, "system_fingerprint": "fault-server",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply},
-                         "logprobs": None, "finish_reason": "stop"}],
-            "usage": usage_of(request, reply)}
+            "choices": [{"index": 0, "message": message, "logprobs": None,
+                         "finish_reason": "tool_calls" if call else "stop"}]}
+    if usage:
+        body["usage"] = usage_of(request, reply)
+    return body
 
 
 def stream_events(request: dict[str, Any]) -> list[str]:
