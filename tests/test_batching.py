@@ -72,3 +72,25 @@ def test_many_threads_append_and_nothing_is_lost():
         t.join()
     writer.flush()
     assert sorted(got) == [(k, i) for k in range(4) for i in range(300)]
+
+
+def test_every_item_is_written_within_the_bound_whatever_the_traffic():
+    """Idle periods, lone items and bursts: each item reaches ``write`` at most ``batch_seconds`` (plus scheduling
+    slack) after its ``append``. Before, a lone item waited out the idle timeout (10 s) for a full batch."""
+    written: dict[int, float] = {}
+
+    def write(batch):
+        now = time.monotonic()
+        written.update(dict.fromkeys(batch, now))
+
+    writer = BatchWriter(write, batch_seconds=0.2, max_batch=500)
+    appended: dict[int, float] = {}
+    pattern = [0.0, 0.5, 0.0, 0.0, 0.35, 0.05, 0.05, 1.0] + [0.001] * 50 + [0.6]
+    for i, pause in enumerate(pattern):
+        time.sleep(pause)
+        appended[i] = time.monotonic()
+        writer.append(i)
+    time.sleep(0.5)  # no flush: the bound must hold on its own
+    late = {i: round(written[i] - appended[i], 3) for i in appended if i not in written or
+            written[i] - appended[i] > 0.3}
+    assert len(written) == len(pattern) and not late, late

@@ -9,7 +9,7 @@ from typing import Any, Self
 
 import httpx
 import pytest
-from test_queue import FACTORY, free_port, write_config
+from test_queue import fake_factory, free_port, write_config
 
 uvicorn = pytest.importorskip("uvicorn")
 
@@ -49,7 +49,7 @@ def server(tmp_path, monkeypatch) -> Iterator[ServerThread]:
     from workbench.runner.http import create_app
     from workbench.runner.source import ConfigSource
 
-    monkeypatch.setenv("WORKBENCH_RUNNER_FACTORY", FACTORY)
+    monkeypatch.setattr("workbench.runner.source.build_runner", fake_factory)
     monkeypatch.setenv("WORKBENCH_FAKE_DELAY", "0")
     config = write_config(tmp_path / "c.yaml", name="served")
     with ServerThread(create_app(ConfigSource(path=config))) as s:
@@ -146,7 +146,6 @@ def test_serve_with_the_real_runner(tmp_path, monkeypatch):
     from workbench.runner.http import create_app
     from workbench.runner.source import ConfigSource
 
-    monkeypatch.delenv("WORKBENCH_RUNNER_FACTORY", raising=False)
     config = write_config(tmp_path / "c.yaml")
     text = "Refunds are available within 30 days of the charge. Contact support to request one."
     with ServerThread(create_app(ConfigSource(path=config, db_url=f"sqlite:///{tmp_path / 'log.db'}"))) as s:

@@ -1,6 +1,7 @@
 """The durable queue: huey broker + SQL item ledger; a SIGKILLed worker loses nothing and duplicates nothing.
 
-Workers here use a fake runner (``WORKBENCH_RUNNER_FACTORY=test_queue:fake_factory``) that sleeps
+Workers here use a fake runner (``fake_factory`` in place of ``build_runner``: in-process by monkeypatching, in a
+subprocess through ``tests/fake_runner_cli.py``) that sleeps
 ``WORKBENCH_FAKE_DELAY`` seconds per item, so a worker can be killed mid-batch; one test runs the real runner.
 The helpers (``make_config``, ``FakeRunner``) are shared by test_http and test_rollout.
 """
@@ -22,7 +23,8 @@ from workbench.cli import main
 from workbench.runner.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parent.parent
-FACTORY = "test_queue:fake_factory"
+FAKE_CLI = [sys.executable, str(Path(__file__).resolve().parent / "fake_runner_cli.py")]
+"""The workbench CLI with ``build_runner`` replaced by ``fake_factory`` (``WORKBENCH_TEST_FACTORY`` names another)."""
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -83,7 +85,7 @@ class FakeRunner:
                            "error": None})
 
 
-def fake_factory(config: Any, db_url: str | None = None) -> FakeRunner:
+def fake_factory(config: Any, db_url: str | None = None, **_: Any) -> FakeRunner:
     return FakeRunner(config, db_url)
 
 
@@ -103,7 +105,7 @@ class FlakyRunner(FakeRunner):
         return super().run(inputs)
 
 
-def flaky_factory(config: Any, db_url: str | None = None) -> FlakyRunner:
+def flaky_factory(config: Any, db_url: str | None = None, **_: Any) -> FlakyRunner:
     return FlakyRunner(config, db_url)
 
 
@@ -120,13 +122,12 @@ def free_port() -> int:
 
 
 def worker_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ, WORKBENCH_RUNNER_FACTORY=FACTORY,
-               PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]), **extra)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), str(ROOT)]), **extra)
     return env
 
 
 def start_worker(config: Path, queue: str, *args: str, delay: float = 0.0, db: str | None = None) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "workbench", "worker", "--config", str(config), "--queue", queue, *args]
+    cmd = [*FAKE_CLI, "worker", "--config", str(config), "--queue", queue, *args]
     if db:
         cmd += ["--db", db]
     return subprocess.Popen(cmd, cwd=ROOT, env=worker_env(WORKBENCH_FAKE_DELAY=str(delay)),
@@ -148,7 +149,7 @@ def wait_for(predicate, timeout: float = 60.0, every: float = 0.05) -> bool:
 
 @pytest.fixture
 def fake_runner(monkeypatch):
-    monkeypatch.setenv("WORKBENCH_RUNNER_FACTORY", FACTORY)
+    monkeypatch.setattr("workbench.runner.source.build_runner", fake_factory)
     monkeypatch.setenv("WORKBENCH_FAKE_DELAY", "0")
 
 
@@ -246,7 +247,6 @@ def test_worker_with_the_real_runner(qdir, monkeypatch):
     from workbench.runner.source import ConfigSource
     from workbench.runner.worker import Worker, WorkerOptions
 
-    monkeypatch.delenv("WORKBENCH_RUNNER_FACTORY", raising=False)
     monkeypatch.setenv("WORKBENCH_DB_URL", f"sqlite:///{qdir['tmp'] / 'runner.db'}")
     text = (ROOT / "corpus" / "refund-policy.md").read_text(encoding="utf-8") \
         if (ROOT / "corpus" / "refund-policy.md").exists() else "Refunds are available within 30 days."
@@ -311,7 +311,7 @@ def test_transient_failures_are_queued_for_later_until_the_last_attempt(qdir, mo
     from workbench.runner.source import ConfigSource
     from workbench.runner.worker import MAX_ATTEMPTS, Worker, WorkerOptions
 
-    monkeypatch.setenv("WORKBENCH_RUNNER_FACTORY", "test_queue:flaky_factory")
+    monkeypatch.setattr("workbench.runner.source.build_runner", flaky_factory)
     FlakyRunner.RUNS.clear()
     FlakyRunner.FAILS.clear()
     FlakyRunner.FAILS.update({"q000": 1, "q001": 99})  # q000 recovers on its second try; q001 never does

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 import yaml
-from test_queue import FACTORY, make_config, wait_for, write_config
+from test_queue import fake_factory, make_config, wait_for, write_config
 
 from workbench.cli import main
 from workbench.config.production import load_production_config
@@ -113,7 +113,7 @@ def test_a_following_worker_switches_config_between_items(tmp_path, two, monkeyp
     from workbench.runner.queue import WorkQueue
     from workbench.runner.worker import Worker, WorkerOptions
 
-    monkeypatch.setenv("WORKBENCH_RUNNER_FACTORY", FACTORY)
+    monkeypatch.setattr("workbench.runner.source.build_runner", fake_factory)
     monkeypatch.setenv("WORKBENCH_FAKE_DELAY", "0.05")
     a, b, ha, hb = two
     store = ConfigStore(tmp_path / "store")

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 FORBIDDEN = ("pandas", "matplotlib", "ipywidgets", "datasets", "ragas")
 
@@ -32,3 +33,23 @@ def test_runner_imports_no_notebook_dependency(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report == {"status": "ok", "loaded": []}
+
+
+def test_no_environment_variable_imports_code_into_the_production_path(tmp_path, monkeypatch):
+    """``WORKBENCH_RUNNER_FACTORY`` once let the environment pick a module to import as the runner: gone."""
+    from test_queue import write_config
+
+    from workbench.config import load_production_config
+    from workbench.runner import Runner
+    from workbench.runner.source import build_runner
+
+    planted = tmp_path / "evil.py"
+    planted.write_text("raise SystemExit('imported')\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("WORKBENCH_RUNNER_FACTORY", "evil:factory")
+    config = load_production_config(write_config(tmp_path / "c.yaml"))
+    runner = build_runner(config, db_url=f"sqlite:///{tmp_path / 'log.db'}")
+    assert isinstance(runner, Runner)
+    runner.close()
+    src = (Path(__file__).resolve().parent.parent / "workbench").rglob("*.py")
+    assert not [p for p in src if "RUNNER_FACTORY" in p.read_text(encoding="utf-8")]

@@ -11,7 +11,7 @@ import signal
 import uuid
 
 import pytest
-from test_queue import FACTORY, free_port, read_lines, start_worker, wait_for, write_config, write_inputs
+from test_queue import fake_factory, free_port, read_lines, start_worker, wait_for, write_config, write_inputs
 
 from workbench.cli import main
 
@@ -92,7 +92,7 @@ def test_items_accepted_while_redis_is_down_are_pushed_later(tmp_path, redis_url
     from workbench.runner.source import ConfigSource
     from workbench.runner.worker import Worker, WorkerOptions
 
-    monkeypatch.setenv("WORKBENCH_RUNNER_FACTORY", FACTORY)
+    monkeypatch.setattr("workbench.runner.source.build_runner", fake_factory)
     inputs = write_inputs(tmp_path / "in.jsonl", 5)
     dead = f"redis://127.0.0.1:{free_port()}/0"
     assert main(["enqueue", "--input", str(inputs), "--queue", dead, "--db", pg_url]) == 2
@@ -112,7 +112,6 @@ def test_real_runner_with_its_db_on_postgres(tmp_path, pg_url, monkeypatch):
     from workbench.runner.source import ConfigSource
     from workbench.runner.worker import Worker, WorkerOptions
 
-    monkeypatch.delenv("WORKBENCH_RUNNER_FACTORY", raising=False)
     queue = WorkQueue(f"sqlite:///{tmp_path / 'q' / 'huey.db'}", pg_url)
     queue.submit([("p1", {"id": "p1", "question": "How long is the refund window?",
                           "documents": [{"id": "d", "text": "Refunds are available within 30 days."}]})])

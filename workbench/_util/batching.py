@@ -1,7 +1,8 @@
 """``BatchWriter``: hand items to a writer function on one background thread, in batches.
 
 The way tracing SDKs export spans: ``append`` is a queue put; the thread calls ``write(batch)`` at most
-``batch_seconds`` after an item arrives (sooner when ``max_batch`` items wait). ``flush()`` waits until every
+``batch_seconds`` after the first waiting item arrived (sooner when ``max_batch`` items wait), whatever the traffic:
+a lone item after an idle period is written as fast as one in a burst. ``flush()`` waits until every
 appended item has been handed over; ``close()`` flushes; interpreter exit flushes every live writer. With
 ``max_pending`` items waiting, ``append`` waits for a flush (back-pressure, never loss). ``write`` must handle
 its own errors: an exception from it is reported once on stderr and the batch counts as written.
@@ -46,6 +47,7 @@ class BatchWriter(Generic[T]):
         self._cond = threading.Condition()
         self._in_flight = 0
         self._urgent = False
+        self._first_at = 0.0
         self._thread: threading.Thread | None = None
         self._complained = False
 
@@ -56,12 +58,14 @@ class BatchWriter(Generic[T]):
     def append(self, item: T) -> None:
         """Queue ``item``; returns at once unless ``max_pending`` items already wait."""
         with self._cond:
+            if not self._pending:
+                self._first_at = time.monotonic()  # the batch's clock starts with its first item
             self._pending.append(item)
             backlog = len(self._pending)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._drain, name=self.name, daemon=True)
                 self._thread.start()
-            if backlog >= self.max_batch:
+            if backlog == 1 or backlog >= self.max_batch:  # wake a thread idling for items, or a full batch
                 self._cond.notify_all()
         if backlog >= self.max_pending:
             self.flush()
@@ -88,8 +92,12 @@ class BatchWriter(Generic[T]):
                     if not self._cond.wait(IDLE_SECONDS) and not self._pending:
                         self._thread = None  # idle: end, so an unused writer can be collected; append restarts it
                         return
-                if not self._urgent and len(self._pending) < self.max_batch:
-                    self._cond.wait(self.batch_seconds)  # let a batch gather
+                deadline = self._first_at + self.batch_seconds
+                while not self._urgent and len(self._pending) < self.max_batch:  # let a batch gather, no longer
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
                 batch = [self._pending.popleft() for _ in range(min(len(self._pending), self.max_batch))]
                 self._in_flight = len(batch)
                 self._urgent = self._urgent and bool(self._pending)

@@ -2,8 +2,6 @@
 between items so a promoted config is picked up without dropping in-flight items."""
 from __future__ import annotations
 
-import importlib
-import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,11 +13,8 @@ from ..release.rollout import ConfigStore
 
 
 def build_runner(config: ProductionConfig, *, db_url: str | None = None, allow_stand_in_evidence: bool = False) -> Any:
-    """The runner for a config. ``WORKBENCH_RUNNER_FACTORY=module:callable`` swaps in another factory (tests)."""
-    factory = os.environ.get("WORKBENCH_RUNNER_FACTORY")
-    if factory:
-        module, _, attr = factory.partition(":")
-        return getattr(importlib.import_module(module), attr)(config, db_url=db_url)
+    """The runner for a config. No environment variable can swap it: production imports only this package's code
+    (tests replace this function in-process)."""
     from .runner import Runner
 
     return Runner.from_config(config, db_url=db_url, allow_stand_in_evidence=allow_stand_in_evidence)
