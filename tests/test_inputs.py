@@ -49,7 +49,7 @@ def test_plain_question_is_accepted():
     ({"t": "abc\u202edef"}, "bidi", "t"),
     ({"t": "x\u2066y"}, "bidi", "t"),
     ({"t": "x\u200fy"}, "bidi", "t"),
-    ({"t": "bad \ud800 surrogate"}, "invalid_utf8", "t"),
+    ({"t": "bad \ud800 surrogate"}, "invalid_unicode", "t"),
     ({"t": b"\xff\xfe"}, "invalid_utf8", "t"),
     ({"t": 5}, None, None),
 ])
@@ -357,7 +357,7 @@ def test_policy_yaml_round_trip(tmp_path):
     p = InputPolicy(fields=["question", "documents.*.text"], required=["question"], max_chars=500,
                     actions={"pii": "reject"}, injection_threshold=0.7)
     again = InputPolicy.from_yaml(p.to_yaml())
-    assert again == p and again.actions["pii"] == "reject" and again.actions["bidi"] == "reject"
+    assert again == p and again.actions["pii"] == "reject" and again.action("bidi") == "reject"
     f = tmp_path / "policy.yaml"
     f.write_text(p.to_yaml(), encoding="utf-8")
     assert InputPolicy.from_yaml(f) == p and InputPolicy.from_yaml(str(f)) == p

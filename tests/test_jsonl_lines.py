@@ -16,7 +16,11 @@ LINES = [  # (raw line, the code every reader gives it; None for a usable input)
     (b"   ", "empty"),
     (b"{not json", "invalid_json"),
     (b'{"id": "n", "question": NaN}', "invalid_json"),
-    (DEEP, "invalid_json"),
+    (DEEP, "too_deep"),
+    (b'{"id": "d100k", "q": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "too_deep"),
+    (b'{"id": "d40", "question": "x", "extra": ' + b"[" * 40 + b"]" * 40 + b"}", "too_deep"),  # parses; too deep
+    (b'{"id": "\\ud800", "question": "a lone surrogate as the id"}', "invalid_unicode"),
+    (b'{"id": "s", "question": "fine", "documents": ["\\udfff"]}', "invalid_unicode"),
     (b"[1, 2]", "not_object"),
     (b'"just a string"', "not_object"),
     (b'{"question": "no id"}', "missing_id"),
@@ -61,3 +65,25 @@ def test_validate_run_and_the_queue_refuse_the_same_lines_with_the_same_codes(tm
     assert by_validate == by_run == expected
     assert refused_by_queue == set(expected)
     assert [i for i, _ in items] == ["bom", "7", "ok-2"]
+
+
+WRONG_TYPES = [b'{"id": "num", "question": 123}', b'{"id": "lst", "question": ["a list"]}',
+               b'{"id": "docs", "question": "What is the refund window?", "documents": "nope"}',
+               b'{"id": "docs2", "question": "What is the refund window?", "documents": [1, {"id": "x"}]}']
+
+
+def test_wrong_types_are_named_by_validate_and_run_and_never_reach_a_model(tmp_path):
+    """A number or a list as the question was ``empty`` (after a model call with "" in the runner); a string as
+    the documents became one document per character. Both are ``wrong_type`` now, and ``question`` missing is
+    ``missing_field`` (the pinned prompt requires it)."""
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\n".join([*WRONG_TYPES, b'{"id": "none", "documents": []}']) + b"\n")
+    assert main(["validate", str(src), "--out", str(tmp_path / "v.jsonl")]) == 0
+    rows = [json.loads(x) for x in (tmp_path / "v.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["code"] for r in rows[:4]] == ["wrong_type"] * 4
+    db = f"sqlite:///{tmp_path / 'log.db'}"
+    assert main(["run", "--config", "configs/pipeline.yaml", "--input", str(src), "--out", str(tmp_path / "r.jsonl"),
+                 "--db", db]) == 0
+    out = [json.loads(x) for x in (tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [o["error"]["code"] for o in out] == ["wrong_type"] * 4 + ["missing_field"]
+    assert all(o["status"] == "rejected" and o["answered_by"] is None and o["cost_usd"] == 0 for o in out)

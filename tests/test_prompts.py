@@ -96,7 +96,7 @@ def test_bad_files_name_the_file_and_field(tmp_path, text, field):
 
 def test_malformed_yaml_names_the_line(tmp_path):
     path = write(tmp_path, "id: demo\nversion: 1\nsections: [unclosed\n")
-    with pytest.raises(DataError, match=r"1\.yaml:\d"):
+    with pytest.raises(ConfigError, match=r"1\.yaml:\d"):
         load_prompt_file(path)
 
 

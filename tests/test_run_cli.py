@@ -1,6 +1,7 @@
 """``workbench run`` and ``workbench escalations``: one line per input line, bad lines rejected, bad configs
 refused with exit 2, the review queue from the command line."""
 import json
+from pathlib import Path
 
 import pytest
 
@@ -93,10 +94,29 @@ def test_tampered_config_is_refused_with_exit_2(config_path, tmp_path, db, capsy
     assert main([*args, str(tmp_path / "missing.yaml")]) == 2
 
 
-def test_unwritable_db_still_writes_every_result(config_path, tmp_path, capsys):
+def test_a_log_store_that_cannot_be_opened_is_exit_2_before_any_work(config_path, tmp_path, capsys):
+    """Before, the run exited 0 and every log row was lost. (A store failing mid-run is still tolerated and counted:
+    tests/test_logstore.py.)"""
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code, out = run_cli(config_path, tmp_path, (good("a") + "\n" + good("b") + "\n").encode(),
-                        f"sqlite:///{blocker}/x/runner.sqlite")
-    assert code == 0 and [o["status"] for o in out] == ["ok", "ok"]
-    assert "log store error" in capsys.readouterr().err
+    src = tmp_path / "in.jsonl"
+    src.write_text(good("a") + "\n", encoding="utf-8")
+    code = main(["run", "--config", str(config_path), "--input", str(src), "--out", str(tmp_path / "out.jsonl"),
+                 "--db", f"sqlite:///{blocker}/x/runner.sqlite"])
+    assert code == 2 and "log store" in capsys.readouterr().err and not (tmp_path / "out.jsonl").exists()
+
+
+def test_flags_reach_the_result_line_and_the_log_row(tmp_path, db):
+    """The shipped policy answers a suspected injection (the prompt treats inputs as data) but says so: the flag is on
+    the output line and in the log row, where monitoring and reviewers can find it."""
+    rows = [{"id": "clean", "question": "How long is the refund window?"},
+            {"id": "inj", "question": INJECTION + " How long is the refund window?"},
+            {"id": "zw", "question": "How long is the re\u200bfund window?"}]
+    lines = "\n".join(json.dumps(r) for r in rows).encode() + b"\n"
+    code, out = run_cli(Path("configs/pipeline.yaml").resolve(), tmp_path, lines, db)
+    assert code == 0 and [o["status"] for o in out] == ["ok", "ok", "ok"]
+    assert [o["flags"] for o in out] == [[], ["injection_suspected"], ["zero_width"]]
+    from workbench.store import LogStore
+
+    logged = {r["item_id"]: r["flags"] for r in LogStore(db).requests()}
+    assert logged == {"clean": None, "inj": "injection_suspected", "zw": "zero_width"}

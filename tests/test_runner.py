@@ -299,7 +299,7 @@ def test_metrics_render_with_and_without_prometheus_client(make_runner):
 def test_runner_result_line_has_exactly_the_keys():
     line = RunnerResult("x", "rejected", error={"code": "invalid_json", "message": "m"}).to_line()
     assert set(line) == {"id", "status", "output", "variant", "model", "answered_by", "tier", "cost_usd", "saved_usd",
-                         "cost_basis", "latency_ms", "cache", "error"}
+                         "cost_basis", "latency_ms", "cache", "flags", "error"}
 
 
 @pytest.mark.slow

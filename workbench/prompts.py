@@ -186,15 +186,9 @@ def _render(source: str, data: dict[str, Any]) -> str:
 
 
 def _read_yaml(path: Path) -> Any:
-    import yaml
+    from ._util.yamlfiles import read_yaml
 
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ConfigError(f"cannot read prompt file {path}: {e.strerror}") from e
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        line = getattr(getattr(e, "problem_mark", None), "line", None)
-        raise DataError(f"not valid YAML: {e}", path=path, line=None if line is None else line + 1) from e
+    return read_yaml(path, "prompt file")
 
 
 def load_prompt_file(path: str | Path) -> PromptTemplate:

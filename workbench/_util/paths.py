@@ -26,7 +26,15 @@ def workspace(*parts: str, create: bool = True) -> Path:
         root = project / _settings(project).get("workspace", "build") if project else Path.cwd().resolve() / "build"
     path = root.joinpath(*parts)
     if create:
-        (path if not path.suffix else path.parent).mkdir(parents=True, exist_ok=True)
+        folder = path if not path.suffix else path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            from ..errors import ConfigError
+
+            raise ConfigError(f"cannot use the workspace folder {folder}: {e.strerror or e}",
+                              hint="set WORKBENCH_HOME to a writable folder (working files: caches, runs, logs)"
+                              ) from None
     return path
 
 

@@ -11,17 +11,69 @@ from ..errors import ConfigError
 M = TypeVar("M", bound=BaseModel)
 
 
-def read_mapping(path: str | Path, what: str) -> dict[str, Any]:
-    """The YAML mapping in ``path``; ``ConfigError`` for an unreadable file, bad YAML or a non-mapping."""
-    import yaml
+MAX_BYTES = 8 * 1024 * 1024
+"""Largest YAML file read (a config, policy, prompt or spec is kilobytes; an exported config with evidence, tens)."""
+MAX_ALIASES = 64
+"""Most alias references (``*name``) a YAML file may use: our own files use none, and an alias bomb ("billion
+laughs": a few KB expanding to gigabytes when copied, validated or hashed) needs many."""
 
+
+def read_text(path: str | Path, what: str, *, max_bytes: int = MAX_BYTES) -> str:
+    """The UTF-8 text of ``path``; ``ConfigError`` (exit 2) for an unreadable, oversized or non-UTF-8 file."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ConfigError(f"{path}: {size:,} bytes, over the {max_bytes:,} a {what} may have")
+        data = path.read_bytes()
     except OSError as e:
         raise ConfigError(f"cannot read {what} {path}: {e.strerror}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not valid UTF-8 (byte {e.start}: {data[e.start:e.start + 1]!r})",
+                          hint=f"save the {what} as UTF-8") from None
+
+
+def safe_yaml(text: str, where: str, *, max_aliases: int = MAX_ALIASES, max_bytes: int = MAX_BYTES) -> Any:
+    """``yaml.safe_load(text)`` within limits checked before anything is built: its size, and at most
+    ``max_aliases`` alias references (counted while composing, so a bomb is refused in milliseconds)."""
+    import yaml
+
+    if len(text) > max_bytes:
+        raise ConfigError(f"{where}: {len(text):,} characters of YAML, over the limit of {max_bytes:,}")
+
+    class _Loader(yaml.SafeLoader):
+        aliases = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                self.aliases += 1
+                if self.aliases > max_aliases:
+                    raise ConfigError(f"{where}: more than {max_aliases} YAML aliases (*name): refused before "
+                                      "parsing further, as an alias bomb would expand without bound",
+                                      hint="write the values out; exported configs use no aliases")
+            return super().compose_node(parent, index)
+
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise ConfigError(f"{where}: YAML nested too deeply") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{where}{line}: not valid YAML: {e}") from None
+
+
+def read_yaml(path: str | Path, what: str) -> Any:
+    """The YAML value in ``path``, read with ``read_text`` and ``safe_yaml``'s limits."""
+    return safe_yaml(read_text(path, what), str(path))
+
+
+def read_mapping(path: str | Path, what: str) -> dict[str, Any]:
+    """The YAML mapping in ``path``; ``ConfigError`` for an unreadable, oversized or non-UTF-8 file, bad YAML, an
+    alias bomb or a non-mapping."""
+    raw = read_yaml(path, what)
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: a {what} must be a YAML mapping, not {type(raw).__name__}")
     return raw

@@ -6,7 +6,6 @@ not strict UTF-8, not JSON, not an object or has no usable ``id`` is a ``rejecte
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,6 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="OUT.jsonl", help="where to write the results ('-' = stdout)")
     p.add_argument("--db", metavar="URL", help="log store URL (default: $WORKBENCH_DB_URL, else SQLite in the "
                                                "workspace)")
+    p.add_argument("--resume", action="store_true",
+                   help="append to OUT.jsonl and skip the inputs whose id is already in it (after a failed write)")
     add_evidence_flag(p)
     p.set_defaults(run=run)
 
@@ -57,34 +58,41 @@ class Tally:
         self.saved += result.saved_usd or 0.0
 
 
-def _open(path: str, mode: str) -> Any:
+def _input(path: str) -> Any:
     from ..errors import UsageError
 
     if path == "-":
-        return (sys.stdin.buffer if "r" in mode else sys.stdout)
+        return sys.stdin.buffer
     try:
-        return open(path, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": "\n"}))
+        return open(path, "rb")  # noqa: SIM115 - closed in run()
     except OSError as e:
-        raise UsageError(f"cannot {'read' if 'r' in mode else 'write'} {path}: {e.strerror}") from e
+        raise UsageError(f"cannot read {path}: {e.strerror}") from e
 
 
 def run(args: argparse.Namespace) -> int:
     from ..inputs.jsonl import read_lines
     from ..runner.runner import Runner
+    from .results_file import ResultsFile
 
-    # a bad or tampered config, missing credentials, stand-in evidence: exit 2 before any line is read
+    # a bad or tampered config, missing credentials, stand-in evidence, an unusable --db: exit 2 before any line
     runner = Runner.from_config(args.config, db_url=args.db, allow_stand_in_evidence=args.allow_stand_in_evidence)
     tally = Tally()
-    src, out = _open(args.input, "rb"), _open(args.out, "w")
     try:
-        for line in read_lines(src):
-            result = runner.run(line.obj) if line.problem is None else runner.reject(None, **line.error())
-            out.write(json.dumps(result.to_line(), ensure_ascii=False) + "\n")
-            tally.add(result)
+        runner.check_log_store()
+        src = _input(args.input)
+        out = ResultsFile(args.out, resume=args.resume)
+        try:
+            for line in read_lines(src):
+                if line.problem is None and out.skip(line.id):
+                    continue
+                result = runner.run(line.obj) if line.problem is None else runner.reject(None, **line.error())
+                out.write(result.to_line())
+                tally.add(result)
+        finally:
+            if src is not sys.stdin.buffer:
+                src.close()
+            out.close()
     finally:
-        for f in (src, out):
-            if f not in (sys.stdin.buffer, sys.stdout):
-                f.close()
         runner.close()
     _summary(tally, runner.log_errors, args.out)
     return 0

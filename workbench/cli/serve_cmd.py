@@ -18,16 +18,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--db", help="log store URL (default: $WORKBENCH_DB_URL)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--token-file", help="file holding the bearer token clients must send (default: "
+                                        "$WORKBENCH_API_TOKEN); required to bind a non-loopback --host")
     add_evidence_flag(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..runner.http import serve
+    from ..runner.http_guard import check_bind, resolve_token
     from ..runner.source import ConfigSource
 
+    token = resolve_token(args.token_file)
+    check_bind(args.host, token)  # before anything loads: a public bind without a token is refused
     source = ConfigSource.from_args(args.config, args.store, args.db, args.allow_stand_in_evidence)
-    config, _ = source.current()  # fail early on a bad config
-    print(f"serving {config.name} {config.config_hash[:19]} on http://{args.host}:{args.port}", file=sys.stderr)
-    serve(source, host=args.host, port=args.port, log_level=args.log_level)
+    config, runner = source.current()  # fail early on a bad config
+    if hasattr(runner, "check_log_store"):
+        runner.check_log_store()  # a --db that cannot be opened: exit 2 now, not a lost row per request
+    auth = "bearer token required" if token else "no authentication (loopback only)"
+    print(f"serving {config.name} {config.config_hash[:19]} on http://{args.host}:{args.port} ({auth})",
+          file=sys.stderr)
+    serve(source, host=args.host, port=args.port, log_level=args.log_level, token=token)
     return 0

@@ -13,10 +13,12 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
+from .._util.secrets import check_no_secrets
 from ..errors import ConfigError, ConfigTamperedError, UsageError
 from ..hashing import bucket, canonical_json, content_hash
 from .base import Frozen
 from .pipeline import PipelineConfig
+from .signing import signature_of, signing_key, verify
 
 SCHEMA_VERSION = 2
 """2: caching moved into each variant (``PipelineConfig.cache``); an escalation rule nothing read was dropped."""
@@ -149,6 +151,8 @@ class ProductionConfig(Frozen):
     evidence: Evidence
     created_at: str | None = None
     config_hash: str = ""
+    signature: str | None = None
+    """``hmac-sha256:...`` over ``config_hash`` when exported with ``WORKBENCH_SIGNING_KEY`` set (not hashed)."""
 
     @model_validator(mode="after")
     def _split_names_variants(self):
@@ -195,17 +199,22 @@ class ProductionConfig(Frozen):
 
     def computed_hash(self) -> str:
         """The content hash of everything except ``config_hash`` itself."""
-        return content_hash(self.model_dump(mode="json", exclude={"config_hash"}))
+        return content_hash(self.model_dump(mode="json", exclude={"config_hash", "signature"}))
 
     def with_hash(self) -> ProductionConfig:
-        """A copy whose ``config_hash`` is the hash of its content (what export writes)."""
-        return self.model_copy(update={"config_hash": self.computed_hash()})
+        """A copy whose ``config_hash`` is the hash of its content (what export writes), signed when
+        ``WORKBENCH_SIGNING_KEY`` is set (``workbench.config.signing``)."""
+        digest = self.computed_hash()
+        key = signing_key()
+        return self.model_copy(update={"config_hash": digest,
+                                       "signature": signature_of(digest, key) if key is not None else None})
 
     def to_yaml(self) -> str:
         """The config as YAML, fields in declaration order (the exported file's content)."""
         import yaml
 
-        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=120)
+        data = self.model_dump(mode="json", exclude=None if self.signature else {"signature"})
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
@@ -215,15 +224,12 @@ class ProductionConfig(Frozen):
 
 def load_production_config(path: str | Path) -> ProductionConfig:
     """Load and verify an exported config: schema, then hash. Errors say what is wrong and how to re-export."""
-    import yaml
+    from .._util.yamlfiles import read_yaml
 
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ConfigError(f"cannot read config {path}: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    raw = read_yaml(path, "config")
+    if isinstance(raw, dict):
+        check_no_secrets(raw, f"the config {path}")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: an exported pipeline config must be a mapping")
     if raw.get("schema_version") != SCHEMA_VERSION:
@@ -242,4 +248,5 @@ def load_production_config(path: str | Path) -> ProductionConfig:
             f"({config.computed_hash()[:19]}…): the file was edited after export",
             hint="do not edit exported configs by hand; change the variant and re-export it (notebook 05 or "
                  "workbench.release.export_config), or restore it with `workbench rollout`")
+    verify(config.config_hash, config.signature, str(path))
     return config

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from ..hashing import content_hash
 from ..prompts import Criterion
 
@@ -231,12 +231,12 @@ def _parse_lines(lines: Iterable[str], path: Any) -> list[Sample]:
 
 
 def _load_card(path: Path) -> EvalCard:
-    import yaml
+    from .._util.yamlfiles import read_yaml
 
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise DataError(f"invalid card: {str(e).splitlines()[0]}", path=path) from None
+        raw = read_yaml(path, "eval card")
+    except ConfigError as e:
+        raise DataError(f"invalid card: {e.message.splitlines()[0]}", path=path) from None
     if not isinstance(raw, dict):
         raise DataError("a card must be a YAML mapping", path=path)
     try:

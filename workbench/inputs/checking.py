@@ -17,6 +17,7 @@ from .injection import injection_score
 from .normalisation import normalise
 from .pii import find_pii
 from .result import Flag, InputResult
+from .shape import documents_problem, shape_problem
 
 if TYPE_CHECKING:
     from .policy import InputPolicy
@@ -116,9 +117,16 @@ def check_object(policy: InputPolicy, obj: Any, prior: Iterable[Flag] = ()) -> I
     if not isinstance(obj, dict):
         found.append(Flag("not_object", None, None, [type(obj).__name__]))
         return result_from(found, policy, dict(_UNCLASSIFIED), obj)
+    shape = shape_problem(obj)
+    if shape is not None:  # malformed: no text is read
+        return result_from([*found, shape], policy, dict(_UNCLASSIFIED), None)
+    missing_fields = _structure_flags(obj, policy)
+    shape = None if missing_fields else documents_problem(obj)
+    if shape is not None:
+        return result_from([*found, shape], policy, dict(_UNCLASSIFIED), None)
     try:
         texts, wrong = selected(obj, policy.fields)
-        found += _structure_flags(obj, policy)
+        found += missing_fields
         found += [Flag("wrong_type", dotted(p), None, []) for p in wrong]
         replacements, changes, parts = {}, {}, []
         for path, value in texts:

@@ -5,7 +5,8 @@ Lines are split on ``b"\\n"`` only (a final newline does not make an extra line)
 and so is a UTF-8 byte-order mark on line 1. A line that is blank, not strict UTF-8, not JSON (``NaN`` and
 ``Infinity`` included), not a JSON object, or an object without a usable ``id`` (a non-empty string or an integer,
 never a boolean) has a ``problem``: a ``Flag`` whose code says which (``empty``, ``invalid_utf8``, ``invalid_json``,
-``not_object``, ``missing_id``). What a caller does with a problem is its own business: ``validate`` writes a row,
+``not_object``, ``missing_id``), and an object nested too deeply (``too_deep``) or holding a lone surrogate anywhere
+(``invalid_unicode``: ``workbench.inputs.shape``) has one too. What a caller does with a problem is its own business: ``validate`` writes a row,
 ``run`` a rejected line, the queue refuses the line.
 
     for line in read_lines(f):
@@ -22,11 +23,13 @@ from typing import Any
 from .checking import _UNCLASSIFIED, check_object, result_from
 from .policy import InputPolicy
 from .result import Flag, InputResult
+from .shape import shape_problem
 
 _BOM = b"\xef\xbb\xbf"
 _MESSAGES = {"empty": "is blank, not a JSON object", "invalid_utf8": "is not valid UTF-8",
              "invalid_json": "is not valid JSON", "not_object": "is not a JSON object",
-             "missing_id": "has no usable 'id' (a non-empty string or an integer)"}
+             "missing_id": "has no usable 'id' (a non-empty string or an integer)",
+             "too_deep": "nests objects or lists too deeply", "invalid_unicode": "holds a lone surrogate"}
 
 
 @dataclass(frozen=True)
@@ -78,25 +81,34 @@ def parse_line(raw: bytes, number: int, *, lenient_utf8: bool = False) -> Line:
     raw = raw[len(_BOM):] if number == 1 and raw.startswith(_BOM) else raw
     if not raw.strip():
         return Line(number, problem=Flag("empty", None, None, ["blank line"]))
-    replaced = None
     try:
-        text = raw.decode("utf-8")
+        text, replaced = raw.decode("utf-8"), None
     except UnicodeDecodeError as e:
         finding = Flag("invalid_utf8", None, None, [f"byte {e.start}"])
         if not lenient_utf8:
             return Line(number, problem=finding)
         text, replaced = raw.decode("utf-8", errors="replace"), finding
+    obj, problem = _parse(text)
+    return Line(number, obj, problem, replaced)
+
+
+def _parse(text: str) -> tuple[Any, Flag | None]:
+    """``(object, problem)`` of one decoded line: the object is kept for ``not_object`` and ``missing_id`` (their
+    readers may still use it), dropped when it cannot be read safely."""
     try:
         obj = json.loads(text, parse_constant=_no_constants)
-    except (ValueError, RecursionError) as e:
-        reason = "nested too deeply" if isinstance(e, RecursionError) else str(e).split(":")[0]
-        return Line(number, problem=Flag("invalid_json", None, None, [reason]), replaced_utf8=replaced)
+    except RecursionError:  # deeper than the parser goes (about 1,000 levels; 100k is refused as fast)
+        return None, Flag("too_deep", None, None, ["nested too deeply to parse"])
+    except ValueError as e:
+        return None, Flag("invalid_json", None, None, [str(e).split(":")[0]])
     if not isinstance(obj, dict):
-        return Line(number, obj, Flag("not_object", None, None, [type(obj).__name__]), replaced)
+        return obj, Flag("not_object", None, None, [type(obj).__name__])
+    shape = shape_problem(obj)
+    if shape is not None:
+        return None, shape
     if not valid_id(obj.get("id")):
-        reasons = [] if "id" not in obj else [type(obj["id"]).__name__]
-        return Line(number, obj, Flag("missing_id", "id", None, reasons), replaced)
-    return Line(number, obj, None, replaced)
+        return obj, Flag("missing_id", "id", None, [] if "id" not in obj else [type(obj["id"]).__name__])
+    return obj, None
 
 
 def split_lines(f: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:

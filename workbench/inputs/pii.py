@@ -1,9 +1,11 @@
 """Personal data and secrets in text, found for the log store to redact.
 
-Kinds: ``email``, ``phone``, ``credit_card`` (13–19 digits passing the Luhn check), ``iban`` (ISO 13616 mod-97
-checksum), ``ipv4``, ``ssn`` (US, ``123-45-6789`` form, impossible area/group/serial numbers excluded) and
-``secret`` (``sk-…``, ``AKIA…``, GitHub/Slack/Google keys, JWTs, and long tokens after ``key``/``token``/
-``secret``/``password``/``bearer``). Regex heuristics: they favour recall on obvious forms, not completeness.
+Kinds: ``email``, ``phone`` (with separators, or E.164 without: ``+33612345678``), ``credit_card`` (13–19 digits
+passing the Luhn check), ``iban`` (ISO 13616 mod-97 checksum; any case, grouped with spaces or dashes), ``ipv4``,
+``ipv6`` (full or compressed, checked by ``ipaddress``), ``ssn`` (US, ``123-45-6789`` form, impossible
+area/group/serial numbers excluded) and ``secret`` (``sk-…`` from 8 characters with a digit, ``AKIA…``,
+GitHub/Slack/Google keys, JWTs, long tokens after ``key``/``token``/``bearer``, and any value after ``password:`` or
+``secret:``). Regex heuristics: they favour recall on obvious forms, not completeness.
 
     redact("mail ann@example.com") == "mail [EMAIL]"
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-KINDS = ("secret", "email", "iban", "credit_card", "ssn", "ipv4", "phone")
+KINDS = ("secret", "email", "iban", "credit_card", "ssn", "ipv4", "ipv6", "phone")
 """Every kind, in priority order: when two matches overlap, the earlier kind wins."""
 
 
@@ -31,7 +33,7 @@ class PiiMatch:
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 # (literal that must occur, regex)
 _SECRET_RES = (
-    ("sk-", re.compile(r"\bsk-(?:proj-|ant-|live_|test_)?[A-Za-z0-9_\-]{20,}")),
+    ("sk-", re.compile(r"\bsk-(?:proj-|ant-|live_|test_)?(?:[A-Za-z0-9_\-]{20,}|(?=[A-Za-z_\-]*\d)[A-Za-z0-9_\-]{8,})")),
     ("IA", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
     ("_", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b")),
     ("xox", re.compile(r"\bxox[abprs]-[A-Za-z0-9\-]{10,}")),
@@ -41,14 +43,20 @@ _SECRET_RES = (
 _KEYED_SECRET = re.compile(
     r"(?i:\b(?:api[_\- ]?key|secret(?:[_\-]key)?|access[_\-]?key|token|password|passwd|pwd|bearer|auth)\b"
     r"[\"']?\s*(?:[:=]|\bis\b)?\s*[\"']?)([A-Za-z0-9+/_\-.=]{16,})")
+_KEYED_PASSWORD = re.compile(
+    r"(?i:\b(?:password|passwd|pwd|passphrase|secret)\b[\"']?\s*[:=]\s*)"
+    r"(?:\"([^\"\n]{1,200})\"|'([^'\n]{1,200})'|([^\s,;]+?))(?=[.,;]?(?:\s|$)|[,;])")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
+_IBAN = re.compile(r"(?i)\b[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]{4}){2,7}(?:[ \-]?[A-Z0-9]{1,4})?\b")
+_E164 = re.compile(r"(?<![\w+])\+[1-9]\d{6,14}(?![\w\-])")
+_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}|:)?(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?(?![\w:])|"
+                   r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])")
 _CARD = re.compile(r"(?<![\d.\-])(?:\d{4}([ \-]?)\d{4}\1\d{4}\1\d{1,7}|\d{4}([ \-]?)\d{6}\2\d{4,5})(?![\d.\-])")
 _SSN = re.compile(r"(?<![\d\-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d\-])")
 _IPV4 = re.compile(rf"(?<![\d.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\d.])")
 _PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,5}\)[ .\-]?)?\d{2,5}(?:[ .\-]\d{2,8}){1,4}(?![\w\-])")
 _DATE_LIKE = re.compile(r"^\d{4}[\-./]\d{1,2}[\-./]\d{1,2}$|^\d{1,2}[\-./]\d{1,2}[\-./]\d{2,4}$")
-_SECRET_HINTS = ("sk-", "akia", "asia", "gh", "xox", "aiza", "eyj", "key", "token", "secret", "passw", "pwd",
+_SECRET_HINTS = ("sk-", "akia", "asia", "gh", "xox", "aiza", "eyj", "key", "token", "secret", "passw", "passp", "pwd",
                  "bearer", "auth")
 _NUMBER_GATE = re.compile(r"\d[\d \-.()/]{5,}\d")
 """Every number kind has a run of 7+ characters of digits and separators; ordinary text mostly has none."""
@@ -67,7 +75,7 @@ def luhn_ok(digits: str) -> bool:
 
 def iban_ok(candidate: str) -> bool:
     """True when ``candidate`` (spaces allowed) has an IBAN's length and mod-97 checksum."""
-    s = candidate.replace(" ", "")
+    s = candidate.replace(" ", "").replace("-", "").upper()
     if not 15 <= len(s) <= 34:
         return False
     moved = s[4:] + s[:4]
@@ -86,6 +94,39 @@ def _secrets(text: str) -> list[PiiMatch]:
         token = m.group(1)
         if any(c.isdigit() for c in token) or len(token) >= 24:
             found.append(PiiMatch("secret", m.start(1), m.end(1)))
+    for m in _KEYED_PASSWORD.finditer(text):
+        group = next(g for g in (1, 2, 3) if m.group(g) is not None)
+        found.append(PiiMatch("secret", m.start(group), m.end(group)))
+    return found
+
+
+def _ibans(text: str) -> list[PiiMatch]:
+    """IBANs; a match that fails the checksum is retried without its last group (``DE36… A``: the ``A`` is a word)."""
+    found = []
+    for m in _IBAN.finditer(text):
+        s = m.group()
+        for _ in range(9):  # at most every group
+            if iban_ok(s):
+                found.append(PiiMatch("iban", m.start(), m.start() + len(s)))
+                break
+            cut = re.search(r"[ \-]?[A-Za-z0-9]{1,4}$", s)
+            if cut is None or cut.start() < 15:
+                break
+            s = s[:cut.start()]
+    return found
+
+
+def _ipv6(text: str) -> list[PiiMatch]:
+    import ipaddress
+
+    found = []
+    for m in _IPV6.finditer(text):
+        s = m.group()
+        try:
+            ipaddress.IPv6Address(s.split("%")[0])
+        except ValueError:
+            continue
+        found.append(PiiMatch("ipv6", m.start(), m.end()))
     return found
 
 
@@ -105,13 +146,14 @@ def _numbers(text: str) -> list[PiiMatch]:
 
 
 def _numbers_in(text: str, start: int, end: int) -> list[PiiMatch]:
-    found = [PiiMatch("iban", m.start(), m.end()) for m in _IBAN.finditer(text, start, end) if iban_ok(m.group())]
+    found = []
     for m in _CARD.finditer(text, start, end):
         digits = re.sub(r"\D", "", m.group())
         if 13 <= len(digits) <= 19 and luhn_ok(digits) and len(set(digits)) > 1:
             found.append(PiiMatch("credit_card", m.start(), m.end()))
     found += [PiiMatch("ssn", m.start(), m.end()) for m in _SSN.finditer(text, start, end)]
     found += [PiiMatch("ipv4", m.start(), m.end()) for m in _IPV4.finditer(text, start, end)]
+    found += [PiiMatch("phone", m.start(), m.end()) for m in _E164.finditer(text, start, end)]
     for m in _PHONE.finditer(text, start, end):
         s = m.group()
         n_digits = sum(c.isdigit() for c in s)
@@ -136,12 +178,15 @@ def find_pii(text: str) -> list[PiiMatch]:
     if "@" in text:
         candidates += [PiiMatch("email", m.start(), m.end()) for m in _EMAIL.finditer(text)]
     candidates += _numbers(text)
+    candidates += _ibans(text)
+    if text.count(":") >= 2:
+        candidates += _ipv6(text)
     return _resolve(candidates) if candidates else []
 
 
 def redact(text: str) -> str:
     """``text`` with each match of ``find_pii`` replaced by ``[EMAIL]``, ``[PHONE]``, ``[CREDIT_CARD]``,
-    ``[IBAN]``, ``[IPV4]``, ``[SSN]`` or ``[SECRET]``."""
+    ``[IBAN]``, ``[IPV4]``, ``[IPV6]``, ``[SSN]`` or ``[SECRET]``."""
     out, pos = [], 0
     for m in find_pii(text):
         out += [text[pos:m.start], f"[{m.kind.upper()}]"]

@@ -41,17 +41,20 @@ class InputPolicy(BaseModel):
     injection_threshold: float = Field(default=DEFAULT_THRESHOLD, ge=0.0, le=1.0,
                                        description="injection score at or above which a field is flagged")
     actions: dict[str, ActionName] = Field(default_factory=lambda: dict(DEFAULT_ACTIONS),
-                                           description="code -> reject | flag | accept (merged over defaults)")
+                                           description="code -> reject | flag | accept (a code not listed takes "
+                                                       "its default)")
 
     @field_validator("actions", mode="before")
     @classmethod
-    def _merge_actions(cls, value: Any) -> Any:
+    def _known_codes(cls, value: Any) -> Any:
+        # kept as given, never merged with today's defaults: a config exported before a code existed keeps its
+        # content and its hash, and the new code takes its default action (``action``)
         if not isinstance(value, dict):
             return value
         unknown = sorted(set(value) - set(CODES))
         if unknown:
             raise ValueError(f"unknown code(s) {', '.join(map(repr, unknown))}; known: {', '.join(CODES)}")
-        return {**DEFAULT_ACTIONS, **value}
+        return value
 
     @model_validator(mode="after")
     def _thresholds_increase(self) -> InputPolicy:
@@ -78,10 +81,9 @@ class InputPolicy(BaseModel):
     def from_yaml(cls, source: str | FsPath) -> InputPolicy:
         """Load from a YAML file path or YAML text; errors name the file and the field (``ConfigError``)."""
         text, where = _read_source(source)
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{where}: not valid YAML: {e}") from e
+        from .._util.yamlfiles import safe_yaml
+
+        data = safe_yaml(text, where)
         if data is None:
             data = {}
         if not isinstance(data, dict):
@@ -97,11 +99,9 @@ def _read_source(source: str | FsPath) -> tuple[str, str]:
         "\n" not in source and (source.endswith((".yaml", ".yml")) or FsPath(source).is_file()))
     if not looks_like_path:
         return str(source), "input policy"
-    path = FsPath(source)
-    try:
-        return path.read_text(encoding="utf-8"), str(path)
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read input policy {path}: {getattr(e, 'strerror', None) or e}") from e
+    from .._util.yamlfiles import read_text
+
+    return read_text(source, "input policy"), str(source)
 
 
 def _describe(e: ValidationError) -> str:

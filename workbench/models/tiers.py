@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .._util.paths import project_root
+from .._util.secrets import find_secret
 from ..errors import ConfigError, MissingKeyError, UnknownTierError
 from .credentials import OFFLINE_SWITCH, OFFLINE_VARIABLE, missing_credentials, offline_mode
 from .pricing import Price
@@ -68,6 +69,17 @@ class Tier(BaseModel):
     price: TierPrice | None = Field(None, description="the model's price (else litellm's price map; a model in "
                                                       "neither is reported as unpriced, never as $0)")
     description: str = ""
+
+    @field_validator("params")
+    @classmethod
+    def _no_credentials(cls, params: dict[str, Any]) -> dict[str, Any]:
+        # a key in a tier would travel into exported configs and run manifests: keys come from the environment
+        found = find_secret(params)
+        if found is not None:
+            raise ValueError(f"params.{found[0]} looks like a credential: keys come from the environment "
+                             "(e.g. OPENAI_API_KEY, AZURE_API_KEY), or Endpoint(api_key=...) in code, never from "
+                             "a tier")
+        return params
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,11 @@ class Pipeline:
         """Validate, select context and render; a rejected input comes back as a ``Result``. ``check`` is this
         config's input-policy result for ``inputs`` when the caller already has it (it is the same for every
         variant that shares the policy)."""
+        # a declared field missing or mistyped is named first; then the policy (shape, documents, text checks)
+        problem = fields_problem(self._fields, inputs) if isinstance(inputs, dict) else None
+        if problem is not None:  # no text check, no model call
+            return Result(Status.REJECTED, error=problem, cost_usd=0.0, answer_cost_usd=0.0, input_status="rejected",
+                          config_hash=self.config.hash)
         check = check if check is not None else self.config.input_policy.check(inputs)
         if check.status == "rejected":
             return Result(Status.REJECTED, error={"code": check.code, "message": check.message}, cost_usd=0.0,
@@ -63,11 +68,6 @@ class Pipeline:
                           input_status=check.status, classes=dict(check.classes),
                           flags=[f.to_dict() for f in check.flags], config_hash=self.config.hash)
         clean = check.normalised if isinstance(check.normalised, dict) else inputs
-        problem = fields_problem(self._fields, clean)
-        if problem is not None:
-            return Result(Status.REJECTED, error=problem, cost_usd=0.0, answer_cost_usd=0.0,
-                          input_status="rejected", classes=dict(check.classes),
-                          flags=[f.to_dict() for f in check.flags], config_hash=self.config.hash)
         question = clean.get("question") if isinstance(clean.get("question"), str) else ""
         chunks = [c for d in clean.get("documents") or [] for c in self._chunks(d)]
         ctx = self.config.context

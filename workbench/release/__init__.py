@@ -14,7 +14,7 @@ from .._util.lazy import lazy_exports
 _EXPORTS = {
     "export_config": ".export", "ExportOptions": ".export", "evidence_from_results": ".export",
     "measured_from_evidence": ".export",
-    "pipeline_config_of": ".export", "check_no_secrets": ".export", "write_schema": ".export",
+    "pipeline_config_of": ".export", "check_no_secrets": ".._util.secrets", "write_schema": ".export",
     "run_gate": ".gate", "GateOptions": ".gate", "GateReport": ".gate", "VariantReport": ".gate", "Check": ".gate",
     "check_thresholds": ".gate", "measure": ".gate",
     "ConfigStore": ".rollout",

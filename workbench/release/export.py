@@ -20,19 +20,15 @@ Notebook-side: uses numpy/scipy for the bootstrap intervals; the runner never im
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._util.secrets import check_no_secrets
 from ..errors import ConfigError, ExportRefusedError, UsageError
 from .fallbacks import unevaluated_fallbacks
 from .gate import check_thresholds, measure
-
-_SECRET_KEYS = re.compile(r"(^|_)(api_key|api_secret|secret|password|passwd|token|access_key|credentials?)$", re.IGNORECASE)
-_DEPLOY_URL = re.compile(r"\b(postgres(ql)?|mysql|mariadb|sqlite|redis|rediss|amqps?|kafka|mongodb(\+srv)?)"
-                         r"(\+\w+)?://", re.IGNORECASE)
 
 
 def _records_of(results: Any, variant: str) -> list[Any]:
@@ -116,22 +112,6 @@ def pipeline_config_of(results: Any, variant: str):
         raise ConfigError(f"variant {variant!r}: the manifest's config does not match its hash "
                           f"({entry['config_hash'][:19]}…)", hint="re-run the experiment into a fresh folder")
     return cfg
-
-
-def check_no_secrets(data: Any, where: str = "") -> None:
-    """Raise ``ConfigError`` if a key looks like a credential or a value is a database/queue URL."""
-    if isinstance(data, dict):
-        for k, v in data.items():
-            if _SECRET_KEYS.search(str(k)) and v not in (None, "", [], {}):
-                raise ConfigError(f"the export holds a credential-like field {where}{k}",
-                                  hint="keys come from the environment, never from the exported config")
-            check_no_secrets(v, f"{where}{k}.")
-    elif isinstance(data, list):
-        for i, v in enumerate(data):
-            check_no_secrets(v, f"{where}{i}.")
-    elif isinstance(data, str) and _DEPLOY_URL.search(data):
-        raise ConfigError(f"the export holds a database/queue URL at {where.rstrip('.')}",
-                          hint="deployment settings come from flags or the environment (--db, --queue)")
 
 
 @dataclass(frozen=True)

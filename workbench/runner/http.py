@@ -6,8 +6,10 @@
     GET  /healthz  200 {"status": "ok", "name", "config_hash"} (503 when no config can be loaded)
     GET  /metrics  the runner's Prometheus metrics
 
-Errors are JSON ``{"error": {"code", "message"}}`` with 400 (bad JSON, not an object), 404, 405, 413 or 503;
-never a traceback. A rejected or failed *input* is still a 200 whose line has ``status`` and ``error``.
+Errors are JSON ``{"error": {"code", "message"}}`` with 400 (bad JSON, JSON nested too deeply to parse, not an
+object), 401, 404, 405, 408, 413 or 503; never a traceback. A rejected or failed *input* is still a 200 whose line
+has ``status`` and ``error``. Every response carries ``X-Request-Id``; authentication, the body cap (enforced while
+reading) and the read timeouts are ``http_guard``'s.
 The config comes from a ``ConfigSource``: a fixed file, or the rollout store's active pointer, re-read per request.
 """
 from __future__ import annotations
@@ -70,10 +72,10 @@ async def _stream(runner: Any, inputs: dict[str, Any]) -> AsyncIterator[bytes]:
 
 def _parse_input(body: bytes) -> dict[str, Any] | Response:
     """The input object in a request body, or the error response that refuses the body."""
-    if len(body) > MAX_BODY_BYTES:
-        return error_response(413, "too_large", f"the body is over {MAX_BODY_BYTES} bytes")
     try:
         inputs = json.loads(body)
+    except RecursionError:
+        return error_response(400, "invalid_json", "the body is nested too deeply to parse")
     except (ValueError, UnicodeDecodeError) as e:
         return error_response(400, "invalid_json", f"the body is not valid JSON: {e}")
     if not isinstance(inputs, dict):
@@ -135,17 +137,26 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal", f"{type(exc).__name__}: {exc}")
 
 
-def create_app(source: Any) -> Starlette:
-    """The ASGI app for a ``runner.source.ConfigSource`` (anything with ``current() -> (config, runner)``)."""
+def create_app(source: Any, *, token: str | None = None) -> Any:
+    """The ASGI app for a ``runner.source.ConfigSource`` (anything with ``current() -> (config, runner)``), behind
+    ``http_guard.Guard`` (request ids, the body cap, the body timeout, and ``token`` when given)."""
+    from .http_guard import Guard
+
     endpoints = _Endpoints(source)
     routes = [Route("/v1/run", endpoints.run_endpoint, methods=["POST"]),
               Route("/healthz", endpoints.healthz, methods=["GET"]),
               Route("/metrics", endpoints.metrics, methods=["GET"])]
-    return Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _internal_error})
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _internal_error})
+    return Guard(app, token=token, max_body=MAX_BODY_BYTES)
 
 
-def serve(source: Any, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:
-    """Run the app with uvicorn until interrupted."""
+def serve(source: Any, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info",
+          token: str | None = None) -> None:
+    """Run the app with uvicorn until interrupted (h11 with a header timeout: ``http_guard``)."""
     import uvicorn
 
-    uvicorn.run(create_app(source), host=host, port=port, log_level=log_level)
+    from .http_guard import check_bind, slow_headers_protocol
+
+    check_bind(host, token)
+    uvicorn.run(create_app(source, token=token), host=host, port=port, log_level=log_level,
+                http=slow_headers_protocol())

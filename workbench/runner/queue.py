@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,13 +63,23 @@ def open_huey(url: str, name: str = QUEUE_NAME) -> Any:
     if "://" in url and not url.startswith("sqlite:///"):
         raise UsageError(f"unsupported queue URL {url!r}",
                          hint="use redis://host:port/db, sqlite:///path/huey.db or a file path")
-    return SqliteHuey(name, filename=str(_sqlite_path(url)), results=False)
+    path = _sqlite_path(url)
+    try:
+        return SqliteHuey(name, filename=str(path), results=False)
+    except sqlite3.DatabaseError as e:  # a truncated or overwritten huey.db
+        raise QueueUnavailableError(
+            f"the queue file {path} is damaged ({e})",
+            hint=f"the ledger keeps every item: move the file aside (mv {path} {path}.broken), then run "
+                 "`workbench enqueue` again or start `workbench worker`: pending items are pushed again") from None
+    except OSError as e:
+        raise QueueUnavailableError(f"cannot open the queue file {path}: {e.strerror or e}",
+                                    hint="check the path, the disk space and permissions (--queue)") from None
 
 
 def broker_errors() -> tuple[type[BaseException], ...]:
-    """The exceptions that mean the broker cannot be reached: ``OSError``, plus redis's connection and timeout errors
-    when redis is installed."""
-    errors: list[type[BaseException]] = [OSError]
+    """The exceptions that mean the broker cannot be reached or written: ``OSError``, SQLite's errors (a damaged or
+    full database file), plus redis's connection and timeout errors when redis is installed."""
+    errors: list[type[BaseException]] = [OSError, sqlite3.DatabaseError]
     try:
         import redis
 

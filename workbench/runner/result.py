@@ -7,7 +7,7 @@ from typing import Any, Literal
 from ..pipeline import Result, Status
 
 LINE_KEYS = ("id", "status", "output", "variant", "model", "answered_by", "tier", "cost_usd", "saved_usd", "cost_basis",
-             "latency_ms", "cache", "error")
+             "latency_ms", "cache", "flags", "error")
 """The keys of ``RunnerResult.to_line()``, in order."""
 
 
@@ -35,6 +35,9 @@ class RunnerResult:
     ``cached``."""
     latency_ms: float = 0.0
     cache: Literal["miss", "exact", "semantic"] = "miss"
+    flags: tuple[str, ...] = ()
+    """The codes the input policy flagged but let through (``injection_suspected``, ``pii``, ``zero_width``...),
+    and for a rejection the codes found; empty for a clean input."""
     error: dict[str, str] | None = None
     """``{"code", "message"}``; for ``degraded`` the failure that was degraded from."""
     fallback: bool = False
@@ -48,10 +51,12 @@ class RunnerResult:
 
     def to_line(self) -> dict[str, Any]:
         """Exactly ``LINE_KEYS``, JSON-ready."""
-        return {k: getattr(self, k) for k in LINE_KEYS}
+        line = {k: getattr(self, k) for k in LINE_KEYS}
+        line["flags"] = list(self.flags)
+        return line
 
 
 def bare_line(item_id: Any, status: str, error: dict[str, str]) -> dict[str, Any]:
     """An output line for an item the runner did not answer (a crash, an unfinished queue item): every key of
     ``LINE_KEYS``, the others None."""
-    return {**dict.fromkeys(LINE_KEYS), "id": item_id, "status": status, "error": error}
+    return {**dict.fromkeys(LINE_KEYS), "id": item_id, "status": status, "flags": [], "error": error}

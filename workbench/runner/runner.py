@@ -28,6 +28,7 @@ from .._util.paths import workspace
 from ..caches.exact import ResponseCache
 from ..chunking.select import format_context
 from ..config.production import ProductionConfig, load_production_config
+from ..inputs.shape import printable, shape_problem
 from ..models.records import Completion
 from ..models.wrappers import Model
 from ..pipeline import Pipeline, Prepared, Result, Status
@@ -117,6 +118,18 @@ class Runner:
         for note in notes:
             runner.record_event("override", note)
         return runner
+
+    def check_log_store(self) -> None:
+        """``ConfigError`` (exit 2) when the log store cannot be opened now: a bad ``--db`` is refused before any
+        work, instead of every row being lost. (Once running, a store that fails is tolerated and counted.)"""
+        if self.log.open() is None:
+            from ..errors import ConfigError
+
+            error = self.log.open_error
+            raise ConfigError(getattr(error, "message", None) or f"cannot open the log store "
+                              f"{logstore.safe_url(self.db_url)}: {type(error).__name__}: {error}",
+                              hint="check --db / WORKBENCH_DB_URL: e.g. sqlite:////abs/path/log.db or "
+                                   "postgresql+psycopg://user@host/db")
 
     def record_event(self, kind: str, detail: str) -> None:
         """Say ``detail`` on stderr and keep it in the log store's ``events`` table (an override, a warning)."""
@@ -219,12 +232,16 @@ class Runner:
 
     def reject(self, item_id: Any, code: str, message: str) -> RunnerResult:
         """Record an input refused before the pipeline (a line that is not JSON, has no id...) and return it."""
-        turn = _Turn({"id": item_id} if item_id is not None else None, time.perf_counter())
-        turn.done = RunnerResult(item_id, Status.REJECTED, error={"code": code, "message": message})
-        return self._finish(turn)
+        return self._finish(_refused(item_id, code, message))
 
     def _begin(self, inputs: Any) -> _Turn:
-        """Split and ① validation: the turn, finished early when the input is refused."""
+        """Shape, split and ① validation: the turn, finished early when the input is refused. An input too deep or
+        holding a lone surrogate is refused before anything (hashing, logging) reads it; only its id, made
+        printable, is kept."""
+        shape = shape_problem(inputs) if isinstance(inputs, dict) else None
+        if shape is not None:
+            ident = inputs.get("id")
+            return _refused(printable(ident) if isinstance(ident, str | int) else None, shape.code, shape.sentence())
         turn = _Turn(inputs, time.perf_counter())
         try:
             turn.variant = self.config.split.assign_input(inputs)
@@ -272,6 +289,7 @@ class Runner:
             saved_usd=r.saved_usd, cost_basis=r.cost_basis, cache=r.cache,
             error=None if status == Status.OK else r.error,
             fallback=self._is_fallback(turn, r.answered_by, r.tier), input_tokens=r.input_tokens,
+            flags=tuple(dict.fromkeys(f.get("code") for f in r.flags if f.get("code"))),
             output_tokens=r.output_tokens, pipeline=r)
         return dataclasses.replace(base, **changes) if changes else base
 
@@ -323,6 +341,13 @@ class Runner:
         row = rows.request_row(final, turn.inputs, self.config.logging, ts=self.clock(),
                                    config_hash=cfg.hash if cfg else None)
         self.log.append(row)
+
+
+def _refused(item_id: Any, code: str, message: str) -> _Turn:
+    """A turn done before the pipeline: a rejection with this code."""
+    turn = _Turn({"id": item_id} if item_id is not None else None, time.perf_counter())
+    turn.done = RunnerResult(item_id, Status.REJECTED, error={"code": code, "message": message})
+    return turn
 
 
 def _crashed(error: BaseException) -> Result:

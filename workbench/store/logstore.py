@@ -57,6 +57,10 @@ def _request_columns_v3() -> list[sa.Column]:
     return [sa.Column("answered_by", sa.String(256)), sa.Column("saved_usd", sa.Float)]
 
 
+def _request_columns_v4() -> list[sa.Column]:
+    return [sa.Column("flags", sa.String(512))]
+
+
 def _event_columns() -> list[sa.Column]:
     return [sa.Column("id", sa.Integer, primary_key=True, autoincrement=True), sa.Column("ts", sa.Float, nullable=False),
             sa.Column("kind", sa.String(32), nullable=False), sa.Column("config_hash", sa.String(80)),
@@ -74,7 +78,8 @@ def _escalation_columns() -> list[sa.Column]:
 _META = sa.MetaData()
 VERSIONS = sa.Table("schema_version", _META, sa.Column("version", sa.Integer, primary_key=True),
                     sa.Column("applied_at", sa.Float, nullable=False))
-REQUESTS = sa.Table("requests", _META, *_request_columns_v1(), *_request_columns_v2(), *_request_columns_v3())
+REQUESTS = sa.Table("requests", _META, *_request_columns_v1(), *_request_columns_v2(), *_request_columns_v3(),
+                    *_request_columns_v4())
 _INSERT_REQUEST = REQUESTS.insert()
 _REQUEST_KEYS = tuple(c.name for c in REQUESTS.c if c.name != "id")
 ESCALATIONS = sa.Table("escalations", _META, *_escalation_columns())
@@ -106,7 +111,12 @@ def _v3(conn: Connection) -> None:
     meta.create_all(conn)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3]
+def _v4(conn: Connection) -> None:
+    """The input's flags per request (``injection_suspected,pii``...): what the policy let through flagged."""
+    conn.exec_driver_sql("ALTER TABLE requests ADD COLUMN flags VARCHAR(512)")
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2, _v3, _v4]
 """Migration ``i`` (0-based) brings the schema from version ``i`` to ``i + 1``; append, never edit."""
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -71,6 +71,11 @@ class RequestLog:
                         self._open_error = e
         return self.store
 
+    @property
+    def open_error(self) -> BaseException:
+        """Why the store could not be opened (the last attempt)."""
+        return self._open_error
+
     def write(self, action: Callable[[LogStore], Any]) -> Any:
         """``action(store)`` now, or None when the store is unavailable or the action fails (counted)."""
         store = self.open()

@@ -78,6 +78,6 @@ def request_row(result: Any, inputs: Any, settings: LoggingSettings, *, ts: floa
             "status": result.status, "error_code": (result.error or {}).get("code"),
             "output_hash": None if result.output is None else content_hash(result.output),
             "fallback": bool(result.fallback), "degraded": result.status == "degraded",
-            "escalated": result.status == "escalated",
+            "escalated": result.status == "escalated", "flags": ",".join(result.flags)[:512] or None,
             "raw_input": raw_json(inputs, settings.redact_pii) if keep else None,
             "raw_output": scrub(result.output, settings.redact_pii) if keep and result.output is not None else None}

@@ -1,0 +1,148 @@
+"""``workbench serve`` defends itself: body cap while reading, read timeouts, deep JSON, bearer tokens, request ids,
+and no public bind without a token. A real server in a subprocess (the CLI), called over real sockets."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from test_queue import free_port, wait_for, write_config
+
+pytest.importorskip("uvicorn")
+ROOT = Path(__file__).resolve().parent.parent
+QUESTION = {"id": "q1", "question": "How long is the refund window?",
+            "documents": [{"id": "r", "text": "Refunds are available within 30 days of the charge."}]}
+
+
+class Served:
+    def __init__(self, tmp_path: Path, *args: str, env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = write_config(tmp_path / "c.yaml")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "workbench", "serve", "--config", str(config), "--port", str(self.port),
+             "--db", f"sqlite:///{tmp_path / 'log.db'}", "--log-level", "warning", *args],
+            env={**os.environ, "WORKBENCH_OFFLINE": "1", "WORKBENCH_HOME": str(tmp_path / "home"), **(env or {})},
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+        def up() -> bool:
+            try:
+                return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        assert wait_for(up, timeout=60), self.proc.stderr.read() if self.proc.poll() is not None else "no server"
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait(10)
+
+
+@pytest.fixture
+def served(tmp_path):
+    s = Served(tmp_path)
+    yield s
+    s.stop()
+
+
+def test_every_response_carries_a_request_id(served):
+    ok = httpx.post(f"{served.url}/v1/run", json=QUESTION, timeout=30)
+    mine = httpx.post(f"{served.url}/v1/run", json=QUESTION, headers={"X-Request-Id": "trace-42"}, timeout=30)
+    bad = httpx.post(f"{served.url}/v1/run", content=b"{not json", timeout=30)
+    missing = httpx.get(f"{served.url}/nope", timeout=30)
+    assert ok.status_code == 200 and len(ok.headers["x-request-id"]) == 32
+    assert mine.headers["x-request-id"] == "trace-42"
+    assert bad.status_code == 400 and bad.headers["x-request-id"] and missing.headers["x-request-id"]
+    hostile = httpx.post(f"{served.url}/v1/run", json=QUESTION, headers={"X-Request-Id": "x" * 500}, timeout=30)
+    assert len(hostile.headers["x-request-id"]) == 32  # a header that is not a short token is replaced
+
+
+def test_an_oversized_body_is_refused_from_its_length_and_while_streaming_without_buffering(served):
+    before = served.rss_mb()
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as sock:  # announces 400 MB, sends 1 byte
+        sock.sendall(b"POST /v1/run HTTP/1.1\r\nHost: x\r\nContent-Length: 419430400\r\n\r\nx")
+        assert b" 413 " in sock.recv(4096).split(b"\r\n")[0]
+
+    def stream():  # 400 MB announced by nothing: chunked
+        block = b" " * (1024 * 1024)
+        for _ in range(400):
+            yield block
+
+    start = time.perf_counter()
+    try:
+        r = httpx.post(f"{served.url}/v1/run", content=stream(), timeout=60)
+        status = r.status_code
+    except httpx.HTTPError:  # the server answered 413 and closed while we were still sending
+        status = 413
+    assert status == 413 and time.perf_counter() - start < 30
+    assert served.rss_mb() - before < 60, (before, served.rss_mb())  # never the whole body in memory
+    assert httpx.post(f"{served.url}/v1/run", json=QUESTION, timeout=30).status_code == 200
+
+
+def test_deep_json_is_a_400_or_a_coded_rejection_never_a_500(served):
+    for depth in (5_000, 100_000):
+        r = httpx.post(f"{served.url}/v1/run", content=b"[" * depth + b"]" * depth, timeout=30)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
+    body = '{"id": "d", "question": "q", "x": ' + "[" * 100 + "]" * 100 + "}"
+    r = httpx.post(f"{served.url}/v1/run", content=body.encode(), timeout=30)
+    assert r.status_code == 200 and r.json()["error"]["code"] == "too_deep"
+    r = httpx.post(f"{served.url}/v1/run", content=b'{"id": "\\ud800", "question": "q"}', timeout=30)
+    assert r.status_code == 200 and r.json()["error"]["code"] == "invalid_unicode" and r.json()["id"] == "\\ud800"
+
+
+def test_a_client_that_sends_headers_slowly_is_disconnected(served, monkeypatch):
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as sock:
+        sock.sendall(b"POST /v1/run HTTP/1.1\r\nHost: x\r\n")  # never finishes its headers
+        start = time.perf_counter()
+        sock.settimeout(30)
+        data = sock.recv(1024)  # b"" when the server closes
+        assert data == b"" and 5 < time.perf_counter() - start < 25
+
+
+def test_a_client_that_stops_sending_its_body_gets_a_408(served):
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as sock:
+        sock.sendall(b"POST /v1/run HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 1000\r\n\r\n{\"id\": ")
+        sock.settimeout(30)
+        start = time.perf_counter()
+        data = sock.recv(4096)
+        assert b" 408 " in data.split(b"\r\n")[0] and time.perf_counter() - start < 25
+
+
+def test_a_token_is_required_when_set(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("s3cret-token\n", encoding="utf-8")
+    s = Served(tmp_path, "--token-file", str(token_file))
+    try:
+        assert httpx.post(f"{s.url}/v1/run", json=QUESTION, timeout=30).status_code == 401
+        wrong = httpx.post(f"{s.url}/v1/run", json=QUESTION, headers={"Authorization": "Bearer nope"}, timeout=30)
+        assert wrong.status_code == 401 and wrong.headers["www-authenticate"].startswith("Bearer")
+        good = httpx.post(f"{s.url}/v1/run", json=QUESTION, headers={"Authorization": "Bearer s3cret-token"},
+                          timeout=30)
+        assert good.status_code == 200 and good.json()["status"] == "ok"
+        assert httpx.get(f"{s.url}/metrics", timeout=30).status_code == 401
+        assert httpx.get(f"{s.url}/healthz", timeout=30).status_code == 200  # liveness probes need no token
+    finally:
+        s.stop()
+
+
+def test_a_public_bind_without_a_token_is_refused(tmp_path):
+    config = write_config(tmp_path / "c.yaml")
+    env = {k: v for k, v in os.environ.items() if k != "WORKBENCH_API_TOKEN"}
+    r = subprocess.run([sys.executable, "-m", "workbench", "serve", "--config", str(config), "--host", "0.0.0.0",
+                        "--port", str(free_port())], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                       env={**env, "WORKBENCH_OFFLINE": "1", "WORKBENCH_HOME": str(tmp_path / "home")})
+    assert r.returncode == 2 and "without authentication" in r.stderr and "WORKBENCH_API_TOKEN" in r.stderr
+    assert json.dumps(r.stderr) and "Traceback" not in r.stderr

@@ -1,0 +1,92 @@
+"""Results survive output failures: `workbench run` writes as it goes and stops with exit 2 on a write failure,
+saying how many results are safe and how to resume; unusable stores and workspaces are exit 2 before any work."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = ["How long is the refund window?", "When does account credit expire?", "How long do refunds take?",
+             "Can I get a refund after 40 days?"]
+
+
+def inputs(tmp_path: Path) -> Path:
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps({"id": f"q{i}", "question": q}) + "\n" for i, q in enumerate(QUESTIONS)),
+                    encoding="utf-8")
+    return path
+
+
+def workbench(tmp_path: Path, *args: str, home: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "WORKBENCH_OFFLINE": "1", "WORKBENCH_HOME": home or str(tmp_path / "home")}
+    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=300)
+
+
+def run(tmp_path: Path, out: str, *extra: str, db: str | None = None) -> subprocess.CompletedProcess:
+    return workbench(tmp_path, "run", "--config", "configs/pipeline.yaml", "--input", str(inputs(tmp_path)),
+                     "--out", out, "--db", db or f"sqlite:///{tmp_path / 'log.db'}", *extra)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_stops_the_run_with_exit_2_saying_how_to_resume(tmp_path):
+    r = run(tmp_path, "/dev/full")
+    assert r.returncode == 2 and "No space left on device" in r.stderr and "Traceback" not in r.stderr
+    assert "0 result(s) are safely in it" in r.stderr and "--resume" in r.stderr
+    from workbench.store import LogStore
+
+    answered = LogStore(f"sqlite:///{tmp_path / 'log.db'}").requests()
+    assert 1 <= len(answered) < len(QUESTIONS)  # stopped early: not every item answered and paid for unwritten
+
+
+def test_resume_skips_the_ids_already_written(tmp_path):
+    out = tmp_path / "out.jsonl"
+    first = run(tmp_path, str(out))
+    assert first.returncode == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    out.write_text("\n".join(lines[:2]) + "\n" + lines[2][:25], encoding="utf-8")  # killed mid-line
+    again = run(tmp_path, str(out), "--resume")
+    assert again.returncode == 0 and "ran 2 lines" in again.stderr, again.stderr
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]  # the torn line was cut
+    assert [r["id"] for r in rows] == ["q0", "q1", "q2", "q3"]
+
+
+def test_a_bad_db_url_is_exit_2_before_any_work(tmp_path):
+    out = tmp_path / "out.jsonl"
+    r = run(tmp_path, str(out), db="nosuchdialect://x")
+    assert r.returncode == 2 and "log store" in r.stderr and "--db" in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists()
+
+
+def test_an_unusable_workspace_is_exit_2(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    r = workbench(tmp_path, "run", "--config", "configs/pipeline.yaml", "--input", str(inputs(tmp_path)), "--out",
+                  str(tmp_path / "o.jsonl"), home=str(blocker / "home"))
+    assert r.returncode == 2 and "WORKBENCH_HOME" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_damaged_queue_file_says_how_to_repair_and_loses_nothing(tmp_path):
+    pytest.importorskip("huey")
+    q = tmp_path / "q"
+    queue, db = f"sqlite:///{q / 'huey.db'}", f"sqlite:///{q / 'ledger.db'}"
+    args = ("--queue", queue, "--db", db)
+    assert workbench(tmp_path, "enqueue", "--config", "configs/pipeline.yaml", "--input", str(inputs(tmp_path)),
+                     *args).returncode == 0
+    broken = (q / "huey.db").read_bytes()[:3000]
+    (q / "huey.db").write_bytes(broken)  # truncated
+    for cmd in (["queue", "status"], ["worker", "--config", "configs/pipeline.yaml", "--until-empty"]):
+        r = workbench(tmp_path, *cmd, *args)
+        assert r.returncode == 2 and "damaged" in r.stderr and "mv " in r.stderr and "Traceback" not in r.stderr
+    (q / "huey.db").rename(q / "huey.db.broken")  # the repair the message gives
+    r = workbench(tmp_path, "worker", "--config", "configs/pipeline.yaml", "--until-empty", *args)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "export.jsonl"
+    assert workbench(tmp_path, "queue", "export", "--out", str(out), *args).returncode == 0
+    assert sorted(json.loads(x)["id"] for x in out.read_text(encoding="utf-8").splitlines()) == \
+        ["q0", "q1", "q2", "q3"]

@@ -1,0 +1,91 @@
+"""Redaction, one property per pattern: whatever the value, it never survives ``redact`` (hypothesis), and ordinary
+text around it is left alone."""
+from __future__ import annotations
+
+import string
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from workbench.inputs.pii import iban_ok, redact
+
+WORDS = st.text(alphabet=string.ascii_letters + " ", min_size=0, max_size=30).map(lambda s: s.strip())
+PROPS = settings(max_examples=150, deadline=None)
+
+
+def around(before: str, value: str, after: str) -> str:
+    return f"{before} {value} {after}".strip()
+
+
+def gone(value: str, text: str) -> bool:
+    return value not in redact(text)
+
+
+@PROPS
+@given(st.integers(1, 999), st.integers(10**6, 10**11), WORDS, WORDS)
+def test_e164_numbers_without_separators(cc, subscriber, before, after):
+    number = f"+{cc}{subscriber}"[:16]
+    assert gone(number, around(before, number, after))
+
+
+def _iban(country: str, bban: str) -> str:
+    moved = bban + country + "00"
+    check = 98 - int("".join(str(int(c, 36)) for c in moved)) % 97
+    return f"{country}{check:02d}{bban}"
+
+
+@PROPS
+@given(st.sampled_from(["DE", "FR", "GB", "NL", "ES", "IT", "CH"]),
+       st.text(alphabet=string.ascii_uppercase + string.digits, min_size=14, max_size=22),
+       st.sampled_from(["", " ", "-"]), st.booleans(), WORDS, WORDS)
+def test_ibans_in_any_case_grouped_with_spaces_or_dashes(country, bban, sep, lower, before, after):
+    iban = _iban(country, bban)
+    assert iban_ok(iban)
+    shown = sep.join(iban[i:i + 4] for i in range(0, len(iban), 4))
+    shown = shown.lower() if lower else shown
+    out = redact(around(before, shown, after))
+    assert ("[IBAN]" in out or "[SECRET]" in out) and iban[4:12].lower() not in out.lower()  # after "auth": a secret
+
+
+@PROPS
+@given(st.sampled_from(["password", "Password", "PASSWORD", "passwd", "pwd", "secret", "passphrase"]),
+       st.sampled_from([": ", ":", "=", " = "]),
+       st.text(alphabet=string.ascii_letters + string.digits + "!#$%&*+-/<>?@^_~", min_size=4, max_size=24),
+       st.booleans())
+def test_password_and_secret_values(key, sep, value, quoted):
+    shown = f'"{value}"' if quoted else value
+    text = f"login with {key}{sep}{shown} please"
+    assert gone(value, text), redact(text)
+
+
+@PROPS
+@given(st.sampled_from(["sk-", "sk-proj-", "AKIA", "ghp_"]), st.data())
+def test_api_key_shapes(prefix, data):
+    if prefix == "AKIA":
+        body = data.draw(st.text(alphabet=string.ascii_uppercase + string.digits, min_size=16, max_size=16))
+    elif prefix == "ghp_":
+        body = data.draw(st.text(alphabet=string.ascii_letters + string.digits, min_size=36, max_size=40))
+    else:  # short keys too: from 8 characters, with a digit
+        body = data.draw(st.text(alphabet=string.ascii_letters + string.digits, min_size=7, max_size=40)) + "7"
+    key = prefix + body
+    assert gone(key, f"the key is {key} ok")
+
+
+@PROPS
+@given(st.ip_addresses(v=4), WORDS, WORDS)
+def test_ipv4_addresses(ip, before, after):
+    assert gone(str(ip), around(before, f"from {ip}", after))
+
+
+@PROPS
+@given(st.ip_addresses(v=6), st.booleans(), WORDS, WORDS)
+def test_ipv6_addresses_full_or_compressed(ip, exploded, before, after):
+    shown = ip.exploded if exploded else ip.compressed
+    out = redact(around(before, f"from {shown} ok", after))
+    assert shown not in out and "[IPV6]" in out or "[IPV4]" in out  # an IPv4-mapped address may read as IPv4
+
+
+def test_ordinary_text_is_left_alone():
+    for text in ["Meet at 12:30:45 on 2024-05-01.", "Version 1.2.3 of the sk-learn guide",
+                 "The password is in the vault.", "Use the ratio 3:2:1 for the mix.", "Call the help desk today."]:
+        assert redact(text) == text, text

@@ -1,0 +1,204 @@
+"""What stands between the network and ``workbench serve``'s app: a request id on every response, bearer-token
+authentication, a body cap enforced while reading, and read timeouts for slow clients.
+
+- ``Guard`` (ASGI middleware): ``X-Request-Id`` on every response (the client's, when it is a short token, else a
+  new one); ``Authorization: Bearer <token>`` required on everything but ``/healthz`` when a token is set (401
+  otherwise); a body refused with 413 from its ``Content-Length``, or as soon as a streamed body passes the cap,
+  so at most ``max_body`` bytes are ever buffered; 408 when the client stops sending its body for ``body_timeout``
+  seconds.
+- ``SlowHeadersH11``: uvicorn's h11 protocol with a header timeout: a connection that has not sent complete request
+  headers within ``HEADER_TIMEOUT`` seconds of connecting (or of its previous response) is closed. uvicorn's own
+  keep-alive timer stops at the first byte, so a client sending a header a byte at a time held a connection forever.
+- ``resolve_token`` / ``check_bind``: the token comes from ``WORKBENCH_API_TOKEN`` or a file; binding a
+  non-loopback address without one is refused.
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import ipaddress
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+
+TOKEN_VARIABLE = "WORKBENCH_API_TOKEN"
+HEADER_TIMEOUT = 10.0
+"""Seconds a connection may take to send complete request headers."""
+BODY_TIMEOUT = 10.0
+"""Seconds a client may pause while sending its body."""
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+OPEN_PATHS = ("/healthz",)
+"""Paths that need no token (liveness probes)."""
+
+
+def resolve_token(token_file: str | None = None) -> str | None:
+    """The API token: the first line of ``token_file``, else ``$WORKBENCH_API_TOKEN``; None when neither is set."""
+    if token_file:
+        try:
+            token = Path(token_file).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as e:
+            raise UsageError(f"cannot read the token file {token_file}: {getattr(e, 'strerror', None) or e}") from None
+        if not token:
+            raise UsageError(f"the token file {token_file} is empty")
+        return token
+    return os.environ.get(TOKEN_VARIABLE) or None
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, token: str | None) -> None:
+    """``UsageError`` (exit 2) when ``host`` is reachable from other machines and no token protects it."""
+    if token is None and not is_loopback(host):
+        raise UsageError(f"refusing to serve on {host} without authentication: anyone who can reach it could run "
+                         "(and spend on) your models",
+                         hint=f"set {TOKEN_VARIABLE} or pass --token-file; clients then send "
+                              "'Authorization: Bearer <token>'. Or bind 127.0.0.1")
+
+
+def _header(scope: dict[str, Any], name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value
+    return None
+
+
+class Guard:
+    """ASGI middleware: request ids, authentication, the body cap and the body read timeout (module docstring)."""
+
+    def __init__(self, app: Any, *, token: str | None = None, max_body: int = 10 * 1024 * 1024,
+                 body_timeout: float = BODY_TIMEOUT):
+        self.app, self.token, self.max_body, self.body_timeout = app, token, max_body, body_timeout
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Handle one ASGI connection scope."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = (_header(scope, b"x-request-id") or b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  (b"x-request-id", request_id.encode("latin-1"))]}
+            await send(message)
+
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            await self._error(send_with_id, *refusal)
+            return
+        if scope.get("method") in ("POST", "PUT", "PATCH"):
+            body = await self._read_body(receive, send_with_id)
+            if body is None:
+                return
+            receive = _replay(body, receive)
+        await self.app(scope, receive, send_with_id)
+
+    def _refusal(self, scope: dict[str, Any]) -> tuple[int, str, str] | None:
+        if self.token is not None and scope.get("path") not in OPEN_PATHS:
+            auth = (_header(scope, b"authorization") or b"").decode("latin-1")
+            scheme, _, given = auth.partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token.encode()):
+                return 401, "unauthorized", "send 'Authorization: Bearer <token>'"
+        length = _header(scope, b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            return 413, "too_large", f"the body is over {self.max_body} bytes"
+        return None
+
+    async def _read_body(self, receive: Any, send: Any) -> bytes | None:
+        """The whole body, or None after answering 413 (over the cap) or 408 (too slow); never more than the cap."""
+        parts, size = [], 0
+        while True:
+            try:
+                message = await asyncio.wait_for(receive(), self.body_timeout)
+            except TimeoutError:
+                await self._error(send, 408, "timeout", f"no body data for {self.body_timeout:.0f} s")
+                return None
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                await self._error(send, 413, "too_large", f"the body is over {self.max_body} bytes")
+                return None
+            parts.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(parts)
+
+    @staticmethod
+    async def _error(send: Any, status: int, code: str, message: str) -> None:
+        import json
+
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                   (b"connection", b"close")]
+        if status == 401:
+            headers.append((b"www-authenticate", b'Bearer realm="workbench"'))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _replay(body: bytes, receive: Any) -> Any:
+    sent = False
+
+    async def replay() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def slow_headers_protocol(header_timeout: float = HEADER_TIMEOUT) -> type:  # noqa: C901 - one small class
+    """uvicorn's h11 protocol with a header timeout (module docstring)."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class SlowHeadersH11(H11Protocol):
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if self.conn.their_state is h11.IDLE:  # still waiting for (the rest of) a request's headers
+                self._arm()
+            else:
+                self._disarm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            if self._header_timer is None:
+                self._header_timer = self.loop.call_later(header_timeout, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _too_slow(self) -> None:
+            self._header_timer = None
+            if self.conn.their_state is h11.IDLE and (self.cycle is None or self.cycle.response_complete):
+                self.transport.close()
+
+    return SlowHeadersH11
