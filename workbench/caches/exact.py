@@ -10,6 +10,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from .._util.batching import BatchWriter
@@ -24,7 +25,11 @@ class ResponseCache:
     and written with others by a background thread (``batching.BatchWriter``); ``flush()`` waits for the writes.
     Another process sees an entry once it is written; one killed meanwhile loses those entries (only a cache)."""
 
-    def __init__(self, path: str | Path | None = None, *, write_behind_seconds: float | None = None):
+    def __init__(self, path: str | Path | None = None, *, write_behind_seconds: float | None = None,
+                 keep: Callable[[Completion], bool] | None = None):
+        """``keep``: the capture policy, a completion it refuses is never stored (the runner refuses answers that
+        hold personal data or secrets; None: keep everything)."""
+        self.keep = keep
         self.path = Path(path) if path else workspace("cache", "responses.sqlite")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
@@ -42,6 +47,7 @@ class ResponseCache:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA secure_delete=ON")  # a purged entry is overwritten, not left in free pages
             self._local.db = db
         return db
 
@@ -61,7 +67,9 @@ class ResponseCache:
 
     def put(self, key: str, completion: Completion) -> None:
         """Store ``completion`` under ``key``, replacing what was there (written at once, or by the background writer
-        with ``write_behind_seconds``)."""
+        with ``write_behind_seconds``); not at all when the capture policy ``keep`` refuses it."""
+        if self.keep is not None and not self.keep(completion):
+            return
         if self._writer is None:
             self._conn().execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?)", _row(key, completion))
         else:
@@ -90,6 +98,12 @@ class ResponseCache:
             for k, c in batch.items():
                 if self._unwritten.get(k) is c:  # a newer put of the same key waits for its own batch
                     del self._unwritten[k]
+
+    def purge(self, older_than_seconds: float) -> int:
+        """Delete entries older than this (the retention period); returns how many."""
+        self.flush()
+        return self._conn().execute("DELETE FROM responses WHERE created < ?",
+                                    (time.time() - older_than_seconds,)).rowcount
 
     def __len__(self) -> int:
         self.flush()

@@ -14,7 +14,13 @@ also requires the two questions to agree on:
   in lower case). Each entity of one question must occur (in any case) among the words of the other;
 - **negation** (not, no, never, without, n't, cannot, none...), as a yes/no flag;
 - **contrast words**: one question may not use a word whose antonym the other uses (before/after,
-  upgrade/downgrade, more/less, enable/disable, add/remove, paid/unpaid, partial/full...).
+  upgrade/downgrade, more/less, enable/disable, add/remove, paid/unpaid, partial/full...);
+- **direction and roles**: the values and the words beside a direction word (from, to, into, than, vs...) must come
+  in the same order ("from Paris to Berlin" is not "from Berlin to Paris"; "celsius into fahrenheit" is not the
+  reverse; "is pro cheaper than team" is not the reverse);
+- **one swapped word**: two questions whose content words are the same but for one, at the same place ("the pro
+  plan" / "the team plan", "the sender" / "the recipient", "the second edition" / "the third"), ask about different
+  things, unless the two words are inflections of each other or listed synonyms (``_SYNONYMS``).
 
 It is a lexical heuristic: it errs towards a miss (a paraphrase answered by the model), never towards a hit on a
 question that differs in one of those values.
@@ -99,6 +105,15 @@ _CONTRACTIONS = [(re.compile(p), r) for p, r in (
     (r"n['’]t\b", " not"), (r"\b(what|that|it|there|here|who|where|how|when|why)['’]s\b", r"\1 is"),
     (r"['’]re\b", " are"), (r"['’]ve\b", " have"), (r"['’]ll\b", " will"), (r"\bi['’]m\b", "i am"),
     (r"['’]d\b", " would"), (r"\bcannot\b", "can not"))]
+_DIRECTIONS = frozenset("from to into onto towards toward than vs versus".split())
+"""Words whose two sides are ordered: what comes before and after them must stay where it is."""
+_SYNONYMS = tuple(frozenset(g.split()) for g in (
+    "window period", "cost price fee charge", "cancel terminate", "refund reimbursement", "invoice bill",
+    "account profile", "install setup", "quick fast", "purchase buy", "customer client", "photo picture",
+    "help support", "error failure", "reset restore", "begin start", "app application"))
+"""Word groups that may replace each other without changing the question (the swapped-word rule allows them)."""
+_ORDINAL_WORDS = {w: str(i) for i, w in enumerate(
+    "zeroth first second third fourth fifth sixth seventh eighth ninth tenth".split())}
 _KEY_TOKEN = re.compile(r"[$€£¥₹%]|\w+(?:[.,]\d+)*")
 _FILLER = frozenset("please kindly hi hello hey thanks thank the a an".split())
 
@@ -143,6 +158,10 @@ class Signature:
     entities: frozenset[str]
     words: frozenset[str]
     negated: bool
+    order: tuple[str, ...] = ()
+    """Values and direction anchors in the order they appear."""
+    content: tuple[str, ...] = ()
+    """The content words (not common sentence words), in order."""
 
     @cached_property
     def digest(self) -> tuple[int, int, int]:
@@ -161,7 +180,38 @@ class Signature:
         return (self.negated == other.negated and self.numbers == other.numbers and self.dates == other.dates
                 and self.currencies == other.currencies
                 and not any(a * b < 0 for a, b in zip(self.contrasts, other.contrasts, strict=True))
-                and self.entities <= other.words and other.entities <= self.words)
+                and self.entities <= other.words and other.entities <= self.words
+                and _same_order(self.order, other.order) and not _one_word_swapped(self.content, other.content))
+
+
+def _same_order(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """The items both sequences hold come in the same order in each."""
+    shared = set(a) & set(b)
+    if len(shared) < 2:
+        return True
+    return list(dict.fromkeys(x for x in a if x in shared)) == list(dict.fromkeys(x for x in b if x in shared))
+
+
+def _one_word_swapped(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Same content words but one, at the same place, and the two are neither inflections nor synonyms; or the same
+    words with two of them trading places."""
+    if len(a) != len(b) or len(a) < 2:
+        return False
+    diffs = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if len(diffs) == 2:  # two words trading places: "is pro cheaper than team" / "is team cheaper than pro"
+        i, j = diffs
+        return a[i] == b[j] and a[j] == b[i]
+    if len(diffs) != 1:
+        return False
+    x, y = a[diffs[0]], b[diffs[0]]
+    return not (_stem(x) == _stem(y) or any(x in g and y in g for g in _SYNONYMS))
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ies", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
 
 
 def _bits(words: Iterable[str]) -> int:
@@ -198,8 +248,9 @@ def _token_value(token: str, terms: frozenset[str]) -> tuple[str, str] | None:
     lower = token.lower()
     if (value := _number(lower)) is not None:
         return "number", value
-    if lower in _NUMBER_WORDS:
-        return "number", format(Decimal(str(_NUMBER_WORDS[lower])).normalize(), "f")
+    if lower in _NUMBER_WORDS or lower in _ORDINAL_WORDS:  # "second edition" == "2nd edition"
+        word = _NUMBER_WORDS.get(lower, _ORDINAL_WORDS.get(lower))
+        return "number", format(Decimal(str(word)).normalize(), "f")
     if (when := _calendar_value(lower)) is not None:
         return when
     if lower in _CURRENCY_WORDS and (lower != "real" or token.isupper()):
@@ -248,8 +299,29 @@ def signature(question: str, entity_terms: Iterable[str] = ()) -> Signature:
             negated = True
     words = frozenset(lowers)
     contrasts = tuple((not words.isdisjoint(a)) - (not words.isdisjoint(b)) for a, b in _CONTRASTS)
+    content = tuple(_canonical(t, terms) for t, w in zip(tokens, lowers, strict=True)
+                    if w not in _COMMON and w not in _FILLER)
     return Signature(frozenset(found["number"]), frozenset(found["date"]), frozenset(found["currency"]), contrasts,
-                     frozenset(found["entity"]), words, negated)
+                     frozenset(found["entity"]), words, negated, _order(tokens, lowers, terms), content)
+
+
+def _canonical(token: str, terms: frozenset[str]) -> str:
+    """A token as the swapped-word rule compares it: a number or currency by its value (1,000 == 1000)."""
+    kind = _token_value(token, terms)
+    return kind[1] if kind is not None and kind[0] in ("number", "currency") else token.lower()
+
+
+def _order(tokens: list[str], lowers: list[str], terms: frozenset[str]) -> tuple[str, ...]:
+    """Values (numbers, currencies, entities) and the content words beside direction words, in order."""
+    out = []
+    for i, lower in enumerate(lowers):
+        kind = _token_value(tokens[i], terms)
+        if kind is not None and kind[0] in ("number", "currency", "entity"):
+            out.append(kind[1])
+        elif lower not in _COMMON and lower not in _FILLER and any(
+                0 <= j < len(lowers) and lowers[j] in _DIRECTIONS for j in (i - 1, i + 1)):
+            out.append(lower)
+    return tuple(out)
 
 
 def _nth_start(text: str, n: int) -> int:

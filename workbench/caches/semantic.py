@@ -110,6 +110,7 @@ class SemanticCache:
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA secure_delete=ON")  # a purged entry is overwritten, not left in free pages
         self._db.executescript(_SCHEMA)
         if "guard" not in {r[1] for r in self._db.execute("PRAGMA table_info(semantic_cache)")}:
             try:  # a file from before the digests
@@ -181,13 +182,15 @@ class SemanticCache:
                 vector = self.embedder.embed([norm])[0]
             return self._search(state, question, np.asarray(vector, dtype=np.float32).ravel())
 
-    def prune(self) -> int:
-        """Delete expired entries (all scopes); returns how many. Scopes in memory are reloaded on next use."""
-        if self.expiry.ttl_seconds is None:
+    def prune(self, older_than_seconds: float | None = None) -> int:
+        """Delete entries older than ``older_than_seconds`` (default: the TTL; a retention purge gives its own), all
+        scopes; returns how many. Scopes in memory are reloaded on next use."""
+        age = self.expiry.ttl_seconds if older_than_seconds is None else older_than_seconds
+        if age is None:
             return 0
         with self._lock:
             deleted = self._db.execute("DELETE FROM semantic_cache WHERE created < ?",
-                                       (self.expiry.clock() - self.expiry.ttl_seconds,)).rowcount
+                                       (self.expiry.clock() - age,)).rowcount
             self._scopes.clear()
         return deleted
 

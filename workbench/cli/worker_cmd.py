@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         report = worker.run()
     finally:
         queue.close()
+        source.close()
     print(f"worker {worker.owner}: processed {report.processed}, skipped {report.skipped} duplicate(s), "
           f"re-enqueued {report.reaped}, queued {report.requeued} transient failure(s) for later", file=sys.stderr)
     return 0

@@ -184,6 +184,12 @@ def find_pii(text: str) -> list[PiiMatch]:
     return _resolve(candidates) if candidates else []
 
 
+def holds_personal_data(*texts: str | None) -> bool:
+    """Whether any of ``texts`` holds personal data or a secret (``find_pii``): the capture policy's test for what a
+    cache may keep."""
+    return any(t and find_pii(t) for t in texts)
+
+
 def redact(text: str) -> str:
     """``text`` with each match of ``find_pii`` replaced by ``[EMAIL]``, ``[PHONE]``, ``[CREDIT_CARD]``,
     ``[IBAN]``, ``[IPV4]``, ``[IPV6]``, ``[SSN]`` or ``[SECRET]``."""

@@ -20,6 +20,7 @@ from ..chunking.select import format_context, select_context
 from ..config.pipeline import PipelineConfig
 from ..errors import WorkbenchError
 from ..hashing import content_hash
+from ..inputs.pii import holds_personal_data
 from ..models.client import ModelOptions, build_model
 from ..models.records import Completion
 from ..models.wrappers import CachedModel, FallbackModel, LimitedModel, Model, ResponseStore
@@ -192,8 +193,10 @@ class Pipeline:
                       flags=[f.to_dict() for f in prepared.check.flags], config_hash=self.config.hash)
 
     def _remember(self, prepared: Prepared, result: Result) -> Result:
-        """Keep a valid answer in the semantic cache (best effort)."""
-        if self._semantic is not None and result.status == Status.OK:
+        """Keep a valid answer in the semantic cache (best effort), unless the question or the answer holds personal
+        data or a secret (the capture policy: a cache keeps no more than the log store)."""
+        if (self._semantic is not None and result.status == Status.OK
+                and not holds_personal_data(prepared.question, result.output)):
             with contextlib.suppress(Exception):  # caching is best effort
                 self._semantic.put(self._scope(prepared), prepared.question, {
                     "output": result.output, "model": result.model, "answered_by": result.answered_by,

@@ -24,6 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from ..store.logstore import dispose
+
 STATES = ("pending", "leased", "done")
 
 _META = sa.MetaData()
@@ -70,6 +72,7 @@ def make_engine(url: str) -> sa.Engine:
         dbapi_conn.isolation_level = None
         dbapi_conn.execute("pragma journal_mode=wal")
         dbapi_conn.execute("pragma busy_timeout=30000")
+        dbapi_conn.execute("pragma secure_delete=on")  # a redacted input's old text is overwritten, not freed
 
     @event.listens_for(engine, "begin")
     def _begin(conn):  # pragma: no cover - trivial
@@ -160,12 +163,28 @@ class Ledger:
 
     def complete(self, item_id: str, result: dict[str, Any], config_hash: str | None = None) -> bool:
         """Store the result and mark the item done — only if it is not done yet (exactly one result per item).
-        Returns whether this call wrote it."""
+        Returns whether this call wrote it. The input, no longer needed, is kept redacted from now on (the capture
+        policy: personal data and secrets out, as in the log store); ``purge`` removes done items after the
+        retention period."""
+        from ..store.rows import scrub_value
+
         now = time.time()
         with self.engine.begin() as conn:
-            return conn.execute(ITEMS.update().where(self._where(item_id), ITEMS.c.state != "done").values(
-                state="done", result=json.dumps(result, ensure_ascii=False), config_hash=config_hash,
-                lease_owner=None, lease_expires=None, updated=now)).rowcount == 1
+            row = conn.execute(sa.select(ITEMS.c.input).where(self._where(item_id))).first()
+            redacted = None if row is None else json.dumps(scrub_value(json.loads(row.input)), ensure_ascii=False)
+            values = {"state": "done", "result": json.dumps(result, ensure_ascii=False), "config_hash": config_hash,
+                      "lease_owner": None, "lease_expires": None, "updated": now}
+            if redacted is not None:
+                values["input"] = redacted
+            return conn.execute(ITEMS.update().where(self._where(item_id), ITEMS.c.state != "done")
+                                .values(**values)).rowcount == 1
+
+    def purge(self, older_than_seconds: float) -> int:
+        """Delete done items finished more than ``older_than_seconds`` ago (the retention period); returns how
+        many. Pending and leased items are never purged."""
+        with self.engine.begin() as conn:
+            return conn.execute(ITEMS.delete().where(ITEMS.c.queue == self.queue, ITEMS.c.state == "done",
+                                                     ITEMS.c.updated < time.time() - older_than_seconds)).rowcount
 
     def release(self, item_id: str, owner: str) -> None:
         """Give a lease back unfinished (a worker stopping cleanly): the item is pending again."""
@@ -224,5 +243,5 @@ class Ledger:
                        "result": json.loads(r.result) if r.result else None}
 
     def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()
+        """Release the database connections (SQLite: the write-ahead log folded back and truncated)."""
+        dispose(self.engine)

@@ -170,7 +170,7 @@ class Runner:
     # ---- setup ---------------------------------------------------------------------------------------------
     def _open_exact(self) -> ResponseCache | None:
         try:
-            return _TolerantCache(self._cache_dir / "responses.sqlite", write_behind_seconds=0.2)
+            return _TolerantCache(self._cache_dir / "responses.sqlite", write_behind_seconds=0.2, keep=_capturable)
         except (OSError, sqlite3.Error) as e:
             warnings.warn(f"runner: exact cache disabled, cannot open it in {self._cache_dir}: {e}", RuntimeWarning,
                           stacklevel=3)
@@ -341,6 +341,14 @@ class Runner:
         row = rows.request_row(final, turn.inputs, self.config.logging, ts=self.clock(),
                                    config_hash=cfg.hash if cfg else None)
         self.log.append(row)
+
+
+def _capturable(completion: Completion) -> bool:
+    """The capture policy for the runner's response cache: an answer holding personal data or a secret is never
+    stored (the log store keeps only redacted text; a cache must not keep more)."""
+    from ..inputs.pii import holds_personal_data
+
+    return not holds_personal_data(completion.text)
 
 
 def _refused(item_id: Any, code: str, message: str) -> _Turn:

@@ -45,6 +45,13 @@ class ConfigSource:
             return cls(path=config, db_url=db_url, allow_stand_in_evidence=allow_stand_in_evidence)
         return cls(store=ConfigStore(store), db_url=db_url, allow_stand_in_evidence=allow_stand_in_evidence)
 
+    def close(self) -> None:
+        """Close the current runner (its pending log rows and cache entries written)."""
+        with self._lock:
+            if self._runner is not None and hasattr(self._runner, "close"):
+                self._runner.close()
+            self._runner, self._hash = None, None
+
     @property
     def following(self) -> bool:
         """True when the config comes from a store's active pointer, not a fixed file."""

@@ -131,7 +131,8 @@ def _sqlite_engine(url: sa.URL) -> Engine:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # transactions are begun below, so DDL is transactional too
         cur = dbapi_conn.cursor()
-        for pragma in ("journal_mode=WAL", "busy_timeout=30000", "synchronous=NORMAL"):
+        # secure_delete: deleted or rewritten rows are overwritten, not left in free pages (the capture policy)
+        for pragma in ("journal_mode=WAL", "busy_timeout=30000", "synchronous=NORMAL", "secure_delete=ON"):
             cur.execute(f"PRAGMA {pragma}")
         cur.close()
 
@@ -140,6 +141,18 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def dispose(engine: Engine) -> None:
+    """Release an engine's connections; for SQLite, first fold the write-ahead log back into the file and truncate
+    it, so no old page (a row since redacted or purged) is left behind in ``-wal``."""
+    if engine.url.get_backend_name() == "sqlite":
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sa.exc.DBAPIError:
+            pass  # another process holds the log open: it will checkpoint when it closes
+    engine.dispose()
 
 
 def make_engine(url: str) -> Engine:
@@ -192,8 +205,8 @@ class LogStore:
         return f"LogStore({safe_url(self.url)!r}, version={self.version})"
 
     def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()
+        """Release the database connections (SQLite: the write-ahead log folded back and truncated)."""
+        dispose(self.engine)
 
     def log_request(self, row: dict[str, Any]) -> int:
         """Insert one request row (unknown keys are ignored); returns its id."""

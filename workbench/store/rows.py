@@ -47,11 +47,11 @@ def text_chars(value: Any, top: bool = True) -> int:
 
 
 def scrub_value(value: Any, redact_pii: bool = True) -> Any:
-    """A copy of a JSON-like value with every string scrubbed (``scrub``)."""
+    """A copy of a JSON-like value with every string scrubbed (``scrub``), object keys included."""
     if isinstance(value, str):
         return scrub(value, redact_pii)
     if isinstance(value, dict):
-        return {k: scrub_value(v, redact_pii) for k, v in value.items()}
+        return {scrub(str(k), redact_pii): scrub_value(v, redact_pii) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [scrub_value(v, redact_pii) for v in value]
     return value
@@ -68,7 +68,8 @@ def request_row(result: Any, inputs: Any, settings: LoggingSettings, *, ts: floa
     ihash = input_hash(inputs)
     keep = captured(ihash, settings.capture_rate)
     classes = result.pipeline.classes if result.pipeline is not None else {}
-    return {"ts": ts, "item_id": None if result.id is None else str(result.id), "input_hash": ihash,
+    item_id = None if result.id is None else scrub(str(result.id), settings.redact_pii)  # an id is text too
+    return {"ts": ts, "item_id": item_id, "input_hash": ihash,
             "input_chars": text_chars(inputs), "language": classes.get("language"),
             "length_class": classes.get("length"), "content_type": classes.get("content_type"),
             "variant": result.variant, "config_hash": config_hash, "model": result.model,
