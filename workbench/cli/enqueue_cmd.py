@@ -28,9 +28,18 @@ def run(args: argparse.Namespace) -> int:
     items, errors = read_inputs(args.input)
     for message in errors:
         print(f"error: {message}", file=sys.stderr)
+    import sqlalchemy as sa
+
+    from ..errors import QueueUnavailableError
+
     queue = WorkQueue(args.queue, args.db)
     try:
         report = queue.submit(items)
+    except sa.exc.DBAPIError as e:  # the ledger cannot be written: a full disk, a read-only file, a database down
+        reason = " ".join(str(e.orig or e).split())[:200]
+        raise QueueUnavailableError(f"cannot record the items in the queue ledger: {reason}",
+                                    hint="free space or fix --db, then run the same `workbench enqueue` again: items "
+                                         "already recorded are kept (enqueue is idempotent by id)") from None
     finally:
         queue.close()
     print(f"enqueued {report.added} item(s) on {queue.url} ({report.known} already known, "
