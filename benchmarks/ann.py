@@ -15,7 +15,8 @@ Entries are distinct Northwind Ledger questions from ``benchmarks/runner.py``'s 
 ``HashingEmbedder`` (384 dimensions); at 1M, 100k question vectors are extended with noisy copies (each a stored
 vector plus noise at cosine ~0.9-0.97, renormalised): a cache full of near-duplicates, the hard case for an index.
 Queries: paraphrases of stored questions and unrelated ones. Memory is each index's own structure beyond the
-float32 vectors (which the cache keeps anyway for exact re-scoring).
+float32 vectors (which the cache keeps anyway for exact re-scoring): measured by serializing hnswlib's and faiss's
+indexes; usearch reports its whole footprint, its own copy of the vectors included.
 
     uv pip install usearch hnswlib faiss-cpu          # not dependencies of workbench: only for this comparison
     python benchmarks/ann.py --sizes 100000
@@ -136,7 +137,7 @@ class Usearch:
     def candidates(self, q: np.ndarray, threshold: float) -> np.ndarray:
         return self.index.search(q, K).keys
 
-    def nbytes(self) -> int:
+    def nbytes(self) -> int:  # its whole footprint: it keeps its own copy of the vectors
         return int(self.index.memory_usage)
 
 
@@ -157,9 +158,13 @@ class Hnswlib:
     def candidates(self, q: np.ndarray, threshold: float) -> np.ndarray:
         return self.index.knn_query(q, k=K)[0][0]
 
-    def nbytes(self) -> int:  # the graph beyond the vectors it copies: links, M*2 per level-0 node
-        n = self.index.get_current_count()
-        return int(n * (16 * 2 * 4 + 8))
+    def nbytes(self) -> int:  # the saved index, less the vectors it copies
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "index.bin"
+            self.index.save_index(str(path))
+            return path.stat().st_size - self.index.get_current_count() * self.dim * 4
 
 
 class Faiss:
@@ -178,8 +183,10 @@ class Faiss:
     def candidates(self, q: np.ndarray, threshold: float) -> np.ndarray:
         return self.index.search(q.reshape(1, -1), K)[1][0]
 
-    def nbytes(self) -> int:  # the graph's links beyond the stored vectors
-        return int(self.index.ntotal * (16 * 2 * 4 + 8))
+    def nbytes(self) -> int:  # the serialized index, less the vectors it stores
+        import faiss
+
+        return int(faiss.serialize_index(self.index).nbytes - self.index.ntotal * self.index.d * 4)
 
 
 METHODS = (Sketch, Usearch, Hnswlib, Faiss)

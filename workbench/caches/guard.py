@@ -280,8 +280,8 @@ def signature(question: str, entity_terms: Iterable[str] = ()) -> Signature:
     lowers = [t.lower() for t in tokens]
     found: dict[str, set[str]] = {"number": set(), "date": set(), "currency": set(), "entity": set()}
     found["currency"].update(code for sym, code in _CURRENCY_SYMBOLS.items() if sym in text)
-    for i, token in enumerate(tokens):
-        kind = _token_value(token, terms)
+    kinds = [_token_value(token, terms) for token in tokens]
+    for i, (token, kind) in enumerate(zip(tokens, kinds, strict=True)):
         if kind is None:
             pass
         elif kind[0] == "may":  # the month only beside a number or capitalised mid-sentence ("May I..." is a verb)
@@ -299,23 +299,16 @@ def signature(question: str, entity_terms: Iterable[str] = ()) -> Signature:
             negated = True
     words = frozenset(lowers)
     contrasts = tuple((not words.isdisjoint(a)) - (not words.isdisjoint(b)) for a, b in _CONTRASTS)
-    content = tuple(_canonical(t, terms) for t, w in zip(tokens, lowers, strict=True)
-                    if w not in _COMMON and w not in _FILLER)
+    content = tuple(kind[1] if kind is not None and kind[0] in ("number", "currency") else lower  # 1,000 == 1000
+                    for kind, lower in zip(kinds, lowers, strict=True) if lower not in _COMMON and lower not in _FILLER)
     return Signature(frozenset(found["number"]), frozenset(found["date"]), frozenset(found["currency"]), contrasts,
-                     frozenset(found["entity"]), words, negated, _order(tokens, lowers, terms), content)
+                     frozenset(found["entity"]), words, negated, _order(kinds, lowers), content)
 
 
-def _canonical(token: str, terms: frozenset[str]) -> str:
-    """A token as the swapped-word rule compares it: a number or currency by its value (1,000 == 1000)."""
-    kind = _token_value(token, terms)
-    return kind[1] if kind is not None and kind[0] in ("number", "currency") else token.lower()
-
-
-def _order(tokens: list[str], lowers: list[str], terms: frozenset[str]) -> tuple[str, ...]:
+def _order(kinds: list[tuple[str, str] | None], lowers: list[str]) -> tuple[str, ...]:
     """Values (numbers, currencies, entities) and the content words beside direction words, in order."""
     out = []
-    for i, lower in enumerate(lowers):
-        kind = _token_value(tokens[i], terms)
+    for i, (kind, lower) in enumerate(zip(kinds, lowers, strict=True)):
         if kind is not None and kind[0] in ("number", "currency", "entity"):
             out.append(kind[1])
         elif lower not in _COMMON and lower not in _FILLER and any(

@@ -25,9 +25,7 @@ class ResultsFile:
 
     def __init__(self, path: str, *, resume: bool = False):
         self.path, self.safe, self._pending, self._since, self._closed = path, 0, 0, 0.0, False
-        if resume and path != "-":
-            _drop_torn_tail(path)
-        self.done_ids: set[str] = _ids_in(path) if resume and path != "-" else set()
+        self.done_ids: set[str] = _resume_from(path) if resume and path != "-" else set()
         if path == "-":
             self._f: Any = sys.stdout
             return
@@ -88,25 +86,19 @@ class ResultsFile:
                  f"{self.path} are skipped") from None
 
 
-def _drop_torn_tail(path: str) -> None:
-    """Cut a last line without its newline (a run killed mid-write): its id is run again."""
-    p = Path(path)
-    if not p.exists() or p.stat().st_size == 0:
-        return
-    with p.open("rb+") as f:
-        data = f.read()
-        if not data.endswith(b"\n"):
-            f.truncate(data.rfind(b"\n") + 1)
-
-
-def _ids_in(path: str) -> set[str]:
-    """The ids (as JSON text) of the result lines already in ``path`` (a torn last line is ignored)."""
+def _resume_from(path: str) -> set[str]:
+    """The ids (as JSON text) of the complete result lines already in ``path``, in one pass; a last line without
+    its newline (a run killed mid-write) is cut off, so its id runs again."""
     p = Path(path)
     if not p.exists():
         return set()
-    ids = set()
-    with p.open("rb") as f:
+    ids, complete = set(), 0
+    with p.open("rb+") as f:
         for raw in f:
+            if not raw.endswith(b"\n"):
+                f.truncate(complete)
+                break
+            complete += len(raw)
             try:
                 ident = json.loads(raw).get("id")
             except (ValueError, AttributeError):

@@ -122,10 +122,10 @@ class PipelineConfig(Frozen):
         own section of it (``PromptTemplate.sections_for``)."""
         return self.tier_prompts.get(tier, self.prompt) if tier else self.prompt
 
-    def reachable_tiers(self) -> list[str]:
-        """The tiers an input can reach: the config's tier, the routing rules' tiers, and their fallbacks."""
-        starts = [self.tier, *(r.tier for r in self.routing)]
-        return list(dict.fromkeys(link.name for t in starts for link in self.fallback_chain(t) if link.tier))
+    def entry_tiers(self) -> list[str]:
+        """The tiers an input is routed to first: the config's tier and the routing rules' (each once, in order);
+        each starts its own ``fallback_chain``."""
+        return list(dict.fromkeys([self.tier, *(r.tier for r in self.routing)]))
 
     def fallback_chain(self, tier: str) -> tuple[ChainLink, ...]:
         """``tier`` and what is tried after it fails, in order: this config's ``fallbacks`` when set, else the

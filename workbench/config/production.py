@@ -162,13 +162,8 @@ class ProductionConfig(Frozen):
         return self
 
     def stand_in_evidence(self) -> list[str]:
-        """Variants whose evidence offline stand-ins answered while real models would answer them now (outside
-        offline mode): their thresholds were measured on heuristics. Empty when the export accepted that
-        (``overridden`` holds ``stand_in_evidence``) or when offline mode is on."""
-        from ..models.credentials import offline_mode
-
-        if offline_mode() or "stand_in_evidence" in self.evidence.overridden:
-            return []
+        """Variants whose evidence offline stand-ins answered and whose tiers name real models: outside offline
+        mode, their thresholds were measured on heuristics (``check_stand_in_evidence`` decides what that means)."""
         return [name for name, cfg in self.variants.items()
                 if self.evidence.provenance.get(name, Provenance()).on_stand_ins
                 and any(not t.model.startswith("local/") for t in cfg.tiers.values())]

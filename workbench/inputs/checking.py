@@ -117,13 +117,10 @@ def check_object(policy: InputPolicy, obj: Any, prior: Iterable[Flag] = ()) -> I
     if not isinstance(obj, dict):
         found.append(Flag("not_object", None, None, [type(obj).__name__]))
         return result_from(found, policy, dict(_UNCLASSIFIED), obj)
-    shape = shape_problem(obj)
-    if shape is not None:  # malformed: no text is read
-        return result_from([*found, shape], policy, dict(_UNCLASSIFIED), None)
     missing_fields = _structure_flags(obj, policy)
-    shape = None if missing_fields else documents_problem(obj)
-    if shape is not None:
-        return result_from([*found, shape], policy, dict(_UNCLASSIFIED), None)
+    malformed = shape_problem(obj) or (None if missing_fields else documents_problem(obj))
+    if malformed is not None:  # no text is read
+        return result_from([*found, malformed], policy, dict(_UNCLASSIFIED), None)
     try:
         texts, wrong = selected(obj, policy.fields)
         found += missing_fields

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MissingKeyError
-from .credentials import credentials_status, offline_mode
+from .credentials import key_found, offline_mode
 from .offline import OFFLINE_MODELS
 from .tiers import load_tiers, route, tier_price
 
@@ -17,11 +17,15 @@ def describe_models(tiers_path: str | Path | None = None) -> list[dict[str, Any]
     per offline model. ``why`` is ``key found: OPENAI_API_KEY``, ``offline mode`` or ``missing OPENAI_API_KEY``."""
     out = []
     for t in load_tiers(tiers_path).tiers.values():
-        answers, why = credentials_status(t.model, t.stand_in, t.params)
-        try:
-            basis = _BASIS[route(t.model, t.stand_in, params=t.params).reason]
-        except MissingKeyError:
-            basis = "-"
+        try:  # the one decision every call makes (``route``), with its reason in words
+            r = route(t.model, t.stand_in, params=t.params)
+            answers, basis = r.call, _BASIS[r.reason]
+            why = {"offline": "offline mode", "local": "local model (a heuristic that ships with workbench)"}.get(
+                r.reason) or key_found(t.model)
+        except MissingKeyError as e:
+            missing = e.details.get("missing")
+            answers, basis = "-", "-"
+            why = "missing " + "; ".join(missing) if missing else "offline mode, and no stand-in"
         price = tier_price(t)
         per_1m = price.per_million() if price else (None, None)
         out.append({"tier": t.name, "model": t.model, "stand_in": t.stand_in, "answers_now": answers, "why": why,

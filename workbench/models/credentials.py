@@ -101,16 +101,9 @@ def api_base_of(model: str, params: Mapping[str, Any] | None = None, explicit: s
     return os.environ.get(name) if name else None
 
 
-def credentials_status(model: str, stand_in: str | None, params: Mapping[str, Any] | None = None) -> tuple[str, str]:
-    """``(answers, why)`` for a tier now: ``("openai/gpt-4o-mini", "key found: OPENAI_API_KEY")``,
-    ``("local/extractive", "offline mode")`` or ``("-", "missing OPENAI_API_KEY")``."""
-    if model.startswith("local/"):
-        return model, "local model (a heuristic that ships with workbench)"
-    if offline_mode():
-        return (stand_in, "offline mode") if stand_in else ("-", "offline mode, and no stand-in")
-    missing = missing_credentials(model, params)
-    if missing:
-        return "-", "missing " + "; ".join(missing)
+def key_found(model: str) -> str:
+    """Why ``model`` may be called for real, in words: ``key found: OPENAI_API_KEY``, ``no key needed`` or
+    ``provider not checked`` (one ``PROVIDERS`` does not list)."""
     spec = PROVIDERS.get(provider_of(model))
     found = _first_set(spec.keys) if spec and spec.keys else None
-    return model, f"key found: {found}" if found else "no key needed" if spec else "provider not checked"
+    return f"key found: {found}" if found else "no key needed" if spec else "provider not checked"

@@ -163,8 +163,9 @@ class ResponseStore(Protocol):
 
 class CachedModel:
     """Answers repeated requests from a ``ResponseStore`` (``workbench.caches.ResponseCache``). A hit says so
-    (``cached=True``, no attempts, ``cost_usd`` 0, the answer's ``cost_basis`` kept) and keeps what the answer cost when it was
-    made in ``saved_usd``, so a variant's cost per item (``answer_cost_usd``) does not depend on what was cached."""
+    (``cached=True``, no attempts, ``cost_usd`` 0, the answer's ``cost_basis`` kept) and keeps what the answer cost
+    when it was made in ``saved_usd``, so a variant's cost per item (``answer_cost_usd``) does not depend on what was
+    cached."""
 
     def __init__(self, inner: Model, cache: ResponseStore, *, ttl_seconds: float | None = None):
         """``ttl_seconds``: an entry older than this is a miss (None: no limit)."""

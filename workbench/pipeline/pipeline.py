@@ -49,7 +49,7 @@ class Pipeline:
         self._chunker_key = _chunker_key(self.chunker)
         self._settings = _request_settings(config)
         self._fields = declared_fields(config)
-        for tier in dict.fromkeys([config.tier, *(rule.tier for rule in config.routing)]):
+        for tier in config.entry_tiers():
             self.model(tier)  # missing credentials fail here, before any input is processed
 
     # ---- ① ② ③ -------------------------------------------------------------------------------------------

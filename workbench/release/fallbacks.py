@@ -18,7 +18,7 @@ def evaluated_pairs(results: Any) -> set[tuple[str, str]]:
     for name, entry in results.manifest.get("variants", {}).items():
         if name in measured:
             cfg = PipelineConfig(**entry["config"])
-            for tier in dict.fromkeys([cfg.tier, *(rule.tier for rule in cfg.routing)]):
+            for tier in cfg.entry_tiers():
                 pairs.add((cfg.prompt_for(tier).hash, cfg.tiers[tier].model))
     return pairs
 
@@ -27,7 +27,7 @@ def unevaluated_fallbacks(results: Any, variants: dict[str, PipelineConfig]) -> 
     """One line per fallback of a shipped variant whose own prompt on its own model the run never evaluated."""
     evaluated, missing = evaluated_pairs(results), []
     for name, cfg in variants.items():
-        for start in dict.fromkeys([cfg.tier, *(rule.tier for rule in cfg.routing)]):
+        for start in cfg.entry_tiers():
             for link in cfg.fallback_chain(start)[1:]:
                 prompt = cfg.prompt_for(link.tier.name if link.tier else start)
                 if (prompt.hash, link.model) not in evaluated:

@@ -18,13 +18,11 @@ import json
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 
-from ..store.logstore import dispose
+from ..store.logstore import dispose, make_engine
 
 STATES = ("pending", "leased", "done")
 
@@ -58,36 +56,15 @@ class LeasedItem:
     attempts: int
 
 
-def make_engine(url: str) -> sa.Engine:
-    """An engine for ``url``; SQLite gets WAL, a busy timeout and ``BEGIN IMMEDIATE`` (safe across processes)."""
-    if not url.startswith("sqlite"):
-        return sa.create_engine(url, pool_pre_ping=True)
-    database = sa.engine.make_url(url).database
-    if database and database != ":memory:":
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_conn, _record):  # pragma: no cover - trivial
-        dbapi_conn.isolation_level = None
-        dbapi_conn.execute("pragma journal_mode=wal")
-        dbapi_conn.execute("pragma busy_timeout=30000")
-        dbapi_conn.execute("pragma secure_delete=on")  # a redacted input's old text is overwritten, not freed
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn):  # pragma: no cover - trivial
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
-
-
 class Ledger:
     """Item states of one named queue in a SQL database (tables are created on first use)."""
 
     def __init__(self, url: str, queue: str = "workbench"):
         self.url = url
         self.queue = queue
-        self.engine = make_engine(url)
+        # the store's engine, with the write lock taken at BEGIN (two workers lease safely) and full fsync: the
+        # ledger holds the queue's only copy of each item and result
+        self.engine = make_engine(url, begin="BEGIN IMMEDIATE", synchronous="FULL")
         _META.create_all(self.engine, checkfirst=True)
 
     def _where(self, item_id: str | None = None):

@@ -122,23 +122,23 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 # ---- engine ---------------------------------------------------------------------------------------------------
-def _sqlite_engine(url: sa.URL) -> Engine:
+def _sqlite_engine(url: sa.URL, begin: str, synchronous: str) -> Engine:
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": 30})
+    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # transactions are begun below, so DDL is transactional too
         cur = dbapi_conn.cursor()
         # secure_delete: deleted or rewritten rows are overwritten, not left in free pages (the capture policy)
-        for pragma in ("journal_mode=WAL", "busy_timeout=30000", "synchronous=NORMAL", "secure_delete=ON"):
+        for pragma in ("journal_mode=WAL", "busy_timeout=30000", f"synchronous={synchronous}", "secure_delete=ON"):
             cur.execute(f"PRAGMA {pragma}")
         cur.close()
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(begin)
 
     return engine
 
@@ -155,11 +155,13 @@ def dispose(engine: Engine) -> None:
     engine.dispose()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``: SQLite with WAL and transactional DDL, or any other SQLAlchemy URL."""
+def make_engine(url: str, *, begin: str = "BEGIN", synchronous: str = "NORMAL") -> Engine:
+    """An engine for ``url``: SQLite with WAL, secure delete and transactional DDL (``begin`` opens each
+    transaction: ``BEGIN IMMEDIATE`` takes the write lock at once; ``synchronous``: ``NORMAL`` or ``FULL``), or any
+    other SQLAlchemy URL."""
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
+        return _sqlite_engine(parsed, begin, synchronous)
     return sa.create_engine(parsed, pool_pre_ping=True)
 
 
