@@ -336,12 +336,12 @@ def test_a_file_from_before_digests_still_works(tmp_path):
                    question, embedder.embed([norm])[0].astype(np.float32).tobytes(), json.dumps({"i": i})))
     db.commit()
     db.close()
-    cache = SemanticCache(path, 0.8)
+    cache = SemanticCache(path, 0.8, embedder)
     assert cache.get("s", "What retry schedule is used for failed webhooks?") == {"i": 1}
     assert cache.get("s", "Can I get a refund after 60 days?") is None  # no digest: the full guard decides
     assert (cache._scopes["s"].digests[:2] == 0).all()
     cache.put("s", "Can I get a refund after 90 days?", {"i": 2})
-    assert cache._scopes["s"].digests[2, 0] != 0 and len(SemanticCache(path, 0.8)) == 3
+    assert cache._scopes["s"].digests[2, 0] != 0 and len(SemanticCache(path, 0.8, embedder)) == 3
 
 
 def test_a_replaced_question_gets_its_new_digest():

