@@ -15,6 +15,7 @@ from workbench.scoring import (
     calibrate_judge,
     cohen_kappa,
     confusion_matrix,
+    kappa_interval,
     load_judge_labels,
     pairwise_kappas,
     require_calibrated,
@@ -139,3 +140,15 @@ def test_pandalm_inter_annotator_kappas(shared_external):
     majority = [r["human_majority"] for r in rows]
     assert round(cohen_kappa(majority, [r["judge_pandalm7b"] for r in rows]), 3) == 0.435
     assert Counter(majority) == {0: 105, 1: 422, 2: 472}
+
+
+def test_the_gate_needs_kappas_lower_bound_not_its_point_estimate():
+    humans = ["pass"] * 44 + ["fail"] * 44
+    judge = ["pass"] * 37 + ["fail"] * 7 + ["fail"] * 37 + ["pass"] * 7  # 74/88 agree: kappa 0.68
+    cal = calibrate(judge, humans)
+    assert cal.kappa == pytest.approx(0.682, abs=1e-3) and cal.kappa_low < 0.6 < cal.kappa < cal.kappa_high
+    assert not cal.usable_in_gate(0.6)  # the point estimate clears 0.6, its 95% interval does not
+    with pytest.raises(CalibrationError, match=r"95% CI 0\.\d+ to 0\.\d+.*lower bound is below"):
+        require_calibrated(cal, 0.6)
+    lo, hi = kappa_interval(humans, judge)
+    assert (lo, hi) == (cal.kappa_low, cal.kappa_high) and hi - lo == pytest.approx(0.3, abs=0.08)

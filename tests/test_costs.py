@@ -295,6 +295,23 @@ def test_routing_tradeoff_numbers():
     assert "routed" in t._repr_html_()
 
 
+def test_routing_quality_change_is_paired_on_the_samples_both_scored():
+    """Policy B's unscored items are its hard ones: its own mean looks better than A's, paired it is worse."""
+    a = [{"sample_id": i, "tier": "large", "cost_usd": 0.01, "score": 1.0 if i < 70 else 0.0} for i in range(100)]
+    b = [{"sample_id": i, "tier": "small", "cost_usd": 0.002,
+          "score": None if i >= 70 else (0.0 if i < 10 else 1.0)} for i in range(100)]
+    t = routing_tradeoff({"a": a, "b": b})
+    assert t["b"].quality > t["a"].quality  # 60/60 scored vs 70/100: not comparable
+    change = t.quality_change["b"]
+    assert change.n_pairs == 70 and change.difference == pytest.approx(-10 / 70)
+    assert change.ci_low < change.difference < change.ci_high < 0
+    assert t.quality_delta("b") == pytest.approx(-10 / 70)
+    cost = t.cost_change["b"]
+    assert cost.difference == pytest.approx(-0.008) and cost.n_pairs == 100
+    frame = t.to_pandas()
+    assert frame.loc["b", "n_paired"] == 70 and frame.loc["b", "quality_delta_ci_high"] < 0
+
+
 def test_routing_tradeoff_dataframes_unpriced_and_errors():
     import pandas as pd
 
@@ -370,3 +387,38 @@ def test_costs_is_not_imported_by_workbench_and_is_light():
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == ""
+
+
+# --- cache-write premiums ----------------------------------------------------------------------------------------
+
+def test_cache_writes_are_priced_at_the_premium_litellm_knows():
+    from workbench.models.pricing import _bundled_map
+
+    table = _bundled_map()
+    model = next(k for k, e in table.items() if isinstance(e, dict) and e.get("cache_creation_input_token_cost")
+                 and e.get("input_cost_per_token"))
+    price = price_for(model)
+    assert price is not None and price.cache_write == pytest.approx(table[model]["cache_creation_input_token_cost"])
+    assert price.cache_write > price.input  # a premium (Anthropic: 1.25x)
+    plain = price.cost(Usage(1000, 100))
+    written = price.cost(Usage(1000, 100, cache_write_tokens=800))
+    assert written - plain == pytest.approx(800 * (price.cache_write - price.input))
+    read = price.cost(Usage(1000, 100, cached_input_tokens=800))
+    assert read < plain < written
+
+
+def test_projection_prices_cache_writes_and_usage_reads_them_from_the_provider():
+    from types import SimpleNamespace
+
+    from workbench.models.litellm_model import _usage
+
+    price = Price(3e-6, 15e-6, cached_input=0.3e-6, cache_write=3.75e-6)
+    ic = item_cost("large", "m", 2000, 200, price_overrides={"m": price})
+    base = Scenario(items_per_day=1000, mix={"large": 1.0})
+    reads = project(base.model_copy(update={"cached_input_share": 0.8}), {"large": ic}).daily_usd
+    both = project(base.model_copy(update={"cached_input_share": 0.8, "cache_write_share": 0.2}),
+                   {"large": ic}).daily_usd
+    assert both - reads == pytest.approx(1000 * 2000 * 0.2 * (3.75e-6 - 3e-6))
+    u = _usage(SimpleNamespace(prompt_tokens=2000, completion_tokens=10, prompt_tokens_details=None,
+                               cache_creation_input_tokens=1500))
+    assert (u.input_tokens, u.cache_write_tokens) == (2000, 1500)

@@ -104,6 +104,7 @@ def test_errors_are_records_with_codes_and_count_as_fails(tmp_path, variants):
     table = res.summary()
     assert table.loc["small", "errors"] == 12 and table.loc["small", "pass_rate"] == 0.0
     assert table.loc["medium", "pass_rate"] > 0.5
+    assert table.loc["small", "pass_rate_ci_low"] == 0.0 < table.loc["small", "pass_rate_ci_high"] < 0.3  # Wilson
     assert res.values("small", "overall") == {f"s{i}": False for i in range(12)}
 
 

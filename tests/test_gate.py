@@ -77,6 +77,22 @@ def test_checks_report_the_gap():
     assert Check("pass_rate", 0.9, 0.8, "min").passed
 
 
+def test_pass_rate_bars_apply_to_the_lower_bound_with_n_and_interval():
+    gate = GateThresholds(min_pass_rate=0.5, min_pass_rate_by_category={"edge": 0.15}, max_unmeasured_share=0.05)
+    measured = {"pass_rate": 0.5647, "n": 260, "n_measured": 255, "unmeasured": 5, "error_rate": 0.0,
+                "by_category": {"edge": 0.2}, "n_by_category": {"edge": 35}, "cost_per_item_usd": None}
+    checks = {c.criterion: c for c in check_thresholds(gate, measured)}
+    overall, edge = checks["pass_rate"], checks["pass_rate[edge]"]
+    assert overall.bound == "lower" and overall.n == 255 and overall.low == pytest.approx(0.5033, abs=1e-3)
+    assert overall.passed and not edge.passed  # 7/35: point 0.20 clears 0.15, its lower bound 0.10 does not
+    assert "0.200 (n 35, 95% CI 0.100 to 0.359); lower bound need ≥ 0.150: FAIL" in edge.describe()
+    assert checks["unmeasured_share"].measured == pytest.approx(5 / 260) and checks["unmeasured_share"].passed
+    point = check_thresholds(gate.model_copy(update={"pass_rate_bound": "point"}), measured)
+    assert all(c.passed for c in point if c.criterion.startswith("pass_rate"))
+    many_unmeasured = check_thresholds(gate, {**measured, "unmeasured": 40, "n": 295})
+    assert not next(c for c in many_unmeasured if c.criterion == "unmeasured_share").passed
+
+
 def test_gate_measures_what_the_experiment_measured(configs, tiny, results):
     report = run_gate(configs["low"], tiny)
     assert report.passed and report.exit_code == 0 and report.samples == N

@@ -261,11 +261,15 @@ def test_bootstrap_difference_and_recommendations():
     assert recommend(worse)[0] == "roll back"
     cheaper = {"quality": same, "cost_per_request": bootstrap_difference([2.0] * 50, [1.0] * 50)}
     assert recommend(cheaper, margin=0.5)[0] == "promote"
-    assert recommend({"quality": same})[0] == "keep collecting"
-    assert recommend({"reason": "needs 30"})[0] == "keep collecting"
+    assert recommend({"quality": same})[0] == "continue"
+    assert recommend({"reason": "needs 30"})[0] == "continue"
+    assert recommend({"quality": same, "horizon_reached": True})[0] == "stop for futility"
+    flat = {"difference": 0.001, "ci_low": -0.01, "ci_high": 0.012}
+    assert recommend({"quality": flat})[0] == "stop for futility"  # within ±2 points and not cheaper
 
 
-def test_ab_compares_variants_from_the_live_split(tmp_path, evalset):
+def ab_config(weights: dict[str, float]):
+    """A config splitting traffic between two copies of one variant."""
     import os
 
     from workbench.config.pipeline import PipelineConfig
@@ -277,18 +281,42 @@ def test_ab_compares_variants_from_the_live_split(tmp_path, evalset):
         cur = PipelineConfig.build("grounded_qa", version=2, tier="medium")
     finally:
         os.chdir(cwd)
-    config = ProductionConfig(name="ab", variants={"current": cur, "candidate": cur},
-                              split=TrafficSplit(weights={"current": 0.5, "candidate": 0.5}),
-                              evidence=Evidence(experiment="t", evalset_name="x", evalset_hash="sha256:0",
-                                                variant="current")).with_hash()
+    return ProductionConfig(name="ab", variants={"current": cur, "candidate": cur},
+                            split=TrafficSplit(weights=weights),
+                            evidence=Evidence(experiment="t", evalset_name="x", evalset_hash="sha256:0",
+                                              variant="current")).with_hash()
+
+
+def test_ab_compares_variants_from_the_live_split(tmp_path, evalset):
+    config = ab_config({"current": 0.5, "candidate": 0.5})
     url = f"sqlite:///{tmp_path / 'ab.sqlite'}"
     write_rows(simulate_stream(evalset, n=400, days=2, seed=5, planted=PlantedChanges.none()), url,
                config)
     ab = monitor(url, config, window=Window("2d", lambda: START + 2 * DAY), delivery=NOT_STORED).sections["ab"]
     assert ab["control"] in ("current", "candidate") and set(ab["variants"]) == {"current", "candidate"}
     (comp,) = ab["comparisons"].values()
-    assert comp["recommendation"] in ("keep collecting", "promote")
+    assert comp["recommendation"] in ("continue", "promote") and comp["look"] == 1 and comp["horizon_scored"] > 0
     assert comp["quality"]["ci_low"] < 0 < comp["quality"]["ci_high"]
+
+
+def test_repeated_monitor_runs_form_one_sequential_experiment(tmp_path, evalset):
+    from workbench.monitoring.ab_state import experiment_key, load_state
+
+    config = ab_config({"current": 0.7, "candidate": 0.3})
+    url = f"sqlite:///{tmp_path / 'ab.sqlite'}"
+    write_rows(simulate_stream(evalset, n=600, days=3, seed=6, planted=PlantedChanges.none()), url, config)
+    stored = AlertDelivery(store=True)
+    first = monitor(url, config, window=Window("1d", lambda: START + DAY), delivery=stored).sections["ab"]
+    second = monitor(url, config, window=Window("1d", lambda: START + 3 * DAY), delivery=stored).sections["ab"]
+    assert first["started_at"] == second["started_at"] and second["control"] == "current"
+    assert first["comparisons"]["candidate"]["look"] == 1 and second["comparisons"]["candidate"]["look"] == 2
+    # the second look sees every request since the start, not only its own day
+    assert sum(v["requests"] for v in second["variants"].values()) > sum(
+        v["requests"] for v in first["variants"].values()) * 2
+    state = load_state(url, experiment_key(config))
+    assert state["candidates"]["candidate"]["looks"] == 2 and state["candidates"]["candidate"]["plan"]["share"] == 0.3
+    oneoff = monitor(url, config, window=Window("1d", lambda: START + 3 * DAY), delivery=NOT_STORED).sections["ab"]
+    assert oneoff["comparisons"]["candidate"]["look"] == 1  # a report that stores nothing is a one-off look
 
 
 def test_resolved_escalations_are_candidates(tmp_path, config):

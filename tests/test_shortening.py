@@ -57,7 +57,7 @@ def test_tokens_cost_and_a_significant_quality_loss(worse):
     assert d["quality_difference"] == pytest.approx(-0.4)
     assert d["ci_low"] <= -0.4 <= d["ci_high"] < 0
     assert d["test"] == "mcnemar_exact" and d["p_value"] == pytest.approx(2 * 0.5 ** 8) and d["significant"]
-    assert d["continuous_difference"] == pytest.approx(-0.2) and d["continuous_test"] == "wilcoxon_pratt"
+    assert d["continuous_difference"] == pytest.approx(-0.2) and d["continuous_test"] == "wilcoxon_exact"
     assert d["continuous_p_value"] < 0.05 and d["continuous_ci_high"] < 0
     v = d["verdict"]
     assert "200 fewer input tokens" in v and "-20.0 %" in v and "simulated" in v

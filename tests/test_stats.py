@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
 import subprocess
@@ -34,6 +35,7 @@ from workbench.stats import (
     sample_size_paired_binary,
     sample_size_paired_continuous,
 )
+from workbench.stats.inference import wilcoxon_exact, wilcoxon_test
 
 
 def table(n11: int, n10: int, n01: int, n00: int) -> tuple[dict[int, bool], dict[int, bool]]:
@@ -83,6 +85,47 @@ def test_wilcoxon_matches_scipy_directly():
     assert (c.kind, c.test) == ("continuous", "wilcoxon_pratt")
     assert c.p_value == pytest.approx(ref.pvalue, rel=1e-12) and c.statistic == pytest.approx(ref.statistic)
     assert c.b01 is None and c.odds_ratio is None
+
+
+def test_wilcoxon_with_few_non_zero_differences_is_exact():
+    d = np.zeros(150)
+    d[:4] = 0.5                                   # 4 of 150 differ, all one way: 2 / 2^4
+    w = wilcoxon_test(d)
+    assert (w.method, w.p_value) == ("exact", pytest.approx(0.125))
+    assert sps.wilcoxon(d, zero_method="pratt").pvalue < 0.05  # what the approximation said before
+    c = paired_comparison(dict(enumerate(np.zeros(150))), dict(enumerate(d)), kind="continuous")
+    assert c.test == "wilcoxon_exact" and not c.significant
+
+
+def test_exact_wilcoxon_matches_scipy_without_ties_and_enumeration_with_ties():
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        x = rng.normal(0.3, 1, size=int(rng.integers(3, 16)))
+        assert wilcoxon_exact(x).p_value == pytest.approx(sps.wilcoxon(x, method="exact").pvalue, rel=1e-9)
+    for _ in range(20):  # ties and zeros: count all 2^k sign assignments by brute force
+        x = rng.integers(-3, 4, size=int(rng.integers(3, 13))).astype(float)
+        nz = x[x != 0]
+        if nz.size == 0:
+            continue
+        ranks = sps.rankdata(np.abs(nz))
+        observed, centre = ranks[nz > 0].sum(), ranks.sum() / 2
+        extreme = sum(abs(sum(r for r, s in zip(ranks, signs, strict=True) if s) - centre)
+                      >= abs(observed - centre) - 1e-9 for signs in itertools.product((0, 1), repeat=nz.size))
+        assert wilcoxon_exact(x).p_value == pytest.approx(extreme / 2 ** nz.size, rel=1e-12)
+
+
+def test_exact_wilcoxon_keeps_its_level_where_pratt_does_not():
+    """A/A with 150 items of which ~6 differ (+/- equally likely): the exact test rejects at most 5% of the time;
+    Pratt's approximation rejected more than that on these data (the defect the exact test fixes)."""
+    rng = np.random.default_rng(11)
+    exact = pratt = 0
+    for _ in range(2000):
+        d = np.zeros(150)
+        idx = rng.choice(150, size=int(rng.integers(3, 9)), replace=False)
+        d[idx] = rng.choice([-1.0, 1.0], size=idx.size)
+        exact += wilcoxon_test(d).p_value <= 0.05
+        pratt += sps.wilcoxon(d, zero_method="pratt").pvalue <= 0.05
+    assert exact / 2000 <= 0.05 < pratt / 2000
 
 
 def test_wilcoxon_all_zero_differences_give_p_one_with_a_reason():
@@ -164,7 +207,7 @@ def test_pandas_series_input_with_nan_and_na():
 def test_kind_is_checked_and_values_must_be_scores():
     a, b = table(n11=10, n10=3, n01=5, n00=2)
     assert paired_comparison({k: int(v) for k, v in a.items()}, b).kind == "binary"
-    assert paired_comparison(a, b, kind="continuous").test == "wilcoxon_pratt"
+    assert paired_comparison(a, b, kind="continuous").test == "wilcoxon_exact"  # 8 non-zero differences
     graded = {i: 0.5 for i in range(20)}
     with pytest.raises(StatsError) as err:
         paired_comparison(graded, graded, kind="binary")
@@ -199,10 +242,26 @@ def test_not_significant_verdict_says_what_to_do():
     c = paired_comparison(a, b)
     assert not c.significant
     assert c.verdict.startswith("B scores 2.0 points higher than A (95% CI ")
-    assert c.verdict.endswith(
-        "the difference is not significant: keep collecting or treat them as equivalent.")
+    assert c.verdict.endswith("not significant does not mean equivalent.") and not c.equivalent
+    assert "inconclusive: about " in c.verdict and c.more_items_needed > 0
+    # 4-0 discordant on 10 items (CI 10 to 70 points) was read as "equivalent" before
+    small = paired_comparison(dict(enumerate([0] * 10)), dict(enumerate([1] * 4 + [0] * 6)))
+    assert not small.significant and not small.equivalent and small.more_items_needed == 4  # 6-0 of 14: p 0.031
     worse = paired_comparison(b, a, name_a="new", name_b="old")
     assert worse.verdict.startswith("old scores 2.0 points lower than new")
+
+
+def test_equivalence_needs_tost_within_the_margin():
+    rng = np.random.default_rng(2)
+    a = {i: float(x) for i, x in enumerate(rng.random(300))}
+    b = {i: v + float(rng.normal(0, 0.05)) for i, v in a.items()}
+    c = paired_comparison(a, b, kind="continuous")
+    assert c.equivalent and -0.05 < c.tost_low < c.tost_high < 0.05 and c.more_items_needed is None
+    assert "no meaningful difference: the equivalence test (TOST, 90% interval" in c.verdict
+    tight = paired_comparison(a, b, kind="continuous", options=ComparisonOptions(equivalence_margin=0.001))
+    assert not tight.equivalent and "inconclusive" in tight.verdict
+    same = paired_comparison(a, dict(a), kind="continuous")
+    assert same.equivalent and c.to_dict()["equivalent"] is True
 
 
 def test_verdict_off_the_unit_scale_uses_raw_units():

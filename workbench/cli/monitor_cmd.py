@@ -24,7 +24,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--webhook", help="POST the alerts as JSON here (default $WORKBENCH_WEBHOOK_URL)")
     p.add_argument("--candidates", help="write candidate eval samples (drifted inputs, resolved escalations) "
                                         "to this JSONL")
-    p.add_argument("--no-store-alerts", action="store_true", help="do not write alerts to the alerts table")
+    p.add_argument("--no-store-alerts", action="store_true",
+                   help="store nothing: no alerts in the alerts table, and the A/B makes a one-off look instead "
+                        "of continuing its stored sequential experiment")
     p.add_argument("--judge", nargs="?", const="judge", metavar="TIER",
                    help="also score the captured outputs with the LLM judge of this tier (default tier: judge)")
     p.set_defaults(run=run)

@@ -96,7 +96,14 @@ class GateThresholds(Frozen):
     max_cost_per_item_usd: float | None = Field(None, ge=0)
     max_error_rate: float = Field(0.05, ge=0, le=1)
     judge_min_kappa: float = Field(0.6, ge=0, le=1, description="an LLM judge criterion is only trusted in the "
-                                   "gate when its kappa against human labels reaches this")
+                                   "gate when the lower end of its kappa's 95% interval against human labels "
+                                   "reaches this")
+    pass_rate_bound: Literal["lower", "point"] = Field(
+        "lower", description="what must clear the pass-rate bars: the lower end of the 95% Wilson interval "
+                             "(lower, the default: the bar holds for sure, not by luck of the draw) or the point "
+                             "estimate")
+    max_unmeasured_share: float = Field(0.05, ge=0, le=1, description="the largest share of cells that may be "
+                                        "unmeasured (a scorer could not decide) for the gate to pass")
 
 
 class LoggingSettings(Frozen):

@@ -94,6 +94,8 @@ class ItemCost:
     """Mean ``cost_usd`` the calls reported (response-cache hits excluded); ``None`` when not all were priced."""
     bases: dict[str, int] = field(default_factory=dict)
     """How many records had each ``cost_basis``."""
+    cache_write_tokens: float = 0.0
+    """Mean prompt tokens per item written to the provider's prompt cache (priced at its cache-write premium)."""
 
     @property
     def free(self) -> bool:
@@ -104,6 +106,11 @@ class ItemCost:
     def unpriced(self) -> bool:
         """The model has no known price: ``cost_usd`` is ``None``."""
         return self.cost_basis == "unpriced"
+
+    @property
+    def write_share(self) -> float:
+        """Share of prompt tokens written to the provider's prompt cache when measured."""
+        return self.cache_write_tokens / self.input_tokens if self.input_tokens else 0.0
 
     @property
     def cached_share(self) -> float:
@@ -222,7 +229,8 @@ def _tier_cost(tier: str, items: list[list[dict[str, Any]]],
                overrides: Mapping[str, PriceOverride] | None) -> ItemCost:
     flat = [r for item in items for r in item]
     n = len(items)
-    mean = {k: sum(_tokens(r, k) for r in flat) / n for k in ("input_tokens", "output_tokens", "cached_input_tokens")}
+    mean = {k: sum(_tokens(r, k) for r in flat) / n
+            for k in ("input_tokens", "output_tokens", "cached_input_tokens", "cache_write_tokens")}
     bases = Counter(str(r.get("cost_basis") or "unknown") for r in flat)
     models = Counter(m for m in map(_priced_model, flat) if m)
     paid = [r for r in flat if not r.get("cached") and r.get("cache", "miss") == "miss"]
@@ -237,7 +245,7 @@ def _tier_cost(tier: str, items: list[list[dict[str, Any]]],
     else:
         basis = next((b for b in ("simulated", "provider") if bases.get(b)), "estimate")
     return ItemCost(tier, model, n, mean["input_tokens"], mean["output_tokens"], mean["cached_input_tokens"],
-                    price, basis, measured, dict(bases))
+                    price, basis, measured, dict(bases), mean["cache_write_tokens"])
 
 
 def item_costs(records: Any, *, item_key: str | None = "sample_id",

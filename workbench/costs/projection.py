@@ -6,7 +6,8 @@
     compare_scenarios(what_if_ladder(50_000, largest="large", mix={...}, cache_hit_rate=0.2), ics)
 
 Per tier, the cost of one item is its mean prompt tokens (minus ``prompt_shortening``; ``cached_input_share``
-of them at the cached-input price) and output tokens at list price; ``batch_share`` of items pay the batch
+of them at the cached-input price, ``cache_write_share`` at the cache-write price: Anthropic's prompt-cache writes
+cost 1.25x the input price, and litellm's map says so) and output tokens at list price; ``batch_share`` of items pay the batch
 price (``batch_discount``, default: the model's own batch prices when litellm has them, else 50 % off); a
 ``cache_hit_rate`` share of items is answered by the response cache at ``cache_hit_cost`` of the full cost.
 """
@@ -45,6 +46,9 @@ class Scenario(BaseModel):
     prompt_shortening: float = Field(0.0, ge=0, le=1, description="fraction of input tokens removed")
     cached_input_share: float | None = Field(None, ge=0, le=1, description="share of input tokens billed at the "
                                              "provider's cached-input price; None: as measured")
+    cache_write_share: float | None = Field(None, ge=0, le=1, description="share of input tokens written to the "
+                                            "provider's prompt cache, at its cache-write price (a premium where "
+                                            "litellm knows one); None: as measured")
     days_per_month: float = Field(30.0, gt=0)
 
     @field_validator("mix")
@@ -174,7 +178,8 @@ def cost_per_item(ic: ItemCost, s: Scenario) -> tuple[float | None, tuple[float,
         return None, (0.0, 0.0)
     prompt = ic.input_tokens * (1.0 - s.prompt_shortening)
     cached = s.cached_input_share if s.cached_input_share is not None else ic.cached_share
-    input_cost = price.input_cost(prompt, prompt * cached)
+    written = s.cache_write_share if s.cache_write_share is not None else ic.write_share
+    input_cost = price.input_cost(prompt, prompt * cached, prompt * written)
     output_cost = price.output_cost(ic.output_tokens)
     d_in, d_out = batch_discounts(price, s.batch_discount)
     batch_cost = input_cost * (1.0 - d_in) + output_cost * (1.0 - d_out)

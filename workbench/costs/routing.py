@@ -1,4 +1,6 @@
-"""Is a routing policy worth it? Quality and cost per item of each policy over the same samples.
+"""Is a routing policy worth it? Quality and cost per item of each policy over the same samples, and each policy's
+change against the baseline **paired by sample**, with a 95 % paired bootstrap interval (quality over the samples
+both policies scored; cost over the samples both priced).
 
     t = routing_tradeoff({"all large": records_a, "routed": records_b})
     t.to_pandas()          # quality, share per tier, cost per item, saving vs the baseline (the first policy)
@@ -40,6 +42,28 @@ class PolicyResult:
 
 
 @dataclass(frozen=True)
+class PairedChange:
+    """A policy minus the baseline on the samples both measured, with a 95 % paired bootstrap interval."""
+
+    difference: float
+    ci_low: float
+    ci_high: float
+    n_pairs: int
+
+
+def _paired(base: dict[Any, dict[str, Any]], other: dict[Any, dict[str, Any]], ids: list[Any],
+            key: str) -> PairedChange | None:
+    from ..stats import bootstrap_ci
+
+    pairs = [(base[i][key], other[i][key]) for i in ids if base[i][key] is not None and other[i][key] is not None]
+    if len(pairs) < 2:
+        return None
+    diffs = [b - a for a, b in pairs]
+    low, high = bootstrap_ci(diffs, n_boot=4000, seed=0)
+    return PairedChange(sum(diffs) / len(diffs), low, high, len(pairs))
+
+
+@dataclass(frozen=True)
 class RoutingTradeoff:
     """Policies side by side on the samples they all ran, with savings against ``baseline``."""
 
@@ -49,6 +73,10 @@ class RoutingTradeoff:
     """Samples present in every policy (the ones compared)."""
     dropped: dict[str, int] = field(default_factory=dict)
     """Per policy, samples left out because another policy lacks them."""
+    quality_change: dict[str, PairedChange | None] = field(default_factory=dict)
+    """Per policy: its score minus the baseline's on the samples both scored (paired), with an interval."""
+    cost_change: dict[str, PairedChange | None] = field(default_factory=dict)
+    """Per policy: its cost per item minus the baseline's on the same samples, with an interval."""
 
     def __getitem__(self, name: str) -> PolicyResult:
         for p in self.policies:
@@ -62,9 +90,12 @@ class RoutingTradeoff:
         return None if base is None or other is None or base == 0 else 1.0 - other / base
 
     def quality_delta(self, name: str) -> float | None:
-        """Quality of ``name`` minus the baseline's (negative: worse); ``None`` when either was not measured."""
-        base, other = self[self.baseline].quality, self[name].quality
-        return None if base is None or other is None else other - base
+        """Quality of ``name`` minus the baseline's on the samples both scored (negative: worse); ``None`` when
+        fewer than two samples were scored by both."""
+        if name == self.baseline:
+            return 0.0 if self[name].quality is not None else None
+        change = self.quality_change.get(name)
+        return None if change is None else change.difference
 
     def mix(self, name: str) -> dict[str, float]:
         """The tier shares of a policy, ready for ``Scenario(mix=...)``."""
@@ -78,8 +109,13 @@ class RoutingTradeoff:
         rows = []
         for p in self.policies:
             base = self[self.baseline].cost_per_item_usd
+            q, c = self.quality_change.get(p.name), self.cost_change.get(p.name)
             rows.append({"policy": p.name, "n_items": p.n_items, "quality": p.quality,
-                         "quality_delta": self.quality_delta(p.name), "cost_per_item_usd": p.cost_per_item_usd,
+                         "quality_delta": self.quality_delta(p.name),
+                         "quality_delta_ci_low": q.ci_low if q else None,
+                         "quality_delta_ci_high": q.ci_high if q else None, "n_paired": q.n_pairs if q else None,
+                         "cost_delta_ci_low": c.ci_low if c else None, "cost_delta_ci_high": c.ci_high if c else None,
+                         "cost_per_item_usd": p.cost_per_item_usd,
                          "saving_usd_per_item": None if base is None or p.cost_per_item_usd is None
                          else base - p.cost_per_item_usd, "saving_pct": self.saving(p.name), "basis": p.basis,
                          **{f"share[{t}]": p.tier_shares.get(t, 0.0) for t in tiers}})
@@ -135,7 +171,8 @@ def routing_tradeoff(records_by_policy: Mapping[str, Any], *, baseline: str | No
     """Quality (mean ``score``, share of items per tier) and cost per item of each policy, and the saving
     against ``baseline`` (default: the first policy, e.g. everything on the largest tier).
 
-    Only samples present in every policy are compared (paired); how many were left out is in ``dropped``.
+    Only samples present in every policy are compared; how many were left out is in ``dropped``. The changes
+    against the baseline (``quality_change``, ``cost_change``) are paired by sample, with intervals.
     """
     if len(records_by_policy) < 2:
         raise UsageError("give at least two policies, e.g. {'all large': records, 'routed': records}")
@@ -147,5 +184,9 @@ def routing_tradeoff(records_by_policy: Mapping[str, Any], *, baseline: str | No
     if not common:
         raise UsageError("the policies share no sample_id", hint="run every policy over the same eval set")
     ids = [i for i in per_policy[baseline] if i in common]
+    others = [n for n in per_policy if n != baseline]
+    base = per_policy[baseline]
     return RoutingTradeoff(tuple(_policy(n, s, ids) for n, s in per_policy.items()), baseline, len(ids),
-                           {n: len(s) - len(ids) for n, s in per_policy.items()})
+                           {n: len(s) - len(ids) for n, s in per_policy.items()},
+                           {n: _paired(base, per_policy[n], ids, "score") for n in others},
+                           {n: _paired(base, per_policy[n], ids, "cost") for n in others})

@@ -84,7 +84,8 @@ class ExperimentResults:
         return out
 
     def summary(self, scorer: str | None = None):
-        """Per variant: cells, pass rate and mean score (errors count as fails), errors, unmeasured, cost per
+        """Per variant: cells, pass rate (with its 95 % Wilson interval) and mean score (errors count as fails),
+        errors, unmeasured, cost per
         item (what an answer costs without any cache; NaN with basis ``unpriced`` when a model has no price, never
         $0), what the run paid and what the caches saved, latency p50/p95, model calls, tokens, who answered."""
         import numpy as np
@@ -94,12 +95,16 @@ class ExperimentResults:
         if df.empty:
             return pd.DataFrame()
         scorer = scorer or self.primary_scorer()
+        from ..stats.rates import wilson_interval
+
         rows = []
         for variant, g in df.groupby("variant", sort=False):
             costs, paid, saved = g["answer_cost_usd"], g["cost_usd"], g["saved_usd"].fillna(0.0)
+            passes = g[f"pass:{scorer}"].dropna().astype(float)
+            low, high = wilson_interval(int(passes.sum()), len(passes)) if len(passes) else (None, None)
             rows.append({
                 "variant": variant, "cells": len(g),
-                "pass_rate": g[f"pass:{scorer}"].dropna().astype(float).mean(),
+                "pass_rate": passes.mean(), "pass_rate_ci_low": low, "pass_rate_ci_high": high,
                 "mean_score": g[f"score:{scorer}"].dropna().mean(),
                 "errors": int((g["status"] != "ok").sum()),
                 "unmeasured": int(g[f"score:{scorer}"].isna().sum()),

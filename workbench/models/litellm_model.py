@@ -142,7 +142,7 @@ def _usage(u: Any) -> Usage:
     details = getattr(u, "prompt_tokens_details", None)
     cached = getattr(details, "cached_tokens", None) or 0 if details is not None else 0
     return Usage(int(getattr(u, "prompt_tokens", 0) or 0), int(getattr(u, "completion_tokens", 0) or 0),
-                 int(cached))
+                 int(cached), int(getattr(u, "cache_creation_input_tokens", 0) or 0))
 
 
 def _structured(text: str, response_format: Any) -> Any:

@@ -23,6 +23,7 @@ class TokenCounts(Protocol):
     input_tokens: float
     output_tokens: float
     cached_input_tokens: float
+    cache_write_tokens: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,9 @@ class Price:
     """Per prompt token through the provider's batch API, when it has one."""
     batch_output: float | None = None
     """Per generated token through the batch API."""
+    cache_write: float | None = None
+    """Per prompt token written to the provider's prompt cache, when the provider prices writes apart (a premium:
+    Anthropic charges 1.25x the input price); None: writes cost the input price."""
     source: str = "litellm"
     """Where the price comes from: ``litellm`` (its bundled map), ``registered`` (``register_price``) or ``config``
     (a tier's ``price`` in ``configs/tiers.yaml`` or an exported config)."""
@@ -46,13 +50,17 @@ class Price:
     def cost(self, usage: TokenCounts) -> float:
         """USD for the given token counts (cached prompt tokens at the cached price when there is one): the one
         cost formula, for a call's ``Usage`` and for the mean tokens of an item (``costs.ItemCost``) alike."""
-        return self.input_cost(usage.input_tokens, usage.cached_input_tokens) + self.output_cost(usage.output_tokens)
+        return (self.input_cost(usage.input_tokens, usage.cached_input_tokens, usage.cache_write_tokens)
+                + self.output_cost(usage.output_tokens))
 
-    def input_cost(self, tokens: float, cached: float = 0.0) -> float:
-        """USD for ``tokens`` prompt tokens, ``cached`` of them served from the provider's prompt cache."""
+    def input_cost(self, tokens: float, cached: float = 0.0, written: float = 0.0) -> float:
+        """USD for ``tokens`` prompt tokens, ``cached`` of them served from the provider's prompt cache and
+        ``written`` of them written to it (at the cache-write price, a premium where the provider charges one)."""
         cached = min(cached, tokens)
+        written = min(written, tokens - cached)
         cached_rate = self.input if self.cached_input is None else self.cached_input
-        return (tokens - cached) * self.input + cached * cached_rate
+        write_rate = self.input if self.cache_write is None else self.cache_write
+        return (tokens - cached - written) * self.input + cached * cached_rate + written * write_rate
 
     def output_cost(self, tokens: float) -> float:
         """USD for ``tokens`` generated tokens."""
@@ -81,6 +89,7 @@ def _from_entry(entry: dict) -> Price | None:
         cached_input=entry.get("cache_read_input_token_cost"),
         batch_input=entry.get("input_cost_per_token_batches"),
         batch_output=entry.get("output_cost_per_token_batches"),
+        cache_write=entry.get("cache_creation_input_token_cost"),
     )
 
 

@@ -50,6 +50,9 @@ class Usage:
     """Tokens the model generated."""
     cached_input_tokens: int = 0
     """Prompt tokens served from the provider's prompt cache (billed at the cached-input price)."""
+    cache_write_tokens: int = 0
+    """Prompt tokens written to the provider's prompt cache (billed at the cache-write price: Anthropic's is 1.25x
+    the input price)."""
 
     @property
     def total_tokens(self) -> int:

@@ -33,6 +33,8 @@ class TierPrice(BaseModel):
                                                                     "provider's prompt cache")
     batch_discount: float | None = Field(None, ge=0, le=1, description="share off through the provider's batch API "
                                                                       "(0.5 = half price)")
+    cache_write_per_1m: float | None = Field(None, ge=0, description="USD per 1M prompt tokens written to the "
+                                                                   "provider's prompt cache (when priced apart)")
 
     def price(self) -> Price:
         """The ``Price`` (USD per token) this stands for."""
@@ -41,7 +43,9 @@ class TierPrice(BaseModel):
         return Price(self.input_per_1m / 1e6, self.output_per_1m / 1e6,
                      None if self.cached_input_per_1m is None else self.cached_input_per_1m / 1e6,
                      batch_input=self.input_per_1m / 1e6 * off if batch else None,
-                     batch_output=self.output_per_1m / 1e6 * off if batch else None, source="config")
+                     batch_output=self.output_per_1m / 1e6 * off if batch else None,
+                     cache_write=None if self.cache_write_per_1m is None else self.cache_write_per_1m / 1e6,
+                     source="config")
 
 
 def tier_price(tier: Tier) -> Price | None:

@@ -25,6 +25,7 @@ _EXPORTS = {
     "Alert": ".alerts", "deliver": ".alerts", "stored_alerts": ".alerts", "post_webhook": ".alerts",
     "drifted_inputs": ".candidates", "candidate_samples": ".candidates", "export_candidates": ".candidates",
     "simulate_stream": ".simulate", "run_stream": ".simulate", "write_rows": ".simulate",
+    "simulate_ab_rows": ".simulate",
     "SimRequest": ".simulate", "PlantedChanges": ".simulate", "RunawayModel": ".simulate",
     "START": ".simulate", "DAY": ".simulate",
     "row_features": ".drift",

@@ -33,6 +33,13 @@ def _rate(n: int, total: int) -> float | None:
     return n / total if total else None
 
 
+def _wilson(n: int, total: int) -> list[float] | None:
+    """The 95 % Wilson interval of ``n / total`` (None without requests)."""
+    from ..stats.rates import wilson_interval
+
+    return list(wilson_interval(n, total)) if total else None
+
+
 def summarise(rows: list[dict[str, Any]], seconds: float | None = None) -> dict[str, Any]:
     """Counts, rates and latency percentiles of some requests (``seconds``: the span, for throughput)."""
     n = len(rows)
@@ -47,6 +54,7 @@ def summarise(rows: list[dict[str, Any]], seconds: float | None = None) -> dict[
         "latency_ms": {"p50": percentile(latency, 50), "p95": percentile(latency, 95), "p99": percentile(latency, 99)},
         "status": dict(status),
         "error_rate": _rate(status.get("failed", 0), n),
+        "error_rate_ci": _wilson(status.get("failed", 0), n),
         "errors_by_code": dict(codes),
         "rejected_rate": _rate(status.get("rejected", 0), n),
         "cache_hit_rate": _rate(sum(r["cache"] != "miss" for r in answered), len(answered)),
@@ -100,6 +108,7 @@ def ops_alerts(ops: dict[str, Any], *, max_error_rate: float, start: float, end:
     if overall["requests"] < min_rows or rate is None or rate <= max_error_rate:
         return []
     codes = ", ".join(f"{c} {n}" for c, n in sorted(overall["errors_by_code"].items(), key=lambda kv: -kv[1]))
+    low, high = overall["error_rate_ci"]
     return [Alert("error_rate", "error_rate", f"{rate:.1%} of {overall['requests']} requests failed "
-                  f"(limit {max_error_rate:.1%}): {codes}", value=rate, threshold=max_error_rate, start=start,
+                  f"(95% CI {low:.1%} to {high:.1%}; limit {max_error_rate:.1%}): {codes}", value=rate, threshold=max_error_rate, start=start,
                   end=end, severity="critical", details={"errors_by_code": overall["errors_by_code"]})]

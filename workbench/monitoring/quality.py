@@ -153,20 +153,12 @@ def _summary(pairs: list[tuple[dict[str, Any], RowScore]]) -> dict[str, Any]:
         for name, v in s.checks.items():
             if v is not None:
                 checks.setdefault(name, []).append(v)
-    return {"scored": n, "pass_rate": (sum(s.passed for _, s in pairs) / n) if n else None,
+    from ..stats.rates import wilson_interval
+
+    passed = sum(s.passed for _, s in pairs)
+    return {"scored": n, "pass_rate": (passed / n) if n else None,
+            "pass_rate_ci": list(wilson_interval(passed, n)) if n else None,
             "checks": {k: sum(v) / len(v) for k, v in checks.items()}}
-
-
-def _two_proportion_p(k1: int, n1: int, k2: int, n2: int) -> float:
-    """Two-sided p of a pooled two-proportion z-test."""
-    from math import erf, sqrt
-
-    p = (k1 + k2) / (n1 + n2)
-    se = sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
-    if se == 0:
-        return 1.0
-    z = abs(k1 / n1 - k2 / n2) / se
-    return 2 * (1 - 0.5 * (1 + erf(z / sqrt(2))))
 
 
 def quality(window: list[dict[str, Any]], scores: dict[int, RowScore], *, threshold: float,
@@ -190,8 +182,10 @@ def quality(window: list[dict[str, Any]], scores: dict[int, RowScore], *, thresh
     if len(base) >= min_scored and len(pairs) >= min_scored:
         k1, n1 = sum(s.passed for _, s in base), len(base)
         k2, n2 = sum(s.passed for _, s in pairs), len(pairs)
+        from ..stats.rates import fisher_exact_p
+
         out["baseline"] = {"scored": n1, "pass_rate": k1 / n1, "difference": k2 / n2 - k1 / n1,
-                           "p_value": _two_proportion_p(k1, n1, k2, n2), "alpha": rules.alpha,
+                           "p_value": fisher_exact_p(k1, n1, k2, n2), "test": "fisher_exact", "alpha": rules.alpha,
                            "min_drop": rules.min_drop}
     return out
 
@@ -206,7 +200,8 @@ def quality_alerts(q: dict[str, Any], *, start: float, end: float) -> list[Alert
     if rate < threshold:
         alerts.append(Alert("quality_below_threshold", "pass_rate",
                             f"{rate:.1%} of {q['scored']} sampled outputs pass the reference-free checks "
-                            f"(threshold {threshold:.0%})", value=rate, threshold=threshold, start=start, end=end,
+                            f"(95% CI {q['pass_rate_ci'][0]:.1%} to {q['pass_rate_ci'][1]:.1%}; threshold "
+                            f"{threshold:.0%})", value=rate, threshold=threshold, start=start, end=end,
                             severity="critical", details={"checks": q["checks"]}))
     b = q.get("baseline")
     if b and b["difference"] <= -b["min_drop"] and b["p_value"] < b["alpha"]:

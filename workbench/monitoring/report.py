@@ -102,7 +102,8 @@ class MonitorReport:
                      + (f", ${c['per_request']['mean']:.6f} per request" if c["per_request"]["mean"] else "")
                      + (f"; saved by caches ${c['saved_usd']:.4f}" if c.get("saved_usd") else ""))
         for name, comp in (s["ab"].get("comparisons") or {}).items():
-            lines.append(f"A/B {name} vs {s['ab']['control']}: {comp['recommendation']} — {comp['reason']}")
+            lines.append(f"A/B {name} vs {s['ab']['control']} (look {comp['look']}, horizon "
+                         f"{comp['horizon_scored']} scored outputs): {comp['recommendation']} — {comp['reason']}")
         lines.append(f"candidates: {s['candidates']['total']} new eval samples")
         lines += [f"ALERT {a.kind} [{a.metric}, {a.scope}]: {a.message}" for a in self.alerts] or ["no alerts"]
         return "\n".join(lines)
@@ -165,8 +166,7 @@ def monitor(db_url: str, config: Any = None, *, baseline: Any = None, window: Wi
     drifted = cand_mod.drifted_inputs(reference, rows, scores)
     c, cost_alerts = costs_mod.costs(data.rows, start=data.start, end=data.end,
                                      max_cost_per_item_usd=gate.max_cost_per_item_usd if gate else None)
-    weights = dict(config.split.weights) if config is not None else None
-    a, ab_alerts = ab_mod.ab(rows, scores, weights)
+    a, ab_alerts = _ab_section(db_url, config, data, scores, extra_scorers, keep=delivery.store)
     candidates = cand_mod.candidate_samples(drifted, data.escalations)
     sections = {"window": {"start": iso(data.start), "end": iso(data.end), "seconds": span,
                            "config": getattr(config, "name", None), "config_hash": getattr(config, "config_hash", None)},
@@ -180,6 +180,28 @@ def monitor(db_url: str, config: Any = None, *, baseline: Any = None, window: Wi
         report.delivery = deliver(alerts, db_url if delivery.store else None, now=data.end,
                                   webhook=delivery.webhook, report=sections)
     return report
+
+
+def _ab_section(db_url: str, config: Any, data: LogData, scores: dict[int, Any], extra_scorers: Any, *,
+                keep: bool) -> tuple[dict[str, Any], list[Alert]]:
+    """The A/B over every request since the experiment started (its first look: this window), continuing the
+    stored sequential experiment when ``keep`` (a report that stores nothing makes a one-off look)."""
+    from . import ab_state
+
+    weights = dict(config.split.weights) if config is not None else None
+    key, rows = ab_state.experiment_key(config), data.window
+    state = (ab_state.load_state(db_url, key) if keep else None) or {}
+    started = state.setdefault("started_at", min((r["ts"] for r in rows if r.get("ts") is not None),
+                                                 default=data.start))
+    if started < data.start:  # later looks: everything since the start, not only this window
+        since = load(db_url, since=started, clock=lambda: data.end, history_days=0)
+        rows = since.window
+        scores = quality_mod.score_rows(rows, config, extra_scorers)
+    section, alerts = ab_mod.ab(rows, scores, weights, state=state, now=data.end)
+    section["started_at"], section["experiment"] = iso(started), key
+    if keep:
+        ab_state.save_state(db_url, key, state, now=data.end)
+    return section, alerts
 
 
 def _drift_message(name: str, f: dict[str, Any]) -> str:

@@ -133,6 +133,25 @@ def simulate_stream(evalset: Iterable[Any], *, n: int = 600, days: int = 6, seed
     return out
 
 
+def simulate_ab_rows(seed: int, n: int, *, pass_rates: tuple[float, float], share: float = 0.49,
+                     error_rate: float = 0.02) -> tuple[list[dict[str, Any]], dict[int, Any]]:
+    """``n`` log rows of a live A/B (variants ``ctrl`` and ``cand``, the candidate taking ``share`` of the traffic),
+    every output scored: ``(rows, scores)`` as ``monitoring.ab.ab`` reads them. ``pass_rates``: (control,
+    candidate). For checking the sequential A/B by simulation (``benchmarks/decisions.py``, the tests)."""
+    import numpy as np
+
+    from .quality import RowScore
+
+    rng = np.random.default_rng(seed)
+    arm = rng.random(n) < share
+    passed = np.where(arm, rng.random(n) < pass_rates[1], rng.random(n) < pass_rates[0])
+    failed = rng.random(n) < error_rate
+    cost = 1e-4 * (1 + 0.3 * rng.standard_normal(n))
+    rows = [{"id": i, "variant": "cand" if arm[i] else "ctrl", "status": "failed" if failed[i] else "ok",
+             "cost_usd": float(cost[i]), "latency_ms": 10.0, "ts": float(i)} for i in range(n)]
+    return rows, {i: RowScore(bool(passed[i])) for i in range(n)}
+
+
 # ---- through the runner ----------------------------------------------------------------------------------------
 class RunawayModel:
     """A model stuck in a generation loop: the wrapped model's answer repeated ``repeats`` times, with the output

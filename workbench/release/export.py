@@ -51,6 +51,17 @@ def _with_ci(values: list[float]) -> dict[str, float | int | None]:
     return {"value": sum(values) / len(values), "ci_low": lo, "ci_high": hi, "n": len(values)}
 
 
+def _rate_with_ci(outcomes: list[float]) -> dict[str, float | int | None]:
+    """A rate of 0/1 outcomes with its 95% Wilson score interval (``workbench.stats.wilson_interval``)."""
+    if not outcomes:
+        return {"value": None, "ci_low": None, "ci_high": None, "n": 0}
+    from ..stats.rates import wilson_interval
+
+    k, n = int(sum(outcomes)), len(outcomes)
+    lo, hi = wilson_interval(k, n)
+    return {"value": k / n, "ci_low": lo, "ci_high": hi, "n": n}
+
+
 def provenance_of(records: list[Any]) -> Any:
     """Who answered ``records`` (``answered_by`` per model) and how their costs are known (per basis)."""
     from collections import Counter
@@ -64,8 +75,8 @@ def provenance_of(records: list[Any]) -> Any:
 def evidence_from_results(results: Any, variant: str, experiment: str | None = None,
                           shipped: list[str] | None = None):
     """The evidence for one variant of a run: overall pass rate and pass rate per category (errors count as fails,
-    same rules as ``ExperimentResults``), each with a bootstrap 95% CI and n; cost per item; error rate (status
-    neither ok nor expected); the eval set's name and hash from the run's manifest."""
+    same rules as ``ExperimentResults``), each with a 95% Wilson interval and n; cost per item (bootstrap
+    interval); error rate (status neither ok nor expected, Wilson); the eval set's name and hash from the run's manifest."""
     from ..config.production import Evidence
     from ..experiments.results import OVERALL
 
@@ -74,11 +85,11 @@ def evidence_from_results(results: Any, variant: str, experiment: str | None = N
     category = {r.sample_id: r.category for r in records}
     scores: dict[str, dict[str, float | int | None]] = {}
     measured = [float(v) for v in values.values() if v is not None]
-    scores["pass_rate"] = {**_with_ci(measured), "unmeasured": len(values) - len(measured)}
+    scores["pass_rate"] = {**_rate_with_ci(measured), "unmeasured": len(values) - len(measured)}
     for cat in dict.fromkeys(category.values()):
-        scores[f"pass_rate[{cat}]"] = _with_ci([float(v) for sid, v in values.items()
-                                                if v is not None and category.get(sid) == cat])
-    scores["error_rate"] = _with_ci([float(r.status not in ("ok", r.expected_status)) for r in records])
+        scores[f"pass_rate[{cat}]"] = _rate_with_ci([float(v) for sid, v in values.items()
+                                                     if v is not None and category.get(sid) == cat])
+    scores["error_rate"] = _rate_with_ci([float(r.status not in ("ok", r.expected_status)) for r in records])
     costs = [r.answer_cost_usd for r in records]
     scores["cost_per_item_usd"] = _with_ci([float(c) for c in costs]) if all(c is not None for c in costs) \
         else {"value": None, "ci_low": None, "ci_high": None, "n": len(costs)}
@@ -92,9 +103,14 @@ def evidence_from_results(results: Any, variant: str, experiment: str | None = N
 def measured_from_evidence(evidence: Any) -> dict[str, Any]:
     """The figures ``check_thresholds`` reads, from an ``Evidence`` record."""
     s = evidence.scores
-    return {"pass_rate": s.get("pass_rate", {}).get("value"),
-            "by_category": {k[len("pass_rate["):-1]: v.get("value") for k, v in s.items()
-                            if k.startswith("pass_rate[")},
+    overall = s.get("pass_rate", {})
+    unmeasured = overall.get("unmeasured") or 0
+    categories = {k[len("pass_rate["):-1]: v for k, v in s.items() if k.startswith("pass_rate[")}
+    return {"pass_rate": overall.get("value"), "n_measured": overall.get("n"),
+            "n": (overall.get("n") or 0) + unmeasured if overall.get("n") is not None else None,
+            "unmeasured": unmeasured,
+            "by_category": {c: v.get("value") for c, v in categories.items()},
+            "n_by_category": {c: v.get("n") for c, v in categories.items()},
             "error_rate": s.get("error_rate", {}).get("value"),
             "cost_per_item_usd": s.get("cost_per_item_usd", {}).get("value")}
 

@@ -54,29 +54,48 @@ class Check:
     threshold: float
     direction: Literal["min", "max"]
     """``min``: measured must be ≥ threshold; ``max``: ≤."""
+    n: int | None = None
+    """The cells a rate was measured on (pass rates), else None."""
+    low: float | None = None
+    """Lower end of the rate's 95 % Wilson interval (pass rates), else None."""
+    high: float | None = None
+    """Upper end of that interval."""
+    bound: Literal["point", "lower"] = "point"
+    """What must clear the bar: the point estimate, or the interval's lower end (``GateThresholds.pass_rate_bound``)."""
+
+    @property
+    def checked(self) -> float | None:
+        """The value compared with the threshold: ``low`` when the bound is ``lower``, else ``measured``."""
+        return self.low if self.bound == "lower" and self.measured is not None else self.measured
 
     @property
     def passed(self) -> bool:
-        """The measurement meets the threshold; an unmeasured check fails."""
-        if self.measured is None:
+        """The checked value meets the threshold; an unmeasured check fails."""
+        value = self.checked
+        if value is None:
             return False
-        return self.measured >= self.threshold if self.direction == "min" else self.measured <= self.threshold
+        return value >= self.threshold if self.direction == "min" else value <= self.threshold
 
     @property
     def gap(self) -> float | None:
         """How far short of the threshold (positive = missed by that much, ≤ 0 = met)."""
-        if self.measured is None:
+        value = self.checked
+        if value is None:
             return None
-        return self.threshold - self.measured if self.direction == "min" else self.measured - self.threshold
+        return self.threshold - value if self.direction == "min" else value - self.threshold
 
     def describe(self) -> str:
-        """One line: the criterion, measured value, the bar, and ``ok`` or by how much it was missed."""
+        """One line: the criterion, measured value (with n and interval for rates), the bar, and ``ok`` or by how
+        much it was missed."""
         op = "≥" if self.direction == "min" else "≤"
         if self.measured is None:
             return f"{self.criterion}: not measurable (need {op} {_fmt(self.criterion, self.threshold)})"
         verdict = "ok" if self.passed else f"FAIL, missed by {_fmt(self.criterion, self.gap, delta=True)}"
-        return (f"{self.criterion}: {_fmt(self.criterion, self.measured)} (need {op} "
-                f"{_fmt(self.criterion, self.threshold)}) {verdict}")
+        value = _fmt(self.criterion, self.measured)
+        if self.n is not None and self.low is not None:
+            value += f" (n {self.n}, 95% CI {self.low:.3f} to {self.high:.3f})"
+        what = "lower bound " if self.bound == "lower" else ""
+        return f"{self.criterion}: {value}; {what}need {op} {_fmt(self.criterion, self.threshold)}: {verdict}"
 
     def to_dict(self) -> dict[str, Any]:
         """The fields plus ``passed`` and ``gap``, JSON-ready."""
@@ -91,14 +110,31 @@ def _fmt(criterion: str, x: float | None, delta: bool = False) -> str:
     return f"{x * 100:.1f} points" if delta else f"{x:.3f}"
 
 
+def _rate_check(criterion: str, rate: float | None, n: int | None, threshold: float, bound: str) -> Check:
+    from ..stats.rates import wilson_interval
+
+    if rate is None or not n:  # no count to put an interval on: the point estimate is all there is
+        return Check(criterion, rate, threshold, "min", n=n)
+    low, high = wilson_interval(round(rate * n), n)
+    return Check(criterion, rate, threshold, "min", n=n, low=low, high=high, bound=bound)  # type: ignore[arg-type]
+
+
 def check_thresholds(gate: Any, measured: dict[str, Any]) -> list[Check]:
-    """Compare measured figures (``pass_rate``, ``by_category``, ``error_rate``, ``cost_per_item_usd``) with a
-    ``GateThresholds``. The same function decides the gate and the export refusal."""
-    checks = [Check("pass_rate", measured.get("pass_rate"), gate.min_pass_rate, "min")]
-    by_cat = measured.get("by_category") or {}
-    checks += [Check(f"pass_rate[{c}]", by_cat.get(c), t, "min")
+    """Compare measured figures (``pass_rate``, ``by_category`` with ``n_measured`` and ``n_by_category``,
+    ``error_rate``, ``unmeasured``, ``cost_per_item_usd``) with a ``GateThresholds``: pass rates on the lower end
+    of their 95 % Wilson interval unless ``pass_rate_bound`` is ``point``. The same function decides the gate and
+    the export refusal."""
+    bound = gate.pass_rate_bound
+    n_total = measured.get("n")
+    n_measured = measured.get("n_measured", (n_total or 0) - (measured.get("unmeasured") or 0))
+    checks = [_rate_check("pass_rate", measured.get("pass_rate"), n_measured, gate.min_pass_rate, bound)]
+    by_cat, n_cat = measured.get("by_category") or {}, measured.get("n_by_category") or {}
+    checks += [_rate_check(f"pass_rate[{c}]", by_cat.get(c), n_cat.get(c), t, bound)
                for c, t in sorted(gate.min_pass_rate_by_category.items())]
     checks.append(Check("error_rate", measured.get("error_rate"), gate.max_error_rate, "max"))
+    if n_total:
+        checks.append(Check("unmeasured_share", (measured.get("unmeasured") or 0) / n_total,
+                            gate.max_unmeasured_share, "max"))
     if gate.max_cost_per_item_usd is not None:
         checks.append(Check("cost_per_item_usd", measured.get("cost_per_item_usd"), gate.max_cost_per_item_usd,
                             "max"))
@@ -124,7 +160,7 @@ def measure(records: list[Any]) -> dict[str, Any]:
         by_cat.setdefault(r.category, []).append(bool(ok))
     n = len(records)
     return {
-        "n": n, "unmeasured": unmeasured,
+        "n": n, "unmeasured": unmeasured, "n_measured": len(passed),
         "pass_rate": sum(passed) / len(passed) if passed else None,
         "by_category": {c: sum(v) / len(v) for c, v in by_cat.items()},
         "n_by_category": {c: len(v) for c, v in by_cat.items()},
@@ -198,8 +234,9 @@ class GateReport:
             lines += [f"  {'✓' if c.passed else '✗'} {c.describe()}" for c in v.checks]
         lines += [f"note: {n}" for n in self.notes]
         if self.judge:
-            lines.append(f"judge: {self.judge['judge']} kappa {self.judge['kappa']:.3f} "
-                         f"(min {self.judge['min_kappa']})")
+            lines.append(f"judge: {self.judge['judge']} kappa {self.judge['kappa']:.3f} (95% CI "
+                         f"{self.judge['kappa_low']:.3f} to {self.judge['kappa_high']:.3f}; its lower bound must "
+                         f"reach {self.judge['min_kappa']})")
         failed = [f"{v.variant}: {c.criterion}" for v in self.variants for c in v.failed]
         lines.append("gate PASSED" if self.passed else f"gate FAILED ({len(failed)} criteria): " + "; ".join(failed))
         return "\n".join(lines)
@@ -249,7 +286,8 @@ def require_calibrated_judges(evalset: Any, min_kappa: float, labels: str | Path
         except CalibrationError as e:
             raise UsageError(f"a judge under the configured kappa cannot be used in a gate: {e.message}",
                              code="judge_not_calibrated", hint=e.hint) from None
-        last = {"judge": cal.judge, "kappa": cal.kappa, "accuracy": cal.accuracy, "n": cal.n,
+        last = {"judge": cal.judge, "kappa": cal.kappa, "kappa_low": cal.kappa_low, "kappa_high": cal.kappa_high,
+                "accuracy": cal.accuracy, "n": cal.n,
                 "min_kappa": min_kappa, "labels": str(path)}
     return last
 

@@ -21,7 +21,7 @@ _EXPORTS = {
     "LLMJudge": ".judge", "parse_verdict": ".judge",
     "Calibration": ".calibration", "calibrate": ".calibration",
     "cohen_kappa": ".calibration", "confusion_matrix": ".calibration", "pairwise_kappas": ".calibration",
-    "require_calibrated": ".calibration", "load_judge_labels": ".calibration",
+    "require_calibrated": ".calibration", "kappa_interval": ".calibration", "load_judge_labels": ".calibration",
     "calibrate_judge": ".calibration",
     # ragas
     "ragas_scores": ".ragas_adapter", "aragas_scores": ".ragas_adapter", "RagasScorer": ".ragas_adapter",

@@ -5,7 +5,8 @@
     c.verdict     # "rerank is better than baseline by 6.0 points (95% CI 2.1 to 9.8; McNemar p = 0.004, …"
 
 Pairing is by sample id; None/NaN values are dropped pairwise and counted, never scored as 0. Binary data get
-McNemar's exact test, continuous data Wilcoxon signed-rank (Pratt), both with a paired bootstrap interval;
+McNemar's exact test, continuous data Wilcoxon signed-rank (exact with few non-zero differences, else Pratt),
+both with a paired bootstrap interval; rates of independent samples Wilson/Newcombe intervals and Fisher's test;
 ``compare_many`` Holm-corrects; the planner (``sample_size_paired_binary``, ``min_detectable_difference``,
 ``power_curve``) says how many samples a difference needs; ``aa_noise`` measures judge re-run noise;
 ``pareto_front`` / ``plot_pareto`` show quality against cost and latency.
@@ -22,10 +23,18 @@ _EXPORTS = {
     "pair": "._data", "Paired": "._data",
     "bootstrap_ci": ".inference", "mcnemar_exact": ".inference", "wilcoxon_test": ".inference",
     "McNemar": ".inference", "Wilcoxon": ".inference", "WILCOXON_ZERO_METHOD": ".inference",
+    "wilcoxon_exact": ".inference",
+    # rates: score intervals and exact tests
+    "wilson_interval": ".rates", "newcombe_interval": ".rates", "fisher_exact_p": ".rates",
+    "rate_difference": ".rates",
     # planning
     "sample_size_paired_binary": ".power", "sample_size_paired_continuous": ".power",
     "power_paired_binary": ".power", "power_paired_continuous": ".power",
     "min_detectable_difference": ".power", "power_curve": ".power", "default_discordance": ".power",
+    "per_test_alpha": ".power", "TestLevel": ".power",
+    # checking a plan by simulation
+    "simulated_power_binary": ".simulation", "simulated_aa_false_positives": ".simulation",
+    "holm_adjust": ".simulation", "SimulatedRate": ".simulation", "Draws": ".simulation",
     # judge noise, trade-offs
     "aa_noise": ".noise", "pareto_front": ".pareto", "plot_pareto": ".pareto",
     "PointStyle": ".pareto",

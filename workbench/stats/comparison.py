@@ -10,10 +10,10 @@ import numpy as np
 
 from ..errors import UsageError
 from ._data import pair, require_pairs, resolve_kind
-from .inference import WILCOXON_ZERO_METHOD, bootstrap_ci, mcnemar_exact, wilcoxon_test
+from .inference import bootstrap_ci, mcnemar_exact, wilcoxon_test
 
-_TEST_LABEL = {"mcnemar_exact": "McNemar", "mcnemar_midp": "McNemar mid-p",
-               f"wilcoxon_{WILCOXON_ZERO_METHOD}": "Wilcoxon"}
+_TEST_LABEL = {"mcnemar_exact": "McNemar", "mcnemar_midp": "McNemar mid-p", "wilcoxon_pratt": "Wilcoxon",
+               "wilcoxon_exact": "exact Wilcoxon"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,9 @@ class ComparisonOptions:
     """Confidence level of that interval."""
     seed: int | None = 0
     """Seed of the bootstrap (None: a different draw each time)."""
+    equivalence_margin: float = 0.05
+    """The largest difference that counts as *no meaningful difference* (0.05: 5 points on a pass rate): a
+    non-significant result reads "equivalent" only when the equivalence test (TOST) shows it is within this."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,8 @@ class Comparison:
     kind: str
     """``binary`` (pass/fail) or ``continuous`` (graded scores)."""
     test: str
-    """``mcnemar_exact``, ``mcnemar_midp`` or ``wilcoxon_pratt``."""
+    """``mcnemar_exact``, ``mcnemar_midp``, ``wilcoxon_exact`` (up to 25 non-zero differences) or
+    ``wilcoxon_pratt``."""
     n_pairs: int
     """Samples with a measured value in both variants: everything below is computed on these."""
     n_unpaired_a: int
@@ -100,6 +104,27 @@ class Comparison:
     """Every value is in [0, 1], so the verdict states differences in percentage points (×100)."""
     note: str = ""
     """Anything unusual about the test (e.g. all differences zero)."""
+    equivalence_margin: float = 0.05
+    """The declared margin of ``equivalent`` (``ComparisonOptions.equivalence_margin``)."""
+    tost_low: float = float("nan")
+    """Lower end of the (1 − 2·alpha) paired bootstrap interval: two one-sided tests (TOST) at ``alpha``."""
+    tost_high: float = float("nan")
+    """Upper end of that interval."""
+
+    @property
+    def equivalent(self) -> bool:
+        """Not significant, and the TOST interval lies within ±``equivalence_margin``: no meaningful difference."""
+        return (not self.significant and -self.equivalence_margin < self.tost_low
+                and self.tost_high < self.equivalence_margin)
+
+    @property
+    def more_items_needed(self) -> int | None:
+        """Neither significant nor equivalent: about how many more paired items would decide either way, if the
+        observed difference and spread held (binary: McNemar's exact test on the discordant pairs scaled up;
+        continuous: a normal approximation with ``sd_diff``). None when decided."""
+        if self.significant or self.equivalent:
+            return None
+        return _more_items_needed(self)
 
     @property
     def p(self) -> float:
@@ -124,7 +149,8 @@ class Comparison:
     def to_dict(self) -> dict[str, Any]:
         """Every field plus ``significant``, ``discordance``, ``verdict``; JSON-safe (inf/nan → None)."""
         out = {k: _json_safe(v) for k, v in asdict(self).items()}
-        out.update(significant=self.significant, discordance=self.discordance, verdict=self.verdict)
+        out.update(significant=self.significant, discordance=self.discordance, verdict=self.verdict,
+                   equivalent=self.equivalent, more_items_needed=self.more_items_needed)
         return out
 
     def _repr_html_(self) -> str:
@@ -164,6 +190,7 @@ def paired_comparison(a: Any, b: Any, *, name_a: str = "A", name_b: str = "B", k
     resolved = resolve_kind(kind, paired.a, paired.b)
     d = paired.b - paired.a
     lo, hi = bootstrap_ci(d, n_boot=o.n_boot, ci=o.ci, seed=o.seed)
+    tost_lo, tost_hi = bootstrap_ci(d, n_boot=o.n_boot, ci=1 - 2 * o.alpha, seed=o.seed)
     test = _binary_test(paired.a, paired.b, o.mid_p, o.ci) if resolved == "binary" else _continuous_test(d)
     both = np.concatenate([paired.a, paired.b])
     return Comparison(
@@ -171,7 +198,7 @@ def paired_comparison(a: Any, b: Any, *, name_a: str = "A", name_b: str = "B", k
         n_unpaired_b=paired.n_unpaired_b, n_missing_a=paired.n_missing_a, n_missing_b=paired.n_missing_b,
         n_dropped=paired.n_dropped, mean_a=float(paired.a.mean()), mean_b=float(paired.b.mean()),
         difference=float(d.mean()), ci_low=lo, ci_high=hi, ci=o.ci, alpha=o.alpha, n_boot=o.n_boot,
-        seed=o.seed,
+        seed=o.seed, equivalence_margin=o.equivalence_margin, tost_low=tost_lo, tost_high=tost_hi,
         sd_diff=float(d.std(ddof=1)) if len(d) > 1 else 0.0, points=bool(np.all((both >= 0) & (both <= 1))),
         **test)
 
@@ -187,7 +214,7 @@ def _binary_test(a: np.ndarray, b: np.ndarray, mid_p: bool, ci: float) -> dict[s
 
 def _continuous_test(d: np.ndarray) -> dict[str, Any]:
     w = wilcoxon_test(d)
-    return {"test": f"wilcoxon_{WILCOXON_ZERO_METHOD}", "p_value": w.p_value, "statistic": w.statistic,
+    return {"test": f"wilcoxon_{w.method}", "p_value": w.p_value, "statistic": w.statistic,
             "note": w.note}
 
 
@@ -209,12 +236,44 @@ def _verdict(c: Comparison) -> str:
     interval = f"{round(c.ci * 100, 1):g}% CI {_num(low, c.points)} to {_num(high, c.points)}"  # of the stated gap
     detail = (f"{'difference 0; ' if same else ''}{interval}; "
               f"{_TEST_LABEL.get(c.test, c.test)} {_fmt_adjusted(c)}, {c.n_pairs} paired samples")
-    tail = ("the difference is significant." if c.significant else
-            "the difference is not significant: keep collecting or treat them as equivalent.")
+    margin = _num(c.equivalence_margin, c.points) + unit
+    if c.significant:
+        tail = "the difference is significant."
+    elif c.equivalent:
+        tail = (f"no meaningful difference: the equivalence test (TOST, {round((1 - 2 * c.alpha) * 100, 1):g}% "
+                f"interval {_num(c.tost_low, c.points)} to {_num(c.tost_high, c.points)}) keeps it within "
+                f"±{margin}, the declared margin.")
+    else:
+        tail = (f"inconclusive: about {c.more_items_needed} more items needed to tell a difference from none "
+                f"(within ±{margin}); not significant does not mean equivalent.")
     unpaired = c.n_unpaired_a + c.n_unpaired_b
     extra = (f" Not compared: {_count(c.n_dropped, 'pair')} with a missing value, "
              f"{_count(unpaired, 'unpaired id')}." if c.n_dropped or unpaired else "")
     return f"{head} ({detail}): {tail}{extra}"
+
+
+def _more_items_needed(c: Comparison) -> int:
+    """See ``Comparison.more_items_needed``: the smallest total that would make the observed effect significant,
+    or show equivalence, whichever comes first; minus the pairs already compared (at least 1)."""
+    from scipy import stats as sps
+
+    n, d = c.n_pairs, abs(c.difference)
+    targets = []
+    if c.b01 is not None:  # binary: the same discordant split, scaled to n + m pairs
+        discordant = c.b01 + c.b10
+        for total in range(n + 1, 100 * n + 2):
+            k = round(discordant * total / n)
+            low = round(min(c.b01, c.b10) * total / n)
+            if k and min(1.0, 2 * sps.binom.cdf(low, k, 0.5)) < c.alpha:
+                targets.append(total)
+                break
+    elif d > 0 and c.sd_diff > 0:
+        targets.append((sps.norm.ppf(1 - c.alpha / 2) * c.sd_diff / d) ** 2)
+    if d < c.equivalence_margin and c.sd_diff > 0:
+        targets.append((sps.norm.ppf(1 - c.alpha) * c.sd_diff / (c.equivalence_margin - d)) ** 2)
+    if not targets:
+        return 100 * n
+    return max(1, math.ceil(min(targets) - n))
 
 
 def _count(n: int, noun: str) -> str:

@@ -1,4 +1,5 @@
-"""The three inferences behind a paired comparison: a bootstrap interval, McNemar's exact test, Wilcoxon.
+"""The three inferences behind a paired comparison: a bootstrap interval, McNemar's exact test, Wilcoxon (exact
+with few non-zero differences).
 
 Each takes plain arrays (already paired and cleaned, see ``workbench.stats.pair``) and is usable on its own.
 """
@@ -12,9 +13,14 @@ from scipy import stats as sps
 from ..errors import UsageError
 
 WILCOXON_ZERO_METHOD = "pratt"
-"""How Wilcoxon treats zero differences (samples both variants scored the same). Pratt (1959) ranks them with
-the others and then leaves them out of both rank sums, so many ties — common with LLM scores — make the test
-*more* cautious; scipy's default (``wilcox``) discards them first, which overstates the evidence."""
+"""How the normal approximation treats zero differences (samples both variants scored the same): Pratt (1959)
+ranks them with the others, then leaves them out of both rank sums. That is *not* always the cautious choice: with
+few non-zero differences among many zeros the zeros' ranks inflate the statistic's spread and the approximation
+overstates the evidence (4 non-zero differences out of 150, all one way: Pratt's p = 0.046, the exact p = 0.125).
+So with ``EXACT_MAX_NONZERO`` or fewer non-zero differences the test is exact instead (``wilcoxon_exact``)."""
+
+EXACT_MAX_NONZERO = 25
+"""Up to this many non-zero differences, ``wilcoxon_test`` computes the exact sign-flip distribution."""
 
 _DECIMALS = 12
 """Differences are rounded to this many decimals so float noise (0.3 − 0.2 ≠ 0.1) does not break ties."""
@@ -92,15 +98,42 @@ class Wilcoxon:
     """Two-sided p; 1.0 when every difference is zero."""
     note: str
     """Why the test was not run, when it was not (all differences zero); else empty."""
+    method: str = "pratt"
+    """``exact`` (sign-flip distribution, few non-zero differences) or ``pratt`` (scipy's normal approximation)."""
 
 
 def wilcoxon_test(diffs: np.ndarray) -> Wilcoxon:
-    """``scipy.stats.wilcoxon(d, zero_method="pratt")`` on differences rounded to 12 decimals.
+    """The signed-rank test on differences rounded to 12 decimals: exact (``wilcoxon_exact``) with up to
+    ``EXACT_MAX_NONZERO`` non-zero differences, else ``scipy.stats.wilcoxon(d, zero_method="pratt")``.
 
     All-zero differences carry no evidence of a difference: p = 1 with a note, instead of scipy's warning."""
     d = np.round(np.asarray(diffs, dtype=float), _DECIMALS)
     if not np.any(d):
         return Wilcoxon(0.0, 1.0, "every paired difference is zero: the variants scored identically "
                                   "on each paired sample, so there is no evidence of a difference")
+    if np.count_nonzero(d) <= EXACT_MAX_NONZERO:
+        return wilcoxon_exact(d)
     res = sps.wilcoxon(d, zero_method=WILCOXON_ZERO_METHOD)
     return Wilcoxon(float(res.statistic), float(res.pvalue), "")
+
+
+def wilcoxon_exact(diffs: np.ndarray) -> Wilcoxon:
+    """The exact sign-flip test on the signed-rank sum: zero differences are dropped (flipping their sign changes
+    nothing), tied absolute differences share their mid-rank, and the null distribution of the positive rank sum
+    over all ``2^k`` sign assignments of the ``k`` non-zero differences is counted exactly (by convolution, on
+    doubled ranks so mid-ranks stay integers). Exact under ties, conditional on them. Two-sided p: the share of
+    assignments at least as far from the centre as the observed sum. ``statistic``: the smaller rank sum."""
+    d = np.asarray(diffs, dtype=float)
+    d = d[d != 0]
+    if d.size == 0:
+        return Wilcoxon(0.0, 1.0, "every paired difference is zero")
+    doubled = np.rint(2 * sps.rankdata(np.abs(d))).astype(np.int64)
+    total = int(doubled.sum())
+    counts = np.zeros(total + 1)
+    counts[0] = 1.0
+    for r in doubled:  # each difference adds its rank to the positive sum, or not
+        counts[r:] = counts[r:] + counts[:-r].copy()  # r >= 2: doubled ranks start at 2
+    positive = int(doubled[d > 0].sum())
+    distance = np.abs(np.arange(total + 1) - total / 2)
+    p = counts[distance >= abs(positive - total / 2) - 1e-9].sum() / counts.sum()
+    return Wilcoxon(min(positive, total - positive) / 2, float(min(1.0, p)), "", "exact")

@@ -50,7 +50,7 @@ def compare_many(values_by_variant: Mapping[str, Any], baseline: str, *, kind: s
 
 TABLE_COLUMNS = ("variant", "baseline", "kind", "n_pairs", "mean_baseline", "mean_variant", "difference",
                  "ci_low", "ci_high", "test", "p_value", "p_adjusted", "significant", "b01", "b10",
-                 "odds_ratio", "n_dropped", "n_unpaired", "verdict")
+                 "odds_ratio", "n_dropped", "n_unpaired", "equivalent", "more_items_needed", "verdict")
 
 
 def comparison_table(comparisons: Sequence[Comparison]) -> Any:
@@ -67,4 +67,5 @@ def _row(c: Comparison) -> dict[str, Any]:
             "ci_low": c.ci_low, "ci_high": c.ci_high, "test": c.test, "p_value": c.p_value,
             "p_adjusted": c.p_adjusted, "significant": c.significant, "b01": c.b01, "b10": c.b10,
             "odds_ratio": c.odds_ratio, "n_dropped": c.n_dropped,
-            "n_unpaired": c.n_unpaired_a + c.n_unpaired_b, "verdict": c.verdict}
+            "n_unpaired": c.n_unpaired_a + c.n_unpaired_b, "equivalent": c.equivalent,
+            "more_items_needed": c.more_items_needed, "verdict": c.verdict}
