@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 KINDS = ("secret", "email", "iban", "credit_card", "ssn", "ipv4", "ipv6", "phone")
 """Every kind, in priority order: when two matches overlap, the earlier kind wins."""
@@ -174,6 +175,21 @@ def _resolve(candidates: list[PiiMatch]) -> list[PiiMatch]:
 
 def find_pii(text: str) -> list[PiiMatch]:
     """Personal data and secrets in ``text``, in order, never overlapping."""
+    if len(text) <= _MEMO_CHARS:  # one request's strings are checked by the policy, then redacted for its log row
+        return list(_find_pii_memo(text))
+    return _find_pii(text)
+
+
+_MEMO_CHARS = 16_384
+"""Texts up to this long are memoised (the last 256 of them: at most ~4 MB held)."""
+
+
+@lru_cache(maxsize=256)
+def _find_pii_memo(text: str) -> tuple[PiiMatch, ...]:
+    return tuple(_find_pii(text))
+
+
+def _find_pii(text: str) -> list[PiiMatch]:
     candidates = _secrets(text)
     if "@" in text:
         candidates += [PiiMatch("email", m.start(), m.end()) for m in _EMAIL.finditer(text)]
