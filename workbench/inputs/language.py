@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections import Counter
 
 _STOPWORDS = {
     "en": "the and is are was were of to in that it for with on as at by this have from not be you your what "
@@ -53,7 +52,6 @@ def _word_votes() -> dict[str, tuple[str, ...]]:
 
 
 _VOTES = _word_votes()
-_VOTE_WORDS = frozenset(_VOTES)
 _WORD_RE = re.compile(r"[^\W\d_]+")
 _ASCII_NON_LETTERS = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalpha()})
 _HINT_RE = re.compile("[" + "".join(_LETTER_HINTS) + "]")
@@ -84,12 +82,12 @@ def _script_counts(words: list[str]) -> dict[str, int]:
 
 def _latin_language(words: list[str], text: str) -> str:
     scores: dict[str, float] = {}
-    counts = Counter(w.lower() for w in words) if not text.islower() else Counter(words)
-    for w in _VOTE_WORDS.intersection(counts):  # the stopwords present, each weighted by how often it occurs
-        langs = _VOTES[w]
-        share = counts[w] / len(langs)
-        for lang in langs:
-            scores[lang] = scores.get(lang, 0.0) + share
+    for w in words:
+        langs = _VOTES.get(w.lower())
+        if langs:
+            share = 1.0 / len(langs)
+            for lang in langs:
+                scores[lang] = scores.get(lang, 0.0) + share
     for ch in set(_HINT_RE.findall(text.lower())):
         lang = _LETTER_HINTS[ch]
         scores[lang] = scores.get(lang, 0.0) + 0.75
