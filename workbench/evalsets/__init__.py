@@ -3,6 +3,7 @@ and drafting new cases from documents for human review.
 
     from workbench.evalsets import load_evalset, EvalSet, Sample
     es = load_evalset("evalsets/northwind_qa.jsonl"); es.by_category(); es.to_pandas()
+    es = import_evalset("data.parquet", ColumnMapping(question="q", documents="context", expected="answers"))
 """
 from .._util.lazy import lazy_exports
 
@@ -12,6 +13,7 @@ _EXPORTS = {
     "Candidate": ".drafting", "ReviewDecision": ".drafting", "draft_candidates": ".drafting",
     "apply_reviews": ".drafting", "save_reviews": ".drafting", "load_reviews": ".drafting",
     "coverage": ".drafting", "parse_drafts": ".drafting",
+    "ColumnMapping": ".importing", "import_evalset": ".importing", "read_rows": ".importing",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -166,9 +166,21 @@ class EvalSet:
         return datasets.Dataset.from_list(rows)
 
     @classmethod
-    def from_hf(cls, dataset, name: str = "evalset", **kw: Any) -> EvalSet:
-        """The inverse of ``to_hf`` (``kw``: version, description, changelog)."""
-        return cls(_parse_lines((r["sample"] for r in dataset), f"<dataset {name}>"), name, **kw)
+    def from_hf(cls, dataset, name: str = "evalset", mapping: Any = None, **kw: Any) -> EvalSet:
+        """A set from a Hugging Face ``datasets.Dataset``: one written by ``to_hf`` (its ``sample`` column), or any
+        other through a ``ColumnMapping`` (``workbench.evalsets.importing``). ``kw``: version, description,
+        changelog."""
+        columns = list(getattr(dataset, "column_names", []) or [])
+        if mapping is None and "sample" in columns:
+            return cls(_parse_lines((r["sample"] for r in dataset), f"<dataset {name}>"), name, **kw)
+        if mapping is None:
+            raise DataError(f"this dataset was not written by EvalSet.to_hf (no 'sample' column): map its columns "
+                            f"with mapping=ColumnMapping(question=..., documents=..., expected=...); the columns "
+                            f"are: {', '.join(columns)}", path=f"<dataset {name}>")
+        from .importing import import_evalset
+
+        imported = import_evalset(dataset, mapping, name=name, description=kw.get("description", ""))
+        return cls(imported.samples, name, **kw)
 
     def new_version(self, samples: Iterable[Sample], note: str) -> EvalSet:
         """A new version with ``samples`` appended and a changelog line ``v<N>: <note>``; ids must stay unique."""
