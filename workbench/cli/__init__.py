@@ -1,4 +1,9 @@
-"""The ``workbench`` command.
+"""The workbench command: an LLM pipeline from eval set to production.
+
+The flow: build an eval set (evalset import/check) -> compare chunking, prompts and tiers (chunk, prompt,
+experiment, report) -> export one config (notebook 05) and gate it (gate) -> run it (run, validate, serve,
+enqueue/worker/queue, rollout) -> monitor it (monitor, escalations, purge). `workbench COMMAND --help` for each;
+`workbench models` says what answers each tier now.
 
 Each subcommand is a small module ``<name>_cmd.py`` in this package with ``add_parser(subparsers)`` and
 ``run(args) -> int``; they are found by name, and import their heavy dependencies inside ``run`` so
@@ -29,7 +34,8 @@ def parser() -> argparse.ArgumentParser:
     """The argument parser with every ``*_cmd`` module's subcommand."""
     from .. import __version__
 
-    p = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="workbench", description="\n\n".join(__doc__.split("\n\n")[:2]),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"workbench {__version__}")
     p.add_argument("--offline", dest="offline_first", action="store_true", help=OFFLINE_HELP)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -37,7 +43,19 @@ def parser() -> argparse.ArgumentParser:
         importlib.import_module(f".{name}", __name__).add_parser(sub)
     for command in sub.choices.values():  # `--offline` works before or after any command
         command.add_argument("--offline", action="store_true", help=OFFLINE_HELP)
+    _describe(sub)
     return p
+
+
+def _describe(sub: argparse._SubParsersAction) -> None:
+    """A (sub)command without its own description shows its one-line help at the top of its --help."""
+    helps = {a.dest: a.help for a in sub._choices_actions}
+    for name, command in sub.choices.items():
+        if not command.description:
+            command.description = helps.get(name)
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _describe(action)
 
 
 def main(argv: list[str] | None = None) -> int:

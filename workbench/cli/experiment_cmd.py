@@ -15,9 +15,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-unpriced", action="store_true",
                    help="with a budget, run although some cells are unpriced (refused otherwise)")
     p.add_argument("--estimate", action="store_true", help="print the cost estimate and stop")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr (e.g. in CI logs)")
     p.add_argument("--root", help="with `list`: where run folders are (default: $WORKBENCH_HOME/runs)")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="the run's summary as text, or as JSON on stdout")
     p.add_argument("--queue", help="spread the cells over `workbench worker`s on this queue URL; waits for them")
     p.add_argument("--db", help="with --queue: the ledger database URL (default: $WORKBENCH_DB_URL or next to it)")
     p.add_argument("--timeout", type=float, default=3600.0, help="with --queue: seconds to wait for the workers")

@@ -23,10 +23,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-stand-in-evidence", action="store_true",
                    help="gate real models against thresholds measured on offline stand-ins (refused otherwise; "
                         "recorded in the report)")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="the report as text, or as JSON on stdout")
     p.add_argument("--judge-labels", help="human labels to calibrate an LLM-judge criterion on "
                                           "(default evalsets/judge/judge_labels.jsonl)")
-    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--concurrency", type=int, default=16, help="model calls in flight (default 16)")
     p.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
     p.set_defaults(run=run)
 

@@ -11,7 +11,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="`status`: items per state (pending, leased, done) and tasks on the broker. "
                                    "`export`: one result line per enqueued item, in enqueue order, in the "
                                    "format of `workbench run` (unfinished items get a `pending`/`leased` line).")
-    p.add_argument("action", choices=["status", "export"])
+    p.add_argument("action", choices=["status", "export"], help="status: counts per state; export: result lines")
     p.add_argument("--out", help="with export: output JSONL file (default: stdout)")
     p.add_argument("--queue", help="queue URL (default: $WORKBENCH_QUEUE_URL, else $WORKBENCH_HOME/queue/huey.db)")
     p.add_argument("--db", help="ledger database URL (default: $WORKBENCH_DB_URL, else ledger.db by the queue)")

@@ -16,7 +16,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "config; the previous one is kept); split HASH_A=0.9 HASH_B=0.1 (store and "
                                    "promote a config whose split spans both); rollback (the previous active config). "
                                    "HASH may be a unique prefix.")
-    p.add_argument("action", choices=["add", "list", "promote", "split", "rollback"])
+    p.add_argument("action", choices=["add", "list", "promote", "split", "rollback"],
+                   help="what to do with the stored configs (see above)")
     p.add_argument("args", nargs="*", help="add: config files; promote: HASH; split: HASH=WEIGHT ...")
     p.add_argument("--store", help="store folder (default: $WORKBENCH_HOME/configs)")
     p.add_argument("--no-promote", action="store_true", help="with split: store the config but do not promote it")

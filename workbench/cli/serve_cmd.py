@@ -14,10 +14,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "with --config active) it follows the rollout store's active config.")
     p.add_argument("--config", help="exported config file, or `active` (default) to follow `workbench rollout`")
     p.add_argument("--store", help="rollout store folder (default: $WORKBENCH_HOME/configs)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; any other needs a bearer token: --token-file or "
+                        "WORKBENCH_API_TOKEN)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     p.add_argument("--db", help="log store URL (default: $WORKBENCH_DB_URL)")
-    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
+                   help="the server's log level (default info)")
     p.add_argument("--token-file", help="file holding the bearer token clients must send (default: "
                                         "$WORKBENCH_API_TOKEN); required to bind a non-loopback --host")
     add_evidence_flag(p)
