@@ -116,3 +116,18 @@ def test_unknown_strategy_and_bad_params_exit_2(tmp_path: Path) -> None:
                             str(tmp_path / "o.jsonl")], capture_output=True, text=True, check=False)
         assert r.returncode == 2, (extra, r.stderr)
         assert "Traceback" not in r.stderr and "error [config]" in r.stderr
+
+
+def test_a_folder_gives_its_documents_and_says_what_it_skipped(tmp_path, capsys):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "policy.md").write_text("# Refunds\n\nRefunds take 30 days.\n", encoding="utf-8")
+    (folder / "FACTS.jsonl").write_text('{"question": "How long?", "answer": "30 days"}\n', encoding="utf-8")
+    (folder / "logo.png").write_bytes(b"\x89PNG\r\n")
+    out = tmp_path / "chunks.jsonl"
+    assert main(["chunk", str(folder), "--out", str(out)]) == 0
+    assert {Path(r["source"]).name for r in _rows(out)} == {"policy.md"}  # not the answer key
+    err = capsys.readouterr().err
+    assert "skipped 2 file(s)" in err and "FACTS.jsonl" in err and "logo.png" in err
+    assert main(["chunk", str(folder / "FACTS.jsonl"), "--out", str(out)]) == 0  # named: chunked anyway
+    assert {Path(r["source"]).name for r in _rows(out)} == {"FACTS.jsonl"}

@@ -16,13 +16,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-SUFFIXES = (".md", ".markdown", ".rst", ".txt", ".jsonl")
-"""The files taken from a folder (recursively)."""
+SUFFIXES = (".md", ".markdown", ".rst", ".txt")
+"""The documents taken from a folder (recursively); ``.jsonl`` too with ``--strategy conversation`` (chat logs).
+Other files in a folder (an answer key such as ``corpus/FACTS.jsonl``, images) are skipped, and the count of
+skipped files is said on stderr. A file named on the command line is always chunked."""
+CONVERSATION_SUFFIXES = (".jsonl",)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("chunk", help="split documents into chunks (JSONL) with a chunking strategy")
-    p.add_argument("paths", nargs="+", metavar="PATH", help=f"files, or folders searched for {' '.join(SUFFIXES)}")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help=f"files, or folders searched for documents ({' '.join(SUFFIXES)}; .jsonl chat logs with "
+                        "--strategy conversation); other files in a folder are skipped and counted")
     p.add_argument("--strategy", default="recursive",
                    help="token, recursive, sentence, structure, semantic or conversation (default: recursive)")
     p.add_argument("--max-tokens", type=int, help="token limit of a chunk (default: the strategy's, 512)")
@@ -33,13 +38,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def iter_files(paths: list[str]) -> Iterator[tuple[str, str | None]]:
-    """``(path, problem)`` for each input file, folders expanded (sorted); ``problem`` when it cannot be used."""
+def iter_files(paths: list[str], suffixes: tuple[str, ...] = SUFFIXES,
+               skipped: list[str] | None = None) -> Iterator[tuple[str, str | None]]:
+    """``(path, problem)`` for each input file, folders expanded (sorted) to the files with ``suffixes`` (the
+    others are appended to ``skipped``); ``problem`` when it cannot be used."""
     for given in paths:
         p = Path(given)
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.suffix.lower() in SUFFIXES and f.is_file())
-            yield from ((str(f), None) for f in found)
+            files = sorted(f for f in p.rglob("*") if f.is_file() and not any(part.startswith(".") for part in
+                                                                                f.relative_to(p).parts))
+            if skipped is not None:
+                skipped += [str(f) for f in files if f.suffix.lower() not in suffixes]
+            yield from ((str(f), None) for f in files if f.suffix.lower() in suffixes)
         elif p.exists():
             yield given, None
         else:
@@ -88,7 +98,9 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         out = sys.stdout if args.out == "-" else stack.enter_context(
             open(args.out, "w", encoding="utf-8", newline="\n"))
-        for path, problem in iter_files(args.paths):
+        suffixes = SUFFIXES + (CONVERSATION_SUFFIXES if args.strategy == "conversation" else ())
+        skipped: list[str] = []
+        for path, problem in iter_files(args.paths, suffixes, skipped):
             try:
                 if problem:
                     raise ValueError(problem)
@@ -100,6 +112,10 @@ def run(args: argparse.Namespace) -> int:
             seconds += spent
             if args.report:
                 docs.append((text, chunks))
+    if skipped:
+        names = ", ".join(Path(s).name for s in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+        print(f"skipped {len(skipped)} file(s) in the folder(s) that are not documents ({names}); name a file "
+              "to chunk it anyway", file=sys.stderr)
     if args.report:
         print(json.dumps(_quality(docs, chunker.max_tokens, seconds), indent=2, ensure_ascii=False))
     return 1 if failed else 0
