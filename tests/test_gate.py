@@ -13,7 +13,7 @@ from workbench.experiments import Experiment, ExperimentResults
 from workbench.experiments.engine import _first_stratified
 from workbench.experiments.records import RunRecord
 from workbench.release.export import ExportOptions, export_config
-from workbench.release.gate import Check, check_thresholds, measure, run_gate
+from workbench.release.gate import Check, GateOptions, check_thresholds, measure, run_gate
 
 ROOT = Path(__file__).resolve().parent.parent
 EVALSET = ROOT / "evalsets" / "northwind_qa.jsonl"
@@ -158,6 +158,16 @@ def test_shipped_config_passes_its_gate_on_the_full_eval_set():
     report = run_gate(SHIPPED, EVALSET)
     assert report.passed, report.to_text()
     assert report.samples == 255 and not report.notes
+
+
+def test_the_shipped_smoke_check_passes_and_fails_only_on_a_sure_regression():
+    report = run_gate(SHIPPED, EVALSET, options=GateOptions(limit=40))
+    assert report.passed and report.samples == 40, report.to_text()
+    assert "upper 95% bound" in " ".join(report.notes)
+    gate = GateThresholds(min_pass_rate=0.12)
+    few = check_thresholds(gate, {"pass_rate": 0.0, "n_measured": 5, "n": 5}, bound="upper")[0]
+    many = check_thresholds(gate, {"pass_rate": 0.0, "n_measured": 40, "n": 40}, bound="upper")[0]
+    assert few.passed and not many.passed  # 0/5 could still clear 12 %; 0/40 (upper bound 8.8 %) cannot
 
 
 def test_gate_needs_no_notebook_stack(configs):

@@ -60,13 +60,16 @@ class Check:
     """Lower end of the rate's 95 % Wilson interval (pass rates), else None."""
     high: float | None = None
     """Upper end of that interval."""
-    bound: Literal["point", "lower"] = "point"
-    """What must clear the bar: the point estimate, or the interval's lower end (``GateThresholds.pass_rate_bound``)."""
+    bound: Literal["point", "lower", "upper"] = "point"
+    """What must clear the bar: the point estimate, the interval's lower end (``GateThresholds.pass_rate_bound``),
+    or its upper end (a ``--limit`` smoke check: it fails only when the sample shows the rate is surely below)."""
 
     @property
     def checked(self) -> float | None:
-        """The value compared with the threshold: ``low`` when the bound is ``lower``, else ``measured``."""
-        return self.low if self.bound == "lower" and self.measured is not None else self.measured
+        """The value compared with the threshold: ``low`` or ``high`` per ``bound``, else ``measured``."""
+        if self.measured is None or self.bound == "point":
+            return self.measured
+        return self.low if self.bound == "lower" else self.high
 
     @property
     def passed(self) -> bool:
@@ -94,7 +97,7 @@ class Check:
         value = _fmt(self.criterion, self.measured)
         if self.n is not None and self.low is not None:
             value += f" (n {self.n}, 95% CI {self.low:.3f} to {self.high:.3f})"
-        what = "lower bound " if self.bound == "lower" else ""
+        what = {"lower": "lower bound ", "upper": "upper bound "}.get(self.bound, "")
         return f"{self.criterion}: {value}; {what}need {op} {_fmt(self.criterion, self.threshold)}: {verdict}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -119,12 +122,12 @@ def _rate_check(criterion: str, rate: float | None, n: int | None, threshold: fl
     return Check(criterion, rate, threshold, "min", n=n, low=low, high=high, bound=bound)  # type: ignore[arg-type]
 
 
-def check_thresholds(gate: Any, measured: dict[str, Any]) -> list[Check]:
+def check_thresholds(gate: Any, measured: dict[str, Any], *, bound: str | None = None) -> list[Check]:
     """Compare measured figures (``pass_rate``, ``by_category`` with ``n_measured`` and ``n_by_category``,
     ``error_rate``, ``unmeasured``, ``cost_per_item_usd``) with a ``GateThresholds``: pass rates on the lower end
     of their 95 % Wilson interval unless ``pass_rate_bound`` is ``point``. The same function decides the gate and
-    the export refusal."""
-    bound = gate.pass_rate_bound
+    the export refusal. ``bound`` overrides the bars' bound (``upper`` for a smoke check)."""
+    bound = bound or gate.pass_rate_bound
     n_total = measured.get("n")
     n_measured = measured.get("n_measured", (n_total or 0) - (measured.get("unmeasured") or 0))
     checks = [_rate_check("pass_rate", measured.get("pass_rate"), n_measured, gate.min_pass_rate, bound)]
@@ -346,10 +349,12 @@ def run_gate(config: Any, evalset: Any, *, options: GateOptions | None = None) -
     reports = []
     for name, cfg in config.variants.items():
         m = measure([r for r in records if r.variant == name])
-        reports.append(VariantReport(name, cfg.hash, m, check_thresholds(config.gate, m)))
+        reports.append(VariantReport(name, cfg.hash, m,
+                                     check_thresholds(config.gate, m, bound="upper" if limit else None)))
     if limit:
         notes.append(f"only the first {len(es)} samples (--limit), stratified by category: a smoke check, without the "
-                     "full gate's statistical power")
+                     "full gate's statistical power. A pass-rate bar fails here only when the sample's upper 95% "
+                     "bound is below it (surely worse); the full gate checks the lower bound")
     if not limit and config.evidence.evalset_hash and config.evidence.evalset_hash != es.hash:
         notes.append(f"the eval set ({es.hash[:19]}…) is not the one the evidence was measured on "
                      f"({config.evidence.evalset_name}, {config.evidence.evalset_hash[:19]}…): compare the numbers "
