@@ -79,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     tally = Tally()
     try:
         runner.check_log_store()
+        runner.warm_up()
         src = _input(args.input)
         out = ResultsFile(args.out, resume=args.resume)
         try:

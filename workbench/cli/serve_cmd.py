@@ -38,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
     config, runner = source.current()  # fail early on a bad config
     if hasattr(runner, "check_log_store"):
         runner.check_log_store()  # a --db that cannot be opened: exit 2 now, not a lost row per request
+    if hasattr(runner, "warm_up"):
+        runner.warm_up()  # the model library and tokenizers load now, not during the first request
     auth = "bearer token required" if token else "no authentication (loopback only)"
     print(f"serving {config.name} {config.config_hash[:19]} on http://{args.host}:{args.port} ({auth})",
           file=sys.stderr)

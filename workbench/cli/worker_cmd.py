@@ -40,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
     from ..runner.worker import Worker, WorkerOptions
 
     source = ConfigSource.from_args(args.config, args.store, args.db, args.allow_stand_in_evidence)
-    config, _ = source.current()  # fail early on a bad config
+    config, runner = source.current()  # fail early on a bad config
+    if hasattr(runner, "warm_up"):
+        runner.warm_up()  # the model library and tokenizers load now, not during the first item
     queue = WorkQueue(args.queue, args.db)
     options = WorkerOptions(concurrency=args.concurrency, lease_seconds=args.lease_seconds,
                             max_items=args.max_items, until_empty=args.until_empty)

@@ -163,6 +163,31 @@ class Runner:
         self.flush()
         self.log.close()
 
+    def warm_up(self) -> float:
+        """Load what the first request would otherwise wait for — litellm (several seconds to import), the
+        tokenizers, the chunkers, the prompts and the semantic cache's embedder — by preparing a tiny input on
+        every variant (no model call, nothing logged). ``run``, ``serve`` and ``worker`` call it at start; returns
+        the seconds it took."""
+        start = time.perf_counter()
+        from ..models.litellm_env import import_litellm
+
+        litellm = import_litellm()
+        with warnings.catch_warnings():  # its first completion imports much of litellm: a mocked one, no network
+            warnings.simplefilter("ignore")
+            litellm.completion(model="openai/warm-up", messages=[{"role": "user", "content": "warm up"}],
+                               mock_response="ok")
+            getattr(sys.modules.get("litellm.main"), "encoding", None)  # custom providers' tokenizer, lazily loaded
+        from ..models.pricing import price_for
+
+        price_for("openai/gpt-4o-mini")  # litellm's price map, read on the first cost
+        probe = {"id": "warm-up", "question": "Warm-up question?", "documents": [{"id": "d", "text": "Warm up."}]}
+        for pipeline in self.pipelines.values():
+            pipeline.prepare(probe)
+            semantic = getattr(pipeline, "_semantic", None)
+            if semantic is not None:
+                semantic.embedder.embed(["warm up"])
+        return time.perf_counter() - start
+
     def render_metrics(self) -> tuple[str, bytes]:
         """``(content_type, body)`` for ``GET /metrics``."""
         return self.metrics.render()
