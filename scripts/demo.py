@@ -12,27 +12,57 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OFFLINE_ENV = {
     "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_OFFLINE_MODE": "true", "RAGAS_DO_NOT_TRACK": "true",
     "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_UPDATE_DOWNLOAD_COUNTS": "0",
     "TRANSFORMERS_OFFLINE": "1", "WORKBENCH_OFFLINE": "1",
+    "WORKBENCH_PROGRESS": "plain",  # progress bars as text in the executed copies, ending at their final state
 }
 
 
 def execute(notebook: Path, out_dir: Path) -> float:
+    """Run one notebook in a fresh kernel (IPC transport: no "running over TCP without encryption" warning),
+    showing "cell n of m" as it goes; save the executed copy signed (trusted: JupyterLab renders its widgets)."""
     import nbformat
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
+    from nbformat.sign import NotebookNotary
 
     nb = nbformat.read(notebook, as_version=4)
+    total, done = sum(c.cell_type == "code" for c in nb.cells), 0
+    interactive = sys.stderr.isatty()
+
+    def progress(cell: Any, cell_index: int, execute_reply: Any) -> None:
+        nonlocal done
+        done += 1
+        line = f"    {notebook.stem}: cell {done} of {total}"
+        if interactive:
+            print(f"\r{line}", end="", file=sys.stderr, flush=True)
+        elif done == total or done % 10 == 0:
+            print(line, file=sys.stderr, flush=True)
+
     start = time.perf_counter()
-    NotebookClient(nb, timeout=1200, kernel_name="python3",
-                   resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    sockets = Path(tempfile.mkdtemp(prefix="wb-kernel-"))  # absolute: the kernel runs in notebooks/, we do not
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=str(sockets / "ipc"))
+    try:
+        NotebookClient(nb, km=km, timeout=1200, kernel_name="python3", store_widget_state=True,
+                       on_cell_executed=progress, resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    finally:
+        if km.has_kernel:
+            km.shutdown_kernel(now=False)
+        shutil.rmtree(sockets, ignore_errors=True)
+    if interactive:
+        print(file=sys.stderr)
+    NotebookNotary().sign(nb)
     nbformat.write(nb, out_dir / notebook.name)
     return time.perf_counter() - start
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -260,7 +261,12 @@ class Experiment:
                           time.perf_counter() - start, self.out)
 
     async def _run_cells(self, pending: list[Cell], progress: bool) -> list[RunRecord]:
-        from tqdm.auto import tqdm
+        # A notebook executed headless (the demo) gets a text bar, which ends at its final state, not a widget
+        # whose saved copy shows its first frame ("0/2040").
+        if os.environ.get("WORKBENCH_PROGRESS") == "plain":
+            from tqdm.std import tqdm
+        else:
+            from tqdm.auto import tqdm
 
         sem, checks, done = asyncio.Semaphore(self.options.concurrency), {}, []
         bar = tqdm(total=len(pending), desc=self.out.name, disable=not progress or not pending, unit="cell")
