@@ -381,6 +381,20 @@ def test_projection_sliders_update_live(ics):
     assert scenario_from(base, 10, {"big": 0, "small": 0}, {}).mix == base.mix
 
 
+def test_sliders_start_at_the_scenario_the_notebook_printed(ics):
+    """Values the slider steps cannot hold (a 0.7364 share, 18.3 % shorter prompts) used to be rounded at once,
+    so the first total shown disagreed with the projection printed just above it."""
+    from workbench.widgets.costs import projection_sliders
+
+    base = Scenario(items_per_day=1234, mix={"big": 0.2636, "small": 0.7364}, prompt_shortening=0.183,
+                    cache_hit_rate=0.137)
+    box = projection_sliders(ics, base)
+    shown = project(base, ics).monthly_usd
+    assert box.scenario() == base and f"${shown:,.2f}" in box.view.value
+    box.sliders["batch_share"].value = 0.5
+    assert box.scenario() != base and f"${shown:,.2f}" not in box.view.value
+
+
 def test_costs_is_not_imported_by_workbench_and_is_light():
     code = ("import sys, workbench, workbench.models; assert 'workbench.costs' not in sys.modules; "
             "import workbench.costs; print(' '.join(m for m in ('pandas', 'matplotlib', 'litellm', 'ipywidgets') "

@@ -371,3 +371,14 @@ def test_unpriced_requests_are_counted_never_summed_as_zero_and_cache_savings_ar
     assert spend["saved_usd"] == pytest.approx(0.002)
     ops = summarise(rows)
     assert ops["unpriced"] == 2 and ops["saved_usd"] == pytest.approx(0.002) and ops["cache_hit_rate"] == 0.25
+
+
+def test_a_section_with_an_alert_never_reads_ok_in_the_summary(planted, config):
+    report = monitor(planted, config, window=LAST_3D, delivery=NOT_STORED)
+    text = report.to_text()
+    kinds = {a.kind for a in report.alerts}
+    assert kinds & {"cost_anomaly", "runaway_tokens", "retry_loop"}  # the planted stream has cost alerts
+    costs_line = next(line for line in text.splitlines() if line.startswith("costs:"))
+    assert costs_line.startswith("costs: ALERT (") and "costs: ok" not in text
+    if kinds & {"quality_below_threshold", "quality_drop"}:
+        assert "quality: ALERT (" in text

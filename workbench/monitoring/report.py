@@ -47,9 +47,15 @@ class AlertDelivery:
     """POST them as JSON to this URL (a failure is reported in ``MonitorReport.delivery``, not raised)."""
 
 
+_SECTION_OF = {"error_rate": "operations", "quality_below_threshold": "quality", "quality_drop": "quality",
+               "drift": "drift", "cost_anomaly": "costs", "runaway_tokens": "costs", "retry_loop": "costs",
+               "latency_anomaly": "costs", "ab_rollback": "ab"}
+"""Which report section raises each alert kind (the cost-anomaly detector raises the last four)."""
+
+
 @dataclass
 class MonitorReport:
-    """What ``monitor`` found. ``to_dict()`` is the ``--format json`` output (keys in the README)."""
+    """What ``monitor`` found. ``to_dict()`` is the ``--format json`` output (keys in docs/monitoring.md)."""
 
     sections: dict[str, Any]
     """``window``, ``store``, ``operations``, ``quality``, ``drift``, ``costs``, ``ab``, ``candidates``."""
@@ -77,8 +83,14 @@ class MonitorReport:
         """``to_dict()`` as indented JSON (values JSON does not know as strings)."""
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str)
 
+    def _health(self, section: str, status: str) -> str:
+        """A section's word in the summary: ``ALERT (n)`` when alerts of that section fired, never ``ok`` beside
+        them; else the section's status (``ok``, ``insufficient_data``...)."""
+        n = sum(_SECTION_OF.get(a.kind) == section for a in self.alerts)
+        return f"ALERT ({n})" if n else status
+
     def to_text(self) -> str:
-        """A short human summary."""
+        """A short human summary; a section with an alert says so (it never reads ``ok`` beside its alerts)."""
         s = self.sections
         w, st, o = s["window"], s["store"], s["operations"]["overall"]
         lines = [(f"window {w['start']} → {w['end']}: {st['rows_window']} requests ({st['corrupt_rows']} corrupt "
@@ -90,14 +102,14 @@ class MonitorReport:
                          f"fallback {o['fallback_rate']:.1%}; degraded {o['degraded_rate']:.1%}; "
                          f"escalated {o['escalation_rate']:.1%}")
         q = s["quality"]
-        lines.append(f"quality: {q['status']}, {q['scored']} sampled outputs"
+        lines.append(f"quality: {self._health('quality', q['status'])}, {q['scored']} sampled outputs"
                      + (f", pass rate {q['pass_rate']:.1%} (threshold {q['threshold']:.0%})" if q["scored"] else ""))
         d = s["drift"]
-        lines.append(f"drift vs {d.get('baseline')}: {d['status']}"
+        lines.append(f"drift vs {d.get('baseline')}: {self._health('drift', d['status'])}"
                      + (f" ({', '.join(d['drifted_features'])})" if d.get("drifted_features") else ""))
         c = s["costs"]
         unpriced = c["per_request"]["unpriced"]
-        lines.append(f"costs: {c['status']}, ${c['total_usd']:.4f} in the window"
+        lines.append(f"costs: {self._health('costs', c['status'])}, ${c['total_usd']:.4f} in the window"
                      + (f" + {unpriced} unpriced request(s) (no known price, not counted as $0)" if unpriced else "")
                      + (f", ${c['per_request']['mean']:.6f} per request" if c["per_request"]["mean"] else "")
                      + (f"; saved by caches ${c['saved_usd']:.4f}" if c.get("saved_usd") else ""))

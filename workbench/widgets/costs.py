@@ -49,23 +49,30 @@ def render(p: Projection) -> str:
 
 def projection_sliders(item_costs: Mapping[str, ItemCost], base: Scenario) -> Any:
     """An ipywidgets box: sliders for items/day (log scale), tier weights, cache hits, batch share and prompt
-    shortening, over a live view of ``project(...)``. ``box.scenario()`` returns the scenario shown."""
+    shortening, over a live view of ``project(...)``. ``box.scenario()`` returns the scenario shown: ``base``
+    itself until a slider moves (the sliders' steps round its values, and the first total shown must be the one
+    the notebook printed for ``base``)."""
     import ipywidgets as w
 
     exponent = math.log10(max(base.items_per_day, 1.0))
     volume = w.FloatLogSlider(value=max(base.items_per_day, 1.0), base=10, min=0, max=max(7.0, exponent + 1),
                               step=0.05, description="items/day", readout_format=",.0f")
-    weights = {t: w.FloatSlider(value=base.mix.get(t, 0.0), min=0, max=1, step=0.05, description=f"tier {t}")
+    weights = {t: w.FloatSlider(value=base.mix.get(t, 0.0), min=0, max=1, step=0.01, description=f"tier {t}")
                for t in item_costs}
-    levers = {name: w.FloatSlider(value=getattr(base, name), min=0, max=top, step=0.05, description=label,
+    levers = {name: w.FloatSlider(value=getattr(base, name), min=0, max=top, step=0.01, description=label,
                                   readout_format=".0%") for name, label, top in LEVERS}
     view = w.HTML()
+    moved = False
 
     def scenario() -> Scenario:
+        if not moved:
+            return base
         return scenario_from(base, volume.value, {t: s.value for t, s in weights.items()},
                              {n: s.value for n, s in levers.items()})
 
-    def update(_: Any = None) -> None:
+    def update(change: Any = None) -> None:
+        nonlocal moved
+        moved = moved or change is not None
         view.value = render(project(scenario(), item_costs))
 
     for slider in (volume, *weights.values(), *levers.values()):
