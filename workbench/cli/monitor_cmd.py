@@ -21,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--baseline", help="eval set JSONL to compare inputs with (default: the window before --since)")
     p.add_argument("--since", default="24h", help="window start: 30m, 1h, 7d, 2w or ISO-8601 (default 24h)")
     p.add_argument("--format", choices=["text", "json"], default="text",
-                   help="the report as text, or as JSON on stdout (keys in the README)")
+                   help="the report as text, or as JSON on stdout (keys in docs/monitoring.md)")
     p.add_argument("--webhook", help="POST the alerts as JSON here (default $WORKBENCH_WEBHOOK_URL)")
     p.add_argument("--candidates", help="write candidate eval samples (drifted inputs, resolved escalations) "
                                         "to this JSONL")

@@ -4,7 +4,7 @@ Each named pattern (English, German, Spanish, plus common French/Italian/Portugu
 "forget all instructions") adds its weight when it fires; ``score = 1 / (1 + exp(-(BIAS + sum(weights))))``.
 No pattern gives ``score ≈ 0.05``; one strong pattern crosses ``DEFAULT_THRESHOLD``; weak patterns need company.
 The weights were set by hand on the **train** split of deepset/prompt-injections only (see ``injection_metrics``
-and the README for the test-split numbers). Many of that data set's "injections" are role-play or off-topic
+and docs/inputs.md for the test-split numbers). Many of that data set's "injections" are role-play or off-topic
 requests that only a narrow deployment would call attacks; a keyword model misses many of them.
 """
 from __future__ import annotations
