@@ -89,18 +89,9 @@ def read_rows(source: Any) -> tuple[list[str], Iterator[dict[str, Any]], str]:
 
 
 def _jsonl_rows(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataError(f"not valid JSON: {e.msg}", path=path, line=n) from None
-        if not isinstance(row, dict):
-            raise DataError("a row must be a JSON object", path=path, line=n)
-        rows.append(row)
-    return rows
+    from .._util.jsonlines import json_objects
+
+    return [row for _, row in json_objects(path, "row")]
 
 
 def import_evalset(source: Any, mapping: ColumnMapping | None = None, *, name: str = "evalset",

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 import itertools
-import json
 import math
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
@@ -190,14 +189,10 @@ def require_calibrated(calibration: Calibration, min_kappa: float = 0.6) -> Cali
 
 def load_judge_labels(path: str | Path) -> list[dict[str, Any]]:
     """Rows of a judge-labels JSONL (``id, question, reference, context, answer, human, note``)."""
+    from .._util.jsonlines import json_objects
+
     path, rows = Path(path), []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataError(f"not valid JSON: {e.msg}", path=path, line=n) from None
+    for n, row in json_objects(path, "label"):
         missing = [k for k in ("id", "question", "reference", "answer", "human") if k not in row]
         if missing or row["human"] not in ("pass", "fail"):
             raise DataError(f"needs id, question, reference, answer and human in pass|fail "
