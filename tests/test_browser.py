@@ -6,6 +6,7 @@ extra). The screenshot is kept under build/screenshots/ as an artefact.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -56,27 +57,35 @@ def executed(tmp_path_factory) -> Path:
     return out / "01_build_evalset.ipynb"
 
 
+@contextlib.contextmanager
+def running_lab(command: list[str], env: dict[str, str]):
+    """JupyterLab started with ``command`` (token ``t``, loopback), its base URL while it runs."""
+    port = free_port()
+    proc = subprocess.Popen([*command, "--no-browser", "--ip", "127.0.0.1", "--port", str(port),
+                             "--ServerApp.token=t"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token=t", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.fail("JupyterLab did not start in 90 s")
+                time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 @pytest.fixture(scope="module")
 def lab(executed, tmp_path_factory):
-    port = free_port()
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path_factory.mktemp("runtime"))}
-    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "jupyter"), "lab", "--no-browser", "--ip", "127.0.0.1",
-                             "--port", str(port), "--ServerApp.token=t", f"--ServerApp.root_dir={executed.parent}",
-                             *(["--allow-root"] if os.geteuid() == 0 else [])],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token=t", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("JupyterLab did not start in 90 s")
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=30)
+    command = [str(ROOT / ".venv" / "bin" / "jupyter"), "lab", f"--ServerApp.root_dir={executed.parent}",
+               *(["--allow-root"] if os.geteuid() == 0 else [])]
+    with running_lab(command, env) as url:
+        yield url
 
 
 def test_an_executed_notebook_shows_its_widgets_not_their_text(lab, executed):
@@ -121,50 +130,36 @@ def test_clicking_accept_in_notebook_01_records_the_decision(interactive_01, tmp
     from playwright.sync_api import sync_playwright
 
     home = tmp_path / "home"
-    port = free_port()
     env = {**os.environ, "WORKBENCH_HOME": str(home), "WORKBENCH_OFFLINE": "1",
            "LITELLM_LOCAL_MODEL_COST_MAP": "True", "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
-    proc = subprocess.Popen([str(ROOT / "scripts" / "lab"), "--no-browser", "--ip", "127.0.0.1", "--port", str(port),
-                             "--ServerApp.token=t"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     reviews = home / "reviews" / "01_review_decisions.jsonl"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token=t", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"http://127.0.0.1:{port}/lab/tree/{interactive_01.name}?token=t&reset",
-                      wait_until="domcontentloaded")
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-            select = page.locator(".jp-Dialog button:has-text('Select')")
-            try:  # JupyterLab may ask which kernel to start
-                select.wait_for(state="visible", timeout=10_000)
-                select.click()
-            except Exception:  # noqa: BLE001 - no dialog: the kernel starts by itself
-                pass
-            page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
-            page.click("li.lm-Menu-item:has-text('Run All Cells')")
-            accept = page.locator(".jp-OutputArea .jupyter-widgets button:has-text('Accept')").first
-            try:
-                accept.wait_for(state="visible", timeout=120_000)
-            except Exception:
-                page.screenshot(path=str(ROOT / "build" / "screenshots" / "01_accept_timeout.png"))
-                raise
-            accept.scroll_into_view_if_needed()
-            accept.click()
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not (reviews.exists() and reviews.read_text().strip()):
-                time.sleep(0.3)
-            time.sleep(0.5)
-            page.screenshot(path=str(ROOT / "build" / "screenshots" / "01_accept_clicked.png"))
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    (ROOT / "build" / "screenshots").mkdir(parents=True, exist_ok=True)
+    with running_lab([str(ROOT / "scripts" / "lab")], env) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/lab/tree/{interactive_01.name}?token=t&reset", wait_until="domcontentloaded")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+        select = page.locator(".jp-Dialog button:has-text('Select')")
+        try:  # JupyterLab may ask which kernel to start
+            select.wait_for(state="visible", timeout=10_000)
+            select.click()
+        except Exception:  # noqa: BLE001 - no dialog: the kernel starts by itself
+            pass
+        page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
+        page.click("li.lm-Menu-item:has-text('Run All Cells')")
+        accept = page.locator(".jp-OutputArea .jupyter-widgets button:has-text('Accept')").first
+        try:
+            accept.wait_for(state="visible", timeout=120_000)
+        except Exception:
+            page.screenshot(path=str(ROOT / "build" / "screenshots" / "01_accept_timeout.png"))
+            raise
+        accept.scroll_into_view_if_needed()
+        accept.click()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (reviews.exists() and reviews.read_text().strip()):
+            time.sleep(0.3)
+        time.sleep(0.5)
+        page.screenshot(path=str(ROOT / "build" / "screenshots" / "01_accept_clicked.png"))
+        browser.close()
     rows = [json.loads(line) for line in reviews.read_text(encoding="utf-8").splitlines()]
     assert rows and rows[-1]["action"] == "accept", rows
