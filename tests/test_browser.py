@@ -155,6 +155,7 @@ def test_clicking_accept_in_notebook_01_records_the_decision(interactive_01, tmp
             raise
         accept.scroll_into_view_if_needed()
         accept.click()
+        page.locator(".jp-OutputArea .jupyter-widgets:has-text('✓ accepted')").first.wait_for(timeout=30_000)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not (reviews.exists() and reviews.read_text().strip()):
             time.sleep(0.3)
@@ -162,4 +163,4 @@ def test_clicking_accept_in_notebook_01_records_the_decision(interactive_01, tmp
         page.screenshot(path=str(ROOT / "build" / "screenshots" / "01_accept_clicked.png"))
         browser.close()
     rows = [json.loads(line) for line in reviews.read_text(encoding="utf-8").splitlines()]
-    assert rows and rows[-1]["action"] == "accept", rows
+    assert rows and rows[-1]["action"] == "accept", rows  # and the form said so: "✓ accepted ..."

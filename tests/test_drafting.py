@@ -201,13 +201,15 @@ def test_review_form_records_decisions(tmp_path):
     cands = [candidate("a"), candidate("b"), candidate("c")]
     path = tmp_path / "decisions.jsonl"
     form, decisions = review_form(cands, DOCS, path=path)
-    progress, buttons = form.children[0], {b.description: b for b in form.children[-1].children}
-    assert "1/3" in progress.value
+    progress, buttons = form.children[0], {b.description: b for b in form.children[-2].children}
+    assert "1/3" in progress.value and form.confirmation.value == ""
     buttons["Accept"].click()
+    assert "✓ accepted <code>a</code> (1 decision(s) saved to <code>decisions.jsonl</code>)" in form.confirmation.value
     form.children[3].value = "Edited question?"
     form.children[4].value = "30 days | 30"
     buttons["Edit+Accept"].click()
     buttons["Reject"].click()
+    assert "✓ rejected <code>c</code> (3 decision(s) saved" in form.confirmation.value  # every click confirmed
     assert [d.action for d in decisions] == ["accept", "edit", "reject"]
     assert decisions[1].question == "Edited question?" and decisions[1].expected == ["30 days", "30"]
     assert load_reviews(path) == decisions

@@ -44,7 +44,7 @@ def review_form(candidates: Sequence[Candidate], documents: Mapping[str, str],
 
     decisions = decisions if decisions is not None else []
     state = {"i": next((i for i, c in enumerate(candidates) if c.id not in latest_decisions(decisions)), 0)}
-    progress, header, evidence = w.HTML(), w.HTML(), w.HTML()
+    progress, header, evidence, confirmation = w.HTML(), w.HTML(), w.HTML(), w.HTML()
     question = w.Textarea(description="question", layout=w.Layout(width="95%", height="60px"))
     expected = w.Text(description="expected", placeholder="answers separated by ' | '",
                       layout=w.Layout(width="95%"))
@@ -78,8 +78,13 @@ def review_form(candidates: Sequence[Candidate], documents: Mapping[str, str],
         answers = [a.strip() for a in expected.value.split("|") if a.strip()] if edited else []
         decisions.append(ReviewDecision(candidate_id=c.id, action=action, category=category.value,
                                         question=question.value.strip() if edited else "", expected=answers))
+        where = ""
         if path:
             save_reviews(path, decisions)
+            where = f" to <code>{html.escape(Path(path).name)}</code>"
+        verb = {"accept": "accepted", "edit": "edited and accepted", "reject": "rejected"}[action]
+        confirmation.value = (f"<span style='color:#1b5e20'>✓ {verb} <code>{html.escape(c.id)}</code> "
+                              f"({len(decisions)} decision(s) saved{where})</span>")
         move(1)
 
     def move(step: int) -> None:
@@ -92,5 +97,7 @@ def review_form(candidates: Sequence[Candidate], documents: Mapping[str, str],
     buttons["Back"].on_click(lambda _: move(-1))
     buttons["Next"].on_click(lambda _: move(1))
     show()
-    form = w.VBox([progress, header, evidence, question, expected, category, w.HBox(list(buttons.values()))])
+    form = w.VBox([progress, header, evidence, question, expected, category, w.HBox(list(buttons.values())),
+                   confirmation])
+    form.confirmation = confirmation
     return form, decisions
