@@ -259,14 +259,13 @@ def _more_items_needed(c: Comparison) -> int:
 
     n, d = c.n_pairs, abs(c.difference)
     targets = []
-    if c.b01 is not None:  # binary: the same discordant split, scaled to n + m pairs
-        discordant = c.b01 + c.b10
-        for total in range(n + 1, 100 * n + 2):
-            k = round(discordant * total / n)
-            low = round(min(c.b01, c.b10) * total / n)
-            if k and min(1.0, 2 * sps.binom.cdf(low, k, 0.5)) < c.alpha:
-                targets.append(total)
-                break
+    if c.b01 is not None:  # binary: the same discordant split, scaled to n + m pairs (all totals at once)
+        totals = np.arange(n + 1, 100 * n + 2)
+        k = np.rint((c.b01 + c.b10) * totals / n)
+        low = np.rint(min(c.b01, c.b10) * totals / n)
+        first = np.flatnonzero((k > 0) & (2 * sps.binom.cdf(low, np.maximum(k, 1), 0.5) < c.alpha))
+        if first.size:
+            targets.append(int(totals[first[0]]))
     elif d > 0 and c.sd_diff > 0:
         targets.append((sps.norm.ppf(1 - c.alpha / 2) * c.sd_diff / d) ** 2)
     if d < c.equivalence_margin and c.sd_diff > 0:
