@@ -34,7 +34,7 @@ _EXPORTS = {
     "per_test_alpha": ".power", "TestLevel": ".power",
     # checking a plan by simulation
     "simulated_power_binary": ".simulation", "simulated_aa_false_positives": ".simulation",
-    "holm_adjust": ".simulation", "SimulatedRate": ".simulation", "Draws": ".simulation",
+    "holm_adjust": ".multiple", "SimulatedRate": ".simulation", "Draws": ".simulation",
     # judge noise, trade-offs
     "aa_noise": ".noise", "pareto_front": ".pareto", "plot_pareto": ".pareto",
     "PointStyle": ".pareto",

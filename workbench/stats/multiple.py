@@ -6,6 +6,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from ..errors import StatsError, UsageError
 from .comparison import Comparison, ComparisonOptions, paired_comparison
 
@@ -19,13 +21,20 @@ def holm(pvalues: Sequence[float]) -> list[float]:
     p = [float(x) for x in pvalues]
     if any(math.isnan(x) or not 0 <= x <= 1 for x in p):
         raise UsageError(f"p-values must be in [0, 1], got {p}")
-    m = len(p)
-    adjusted = [0.0] * m
-    running = 0.0
-    for rank, i in enumerate(sorted(range(m), key=p.__getitem__)):
-        running = max(running, min(1.0, (m - rank) * p[i]))
-        adjusted[i] = running
-    return adjusted
+    return holm_adjust(np.asarray(p)).tolist() if p else []
+
+
+def holm_adjust(p: np.ndarray) -> np.ndarray:
+    """``holm`` along the last axis of an array, unchecked (one row per simulated experiment, in
+    ``workbench.stats.simulation``)."""
+    p = np.asarray(p, dtype=float)
+    k = p.shape[-1]
+    order = np.argsort(p, axis=-1, kind="stable")
+    ranked = np.take_along_axis(p, order, axis=-1) * (k - np.arange(k))
+    adjusted = np.minimum(np.maximum.accumulate(ranked, axis=-1), 1.0)
+    out = np.empty_like(adjusted)
+    np.put_along_axis(out, order, adjusted, axis=-1)
+    return out
 
 
 def compare_many(values_by_variant: Mapping[str, Any], baseline: str, *, kind: str = "auto",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
+from .multiple import holm_adjust
 from .power import TestLevel, default_discordance, per_test_alpha
 
 
@@ -44,18 +45,6 @@ def _mcnemar_p(b01: np.ndarray, b10: np.ndarray) -> np.ndarray:
     n = b01 + b10
     p = np.where(n > 0, 2 * sps.binom.cdf(np.minimum(b01, b10), np.maximum(n, 1), 0.5), 1.0)
     return np.minimum(p, 1.0)
-
-
-def holm_adjust(p: np.ndarray) -> np.ndarray:
-    """Holm-adjusted p-values along the last axis (one row per simulated experiment)."""
-    p = np.asarray(p, dtype=float)
-    k = p.shape[-1]
-    order = np.argsort(p, axis=-1)
-    ranked = np.take_along_axis(p, order, axis=-1) * (k - np.arange(k))
-    adjusted = np.minimum(np.maximum.accumulate(ranked, axis=-1), 1.0)
-    out = np.empty_like(adjusted)
-    np.put_along_axis(out, order, adjusted, axis=-1)
-    return out
 
 
 def _draw(rng: np.random.Generator, n: int, p01: float, p10: float, runs: int) -> tuple[np.ndarray, np.ndarray]:
