@@ -52,6 +52,13 @@ class Pipeline:
         for tier in config.entry_tiers():
             self.model(tier)  # missing credentials fail here, before any input is processed
 
+    def warm_up(self) -> None:
+        """Load the tokenizer, chunker, prompt and semantic-cache embedder now, not in the first request: prepare
+        a tiny input (no model call) and embed a word."""
+        self.prepare({"id": "warm-up", "question": "Warm-up question?", "documents": [{"id": "d", "text": "Warm up."}]})
+        if self._semantic is not None:
+            self._semantic.embedder.embed(["warm up"])
+
     # ---- ① ② ③ -------------------------------------------------------------------------------------------
     def prepare(self, inputs: dict[str, Any], check: Any = None) -> Prepared | Result:
         """Validate, select context and render; a rejected input comes back as a ``Result``. ``check`` is this

@@ -180,12 +180,8 @@ class Runner:
         from ..models.pricing import price_for
 
         price_for("openai/gpt-4o-mini")  # litellm's price map, read on the first cost
-        probe = {"id": "warm-up", "question": "Warm-up question?", "documents": [{"id": "d", "text": "Warm up."}]}
         for pipeline in self.pipelines.values():
-            pipeline.prepare(probe)
-            semantic = getattr(pipeline, "_semantic", None)
-            if semantic is not None:
-                semantic.embedder.embed(["warm up"])
+            pipeline.warm_up()
         return time.perf_counter() - start
 
     def render_metrics(self) -> tuple[str, bytes]:
