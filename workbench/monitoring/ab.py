@@ -219,8 +219,7 @@ def ab(window: list[dict[str, Any]], scores: dict[int, RowScore], weights: dict[
             comp["reason"] = enough
         else:
             comp |= _compare([r for r in ordered if r["variant"] in (control, cand)], scores, cand, exp["plan"])
-            comp["horizon_reached"] = (len(values[control]["quality"]) + len(values[cand]["quality"])
-                                       >= exp["plan"]["horizon_scored"])
+            comp["horizon_reached"] = comp.get("quality", {}).get("n", 0) >= exp["plan"]["horizon_scored"]
         out["comparisons"][cand] = comp = _decide(comp, exp, rules, now)
         if comp["recommendation"] == "roll back":
             alerts.append(Alert("ab_rollback", "pass_rate", f"roll back {cand!r}: {comp['reason']}",
