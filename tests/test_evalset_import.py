@@ -102,3 +102,21 @@ def test_bad_mappings_and_rows_are_typed_errors_naming_what_is_wrong(tmp_path):
         import_evalset(tmp_path / "t.xlsx" if (tmp_path / "t.xlsx").write_text("x") else None)
     bad = cli("evalset", "import", str(tmp_path / "missing.csv"), "--name", "x", "--out", str(tmp_path / "o.jsonl"))
     assert bad.returncode != 0 and "no such file" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_hostile_files_are_data_errors_not_tracebacks(tmp_path):
+    cases = {"bad.jsonl": b'{"question": "caf\xe9?"}\n', "deep.jsonl": b"[" * 100_000 + b"]" * 100_000 + b"\n",
+             "bad.csv": b"question\ncaf\xe9?\n", "fake.parquet": b"not,parquet\n", "ints.json": b"[1, 2]"}
+    expected = {"bad.jsonl": "not valid UTF-8", "deep.jsonl": "nested too deeply", "bad.csv": "cannot read it as CSV",
+                "fake.parquet": "cannot read it as PARQUET", "ints.json": "must hold objects"}
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(DataError, match=expected[name]):
+            import_evalset(tmp_path / name)
+        out = cli("evalset", "import", str(tmp_path / name), "--name", "x", "--out", str(tmp_path / "o.jsonl"))
+        assert out.returncode == 1 and expected[name] in out.stderr and "Traceback" not in out.stderr, name
+    (tmp_path / "deep.jsonl").replace(tmp_path / "set.jsonl")
+    with pytest.raises(DataError, match="nested too deeply"):  # the eval-set loader shares the reader
+        load_evalset(tmp_path / "set.jsonl")
+    (tmp_path / "rows.json").write_text('[{"question": "Q?", "answer": "A"}]', encoding="utf-8")
+    assert import_evalset(tmp_path / "rows.json", ColumnMapping(expected="answer"))[0].expected == ["A"]

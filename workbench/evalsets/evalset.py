@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .._util.jsonlines import parse_line
 from ..errors import ConfigError, DataError
 from ..hashing import content_hash
 from ..prompts import Criterion
@@ -227,10 +228,7 @@ def _parse_lines(lines: Iterable[str], path: Any) -> list[Sample]:
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataError(f"not valid JSON: {e.msg} (column {e.colno})", path=path, line=n) from None
+        raw = parse_line(line, path, n)
         if not isinstance(raw, dict):
             raise DataError("a sample must be a JSON object", path=path, line=n)
         try:
@@ -261,15 +259,10 @@ def _load_card(path: Path) -> EvalCard:
 
 def load_evalset(path: str | Path) -> EvalSet:
     """Load ``<name>.jsonl`` (and its card when present); raises ``DataError`` naming file, line and field."""
+    from .._util.jsonlines import read_utf8
+
     path = Path(path)
-    try:
-        data = path.read_bytes().decode("utf-8")
-    except OSError as e:
-        raise DataError(f"cannot read: {e.strerror}", path=path) from None
-    except UnicodeDecodeError as e:
-        line = path.read_bytes()[: e.start].count(b"\n") + 1
-        raise DataError("not valid UTF-8", path=path, line=line) from None
-    samples = _parse_lines(data.splitlines(), path)
+    samples = _parse_lines(read_utf8(path).splitlines(), path)
     name, version, description, changelog = path.name.removesuffix(".jsonl"), 1, "", []
     card_file = card_path(path)
     if card_file.exists():

@@ -55,7 +55,7 @@ class ColumnMapping:
 
 def read_rows(source: Any) -> tuple[list[str], Iterator[dict[str, Any]], str]:
     """``(columns, rows, label)`` of a ``datasets.Dataset``, a directory written by ``save_to_disk``, or a CSV,
-    Parquet or JSONL file."""
+    Parquet, JSONL or JSON (an array of objects) file."""
     if hasattr(source, "column_names") and hasattr(source, "__iter__"):  # a datasets.Dataset
         return list(source.column_names), iter(source), "<datasets.Dataset>"
     path = Path(source)
@@ -89,8 +89,15 @@ def read_rows(source: Any) -> tuple[list[str], Iterator[dict[str, Any]], str]:
 
 
 def _jsonl_rows(path: Path) -> list[dict[str, Any]]:
-    from .._util.jsonlines import json_objects
+    """The rows of a JSONL file, or of a ``.json`` file holding one array of objects."""
+    from .._util.jsonlines import json_objects, parse_line, read_utf8
 
+    text = read_utf8(path) if path.suffix.lower() == ".json" else ""
+    if text.lstrip().startswith("["):
+        rows = parse_line(text, path, 1)
+        if not all(isinstance(r, dict) for r in rows):
+            raise DataError("a .json array must hold objects, one per row", path=path)
+        return rows
     return [row for _, row in json_objects(path, "row")]
 
 
