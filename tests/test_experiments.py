@@ -61,6 +61,19 @@ def test_rerun_makes_zero_model_calls_and_interrupted_runs_resume(tmp_path, vari
     assert len(ExperimentResults(out).records) == 24
 
 
+def test_a_changed_config_is_rerun_and_its_old_answers_leave_the_tables(tmp_path, variants):
+    out = tmp_path / "run"
+    Experiment(samples(), variants, out, options=NO_CACHE).run(progress=False)
+    changed = {**variants, "small": variants["small"].variant(chunking={"strategy": "structure", "max_tokens": 96})}
+    again = Experiment(samples(), changed, out, options=NO_CACHE).run(progress=False)
+    assert again.computed == 12  # only the changed variant's cells run again
+    assert len((out / "records.jsonl").read_text().splitlines()) == 36  # the old answers stay in the file
+    res = ExperimentResults(out)
+    assert len(res.records) == 24 and res.stale == 12  # ... but not in the results: one record per cell
+    assert {r.config_hash for r in res.records if r.variant == "small"} == {changed["small"].hash}
+    assert len(res.values("small", "overall")) == 12
+
+
 def test_the_response_cache_means_no_call_is_paid_twice(tmp_path, variants):
     cache = ResponseCache(tmp_path / "c.sqlite")
     first = Experiment(samples(), variants, tmp_path / "a", options=RunOptions(cache=cache)).run(progress=False)

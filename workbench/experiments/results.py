@@ -40,12 +40,21 @@ def _cell_value(r: RunRecord, scorer: str) -> tuple[float | None, bool | None]:
 
 
 class ExperimentResults:
-    """The records of one run folder (``records.jsonl`` + ``manifest.json``)."""
+    """The records of one run folder (``records.jsonl`` + ``manifest.json``).
+
+    Only the records of each variant's current config (its ``config_hash`` in the manifest) count: after a
+    variant's config changed, the resumed run answers its cells again, and the old answers stay in the file but
+    out of every table (``stale`` counts them)."""
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
         self.manifest = json.loads((self.folder / "manifest.json").read_text(encoding="utf-8"))
-        self.records = _read_records(self.folder / "records.jsonl")
+        current = {name: v.get("config_hash") for name, v in self.manifest.get("variants", {}).items()
+                   if isinstance(v, dict)}
+        records = _read_records(self.folder / "records.jsonl")
+        self.records = [r for r in records if current.get(r.variant) in (None, r.config_hash)]
+        self.stale = len(records) - len(self.records)
+        """Records of a variant's earlier config, left out."""
 
     @property
     def variants(self) -> list[str]:
