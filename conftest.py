@@ -80,7 +80,25 @@ def shared_external() -> Path:
 
 
 def pytest_configure(config):
-    """Run the notebooks with nbval in lax mode (they are stored without outputs), in this environment."""
+    """Run the notebooks with nbval in lax mode (they are stored without outputs), in this environment, with every
+    figure they show audited (``workbench.testing.figure_audit``; ``notebooks/test_figures.py`` reads the audit)."""
     if hasattr(config.option, "nbval_lax"):
         config.option.nbval_lax = True
         config.option.nbval_current_env = True
+    if "WORKBENCH_FIGURE_AUDIT" not in os.environ:
+        folder = Path(tempfile.mkdtemp(prefix="workbench-figures-"))
+        startup = folder / "ipython" / "profile_default" / "startup"
+        startup.mkdir(parents=True)
+        (startup / "00_figure_audit.py").write_text(
+            "import os\nfrom workbench.testing.figure_audit import install\n"
+            "install(os.environ['WORKBENCH_FIGURE_AUDIT'])\n", encoding="utf-8")
+        os.environ["IPYTHONDIR"] = str(folder / "ipython")  # kernels started by this session run the startup file
+        os.environ["WORKBENCH_FIGURE_AUDIT"] = str(folder / "figures.jsonl")
+
+
+def pytest_runtest_setup(item):
+    """Name the notebook whose kernel is about to start (before nbval starts it), for the figure audit."""
+    if item.path.suffix == ".ipynb":
+        os.environ["WORKBENCH_FIGURE_SOURCE"] = item.path.name
+    else:
+        os.environ.pop("WORKBENCH_FIGURE_SOURCE", None)

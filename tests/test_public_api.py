@@ -87,7 +87,8 @@ PACKAGE_API = {
                         "export_candidates", "get_escalation", "list_escalations", "make_engine",
                         "request_row", "resolve", "safe_url", "scrub", "to_candidate_sample"},
     "workbench.testing": {"FaultConfig", "FaultServer", "running"},
-    "workbench.widgets": {"chunk_explorer", "failure_browser", "projection_sliders", "review_form"},
+    "workbench.widgets": {"chunk_explorer", "colour_for", "colours_for", "failure_browser", "legend_outside",
+                          "projection_sliders", "review_form"},
 }
 LIGHT = ("litellm", "pandas", "sqlalchemy", "jinja2", "matplotlib", "scipy", "ragas", "openai")
 

@@ -406,9 +406,28 @@ def test_plot_pareto_draws_the_front_as_steps():
                        "cost": [1.0, 2.0, 3.0, 8.0], "latency": [100, 200, 300, 500]})
     ax = Figure().subplots()
     assert plot_pareto(df, style=PointStyle(size="latency"), ax=ax) is ax
-    step = next(line for line in ax.get_lines() if line.get_label() == "Pareto front")
+    step = next(line for line in ax.get_lines() if line.get_label().startswith("Pareto front"))
     assert list(step.get_xdata()) == [1.0, 2.0, 8.0] and list(step.get_ydata()) == [0.6, 0.75, 0.85]
-    assert [t.get_text() for t in ax.texts] == ["a", "b", "c", "d"] and "lower is better" in ax.get_xlabel()
+    assert not ax.texts and "lower is better" in ax.get_xlabel()  # points are named in the legend, not on the data
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["a", "b", "c", "d", "Pareto front (outlined)"]
+
+
+def test_plot_pareto_colours_a_variant_by_its_tier_and_marks_its_prompt():
+    from matplotlib.colors import to_hex
+    from matplotlib.figure import Figure
+
+    from workbench._util.figures import TIER_COLOURS
+
+    df = pd.DataFrame({"variant": ["p@v1 · small", "p@v2 · small", "p@v2 · large"], "quality": [0.6, 0.7, 0.8],
+                       "cost": [1.0, 1.1, 5.0], "latency": [10, 20, 30]})
+    ax = plot_pareto(df, style=PointStyle(colour="latency", colour_label="latency (ms)"), ax=Figure().subplots())
+    assert any(a.get_ylabel() == "latency (ms)" for a in ax.figure.axes)  # the colour bar says its unit
+    ax = plot_pareto(df, ax=Figure().subplots())
+    dots = [c for c in ax.collections if c.get_label() in set(df.variant)]
+    assert [to_hex(c.get_facecolor()[0]) for c in dots] == [TIER_COLOURS["small"]] * 2 + [TIER_COLOURS["large"]]
+    assert dots[0].get_paths()[0] != dots[1].get_paths()[0] or len(dots[0].get_paths()[0].vertices) != len(
+        dots[1].get_paths()[0].vertices)  # v1 and v2: two markers
 
 
 # --- packaging ----------------------------------------------------------------------------------------------

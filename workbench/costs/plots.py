@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .._util.figures import UNPRICED, colour_for, legend_outside
 from .items import basis_label, fmt_usd
 from .projection import Projection
 
@@ -20,13 +21,14 @@ def _axes(ax: Any, size: tuple[float, float]) -> Any:
 def _single(p: Projection, ax: Any) -> Any:
     names = [f"{t.tier}\n{t.model or 'local'}" for t in p.tiers]
     values = [t.monthly_usd or 0.0 for t in p.tiers]
-    bars = ax.barh(names, values, color=["#9e9e9e" if t.monthly_usd is None else "#1f77b4" for t in p.tiers])
+    bars = ax.barh(names, values, color=[UNPRICED if t.monthly_usd is None else colour_for(t.tier) for t in p.tiers])
     for bar, t in zip(bars, p.tiers, strict=True):
         ax.annotate(f" {fmt_usd(t.monthly_usd)} ({t.share:.0%})", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
                     va="center", fontsize=8)
     ax.invert_yaxis()
     ax.margins(x=0.2)
     ax.set_xlabel("USD per month")
+    ax.set_ylabel("tier (model)")
     ax.set_title(f"{fmt_usd(p.monthly_usd)} per month at {p.scenario.items_per_day:,.0f} items/day\n{p.basis}",
                  fontsize=9)
     return ax
@@ -38,14 +40,15 @@ def _stacked(projections: Mapping[str, Projection], ax: Any) -> Any:
     left = [0.0] * len(names)
     for tier in tiers:
         widths = [next((t.monthly_usd or 0.0 for t in p.tiers if t.tier == tier), 0.0) for p in projections.values()]
-        ax.barh(names, widths, left=left, label=tier)
+        ax.barh(names, widths, left=left, label=tier, color=colour_for(tier))
         left = [a + b for a, b in zip(left, widths, strict=True)]
     for i, p in enumerate(projections.values()):
         ax.annotate(f" {fmt_usd(p.monthly_usd)}", (left[i], i), va="center", fontsize=8)
     ax.invert_yaxis()
     ax.margins(x=0.15)
-    ax.legend(title="tier", fontsize=8)
+    legend_outside(ax, title="tier")
     ax.set_xlabel("USD per month")
+    ax.set_ylabel("scenario")
     bases = [b for p in projections.values() for b in p.bases]
     ax.set_title(f"Monthly cost by scenario\n{basis_label(bases)}", fontsize=9)
     return ax
@@ -70,7 +73,8 @@ def plot_sensitivity(table: Any, ax: Any = None) -> Any:
     ax.barh(ranges.index, ranges["min"].clip(upper=0), color="#2ca02c", label="saves")
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel("change in USD per month vs the base scenario")
-    ax.legend(fontsize=8)
+    ax.set_ylabel("parameter varied")
+    legend_outside(ax)
     base = table.attrs.get("base_monthly_usd")
     ax.set_title(f"Sensitivity around {fmt_usd(base)} per month\n{table.attrs.get('basis', '')}", fontsize=9)
     return ax

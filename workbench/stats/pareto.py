@@ -52,43 +52,60 @@ def pareto_front(rows: Any, maximise: Sequence[str] = ("quality",),
 class PointStyle:
     """Which columns mark the points of ``plot_pareto``; a column that is absent (or None) is skipped."""
 
-    colour: str | None = "latency"
-    """Colours the points (a colour bar when it is numeric)."""
+    label: str | None = "variant"
+    """Names each point in a legend beside the plot (no text on the data, so labels never pile up). A point takes
+    its tier's colour (``workbench._util.figures.colour_for``); the part of the name before `` · `` (the prompt)
+    picks its marker."""
+    colour: str | None = None
+    """A numeric column that colours the points instead, with a colour bar."""
+    colour_label: str | None = None
+    """The colour bar's label, with its unit (default: the column's name)."""
     size: str | None = None
     """Scales the marker areas (30 to 300) over its range."""
-    label: str | None = "variant"
-    """Annotates each point."""
+
+
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
 def plot_pareto(df: Any, x: str = "cost", y: str = "quality", *, style: PointStyle | None = None,
                 ax: Any = None) -> Any:
     """Scatter ``y`` (maximised) against ``x`` (minimised), the 2-D front as a step line; returns the axes.
 
-    ``style``: the columns that colour, size and label the points (default ``PointStyle()``). Points on the
-    front are outlined. matplotlib is imported here, on first use."""
+    ``style``: the columns that name, colour and size the points (default ``PointStyle()``). Points on the front
+    are outlined; the legend sits outside the axes. matplotlib is imported here, on first use."""
     import pandas as pd
 
+    from .._util.figures import colour_for, legend_outside
+
     style = style or PointStyle()
-    colour, size, label = style.colour, style.size, style.label
     frame = df if isinstance(df, pd.DataFrame) else pd.DataFrame(_records(df))
     if ax is None:
         import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots(figsize=(6, 4))
+        _, ax = plt.subplots(figsize=(9, 4), layout="constrained")
     front = np.array(pareto_front(frame, maximise=(y,), minimise=(x,)))
-    scatter = ax.scatter(frame[x], frame[y], c=_column(frame, colour, "C0"), s=_sizes(frame, size),
-                         edgecolors=np.where(front, "black", "none"), linewidths=1.5, zorder=3)
-    if colour in frame and pd.api.types.is_numeric_dtype(frame[colour]):
-        ax.figure.colorbar(scatter, ax=ax, label=colour)
+    sizes = np.broadcast_to(_sizes(frame, style.size), (len(frame),))
+    numeric = style.colour in frame and pd.api.types.is_numeric_dtype(frame[style.colour])
+    if numeric:
+        from matplotlib.cm import ScalarMappable
+        from matplotlib.colors import Normalize
+
+        values = frame[style.colour].astype(float)
+        mappable = ScalarMappable(Normalize(values.min(), values.max()), "viridis")
+        ax.figure.colorbar(mappable, ax=ax, label=style.colour_label or style.colour)
+    names = [str(v) for v in frame[style.label]] if style.label in frame else [""] * len(frame)
+    groups = list(dict.fromkeys(n.split(" · ")[0] for n in names))
+    for i, name in enumerate(names):
+        marker = _MARKERS[groups.index(name.split(" · ")[0]) % len(_MARKERS)]
+        colour = mappable.to_rgba(values.iloc[i]) if numeric else colour_for(name)
+        ax.scatter(frame[x].iloc[i], frame[y].iloc[i], s=sizes[i], marker=marker, zorder=3, linewidths=1.5,
+                   label=name or None, edgecolors="black" if front[i] else "none", color=colour)
     pts = frame.loc[front, [x, y]].sort_values(x)
-    ax.step(pts[x], pts[y], where="post", color="black", linewidth=1, zorder=2, label="Pareto front")
-    if label in frame:
-        for _, row in frame.iterrows():
-            ax.annotate(str(row[label]), (row[x], row[y]), textcoords="offset points", xytext=(5, 4),
-                        fontsize=8)
+    ax.step(pts[x], pts[y], where="post", color="black", linewidth=1, zorder=2, label="Pareto front (outlined)")
     ax.set_xlabel(f"{x} (lower is better)")
     ax.set_ylabel(f"{y} (higher is better)")
-    ax.legend(loc="lower right")
+    ax.set_title(f"{y} against {x}: the Pareto front")
+    legend_outside(ax)
     return ax
 
 

@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from .._util.figures import UNPRICED, colour_for
 from ..costs.items import ItemCost, fmt_usd
 from ..costs.projection import Projection, Scenario, project
 
@@ -33,7 +34,7 @@ def render(p: Projection) -> str:
     bars = []
     for t in p.tiers:
         width = 0 if t.monthly_usd is None else 100 * t.monthly_usd / top
-        colour = "#9e9e9e" if t.monthly_usd is None else "#1f77b4"
+        colour = UNPRICED if t.monthly_usd is None else colour_for(t.tier)
         bars.append(f"<div style='display:flex;align-items:center;gap:6px;font-size:12px'>"
                     f"<span style='width:90px'>{html.escape(t.tier)} {t.share:.0%}</span>"
                     f"<span style='width:260px;background:#eee'><span style='display:block;height:12px;"
