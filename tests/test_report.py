@@ -23,6 +23,9 @@ def test_report_renders_tables_and_plots(tmp_path):
     html = out.read_text()
     assert "grounded_qa@v2 · small" in html and "<img" in html and "McNemar" in html
     assert (tmp_path / "run" / "records.jsonl").exists()
+    # offline: no widget JavaScript from a CDN; the failure browser is a static snapshot of what it showed
+    assert [cdn for cdn in ("jsdelivr", "unpkg", "html-manager", "embed-amd", "widget-view+json") if cdn in html] == []
+    assert "cells did not pass" in html and "Static snapshot of the widget" in html and "VBox(children=" not in html
 
 
 def test_malformed_spec_fails_before_a_kernel_starts(tmp_path):

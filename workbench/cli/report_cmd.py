@@ -1,5 +1,6 @@
 """``workbench report SPEC.yaml --out report.html``: execute notebook 03 with the spec as its parameters
-(papermill) and render it to HTML (nbconvert), tables and plots included, to share and archive a run."""
+(papermill) and render it to HTML (nbconvert), tables and plots included, to share and archive a run. Widgets
+appear as static snapshots of their state when the notebook ran (``static_widgets``): no widget script from a CDN."""
 from __future__ import annotations
 
 import argparse
@@ -51,12 +52,16 @@ def run(args: argparse.Namespace) -> int:
     params = {"SPEC": str(Path(args.spec).resolve()), "OUT": str(Path(args.run_dir).resolve()) if args.run_dir else None,
               "OFFLINE": offline_mode()}
     try:
+        # store_widget_state (nbclient's default, made explicit): the widgets' state is what the static rendering shows
         papermill.execute_notebook(str(notebook), str(executed), parameters=params, cwd=str(notebook.parent),
-                                   kernel_name="python3", progress_bar=False)
+                                   kernel_name="python3", progress_bar=False, store_widget_state=True)
     except papermill.PapermillExecutionError as e:
         print(f"error: the report notebook failed in cell {e.exec_count}: {e.ename}: {e.evalue}", file=sys.stderr)
         return 1
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
+    from .static_widgets import static_widgets
+
+    # widgets as static HTML of their saved state: nbconvert would load their JavaScript from a CDN
+    body, _ = HTMLExporter().from_notebook_node(static_widgets(nbformat.read(executed, as_version=4)))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(body, encoding="utf-8")
     print(f"report written to {args.out} (executed notebook: {executed})", file=sys.stderr)
