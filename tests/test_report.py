@@ -1,5 +1,6 @@
 """`workbench report`: notebook 03 executed with a spec's parameters (papermill), rendered to HTML."""
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ def test_report_renders_tables_and_plots(tmp_path):
     assert (tmp_path / "run" / "records.jsonl").exists()
     # offline: no widget JavaScript from a CDN; the failure browser is a static snapshot of what it showed
     assert [cdn for cdn in ("jsdelivr", "unpkg", "html-manager", "embed-amd", "widget-view+json") if cdn in html] == []
+    assert re.findall(r"<script[^>]+src=[^>]*>", html) == []  # one self-contained file: no script from anywhere
     assert "cells did not pass" in html and "Static snapshot of the widget" in html and "VBox(children=" not in html
 
 

@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 NOTEBOOK = "notebooks/03_prompt_variants_across_tiers.ipynb"
 
@@ -28,6 +29,23 @@ def _notebook(arg: str | None) -> Path:
     if not path.exists():
         raise UsageError(f"report notebook not found: {path}", hint="run from the project folder or pass --notebook")
     return path
+
+
+OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+"""nbconvert's lab page without the scripts it loads from cdnjs (require.js, MathJax, Mermaid): the report is one
+self-contained file (the notebooks hold no LaTeX or Mermaid that would need them)."""
+
+
+def offline_exporter(exporter_class: type) -> Any:
+    """An nbconvert ``HTMLExporter`` whose page loads nothing from the network."""
+    import jinja2
+
+    return exporter_class(extra_loaders=[jinja2.DictLoader({"offline.html.j2": OFFLINE_TEMPLATE})],
+                          template_file="offline.html.j2")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     from .static_widgets import static_widgets
 
     # widgets as static HTML of their saved state: nbconvert would load their JavaScript from a CDN
-    body, _ = HTMLExporter().from_notebook_node(static_widgets(nbformat.read(executed, as_version=4)))
+    body, _ = offline_exporter(HTMLExporter).from_notebook_node(static_widgets(nbformat.read(executed, as_version=4)))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(body, encoding="utf-8")
     print(f"report written to {args.out} (executed notebook: {executed})", file=sys.stderr)
