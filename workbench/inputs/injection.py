@@ -25,9 +25,17 @@ MAX_SCAN_CHARS = 20_000
 _WORD_RE = re.compile(r"\w+")
 _ASCII_PUNCT = str.maketrans({c: " " for c in string.punctuation})
 _CAPS_RE = re.compile(r"[A-ZÄÖÜ]{2,}[!.,]?\s+[A-ZÄÖÜ]{2,}")
+_ASCII_CHARS = frozenset(map(chr, range(128)))
+
+
+def _single_letters(text: str, prefixes: set[str]) -> int:
+    """How many one-character words ``text`` holds (distinct); on ASCII text a set intersection does the count."""
+    return len(prefixes & _ASCII_CHARS) if text.isascii() else sum(len(p) == 1 for p in prefixes)
+
+
 _GATES = {
     "caps": lambda text, prefixes: _CAPS_RE.search(text) is not None,
-    "letters": lambda text, prefixes: sum(len(p) == 1 for p in prefixes) >= 4,
+    "letters": lambda text, prefixes: _single_letters(text, prefixes) >= 4,
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 
 _STOPWORDS = {
     "en": "the and is are was were of to in that it for with on as at by this have from not be you your what "
@@ -52,6 +53,11 @@ def _word_votes() -> dict[str, tuple[str, ...]]:
 
 
 _VOTES = _word_votes()
+_UNIT = 27_720
+"""lcm(1..12): a word shared by k of the 12 languages gives each ``_UNIT // k`` units, a whole number."""
+_UNIT_VOTES = {w: tuple((lang, _UNIT // len(langs)) for lang in langs) for w, langs in _VOTES.items()}
+_VOTE_WORDS = frozenset(_VOTES)
+_HINT_UNITS = _UNIT * 3 // 4
 _WORD_RE = re.compile(r"[^\W\d_]+")
 _ASCII_NON_LETTERS = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalpha()})
 _HINT_RE = re.compile("[" + "".join(_LETTER_HINTS) + "]")
@@ -81,22 +87,23 @@ def _script_counts(words: list[str]) -> dict[str, int]:
 
 
 def _latin_language(words: list[str], text: str) -> str:
-    scores: dict[str, float] = {}
-    for w in words:
-        langs = _VOTES.get(w.lower())
-        if langs:
-            share = 1.0 / len(langs)
-            for lang in langs:
-                scores[lang] = scores.get(lang, 0.0) + share
+    """The stopword vote: each word's vote split evenly among the languages that use it, plus letter hints; counted
+    in whole units of ``1 / _UNIT`` so that sums and ties are exact."""
+    counts = Counter(map(str.lower, words))
+    scores: dict[str, int] = {}
+    for w in counts.keys() & _VOTE_WORDS:
+        n = counts[w]
+        for lang, units in _UNIT_VOTES[w]:
+            scores[lang] = scores.get(lang, 0) + n * units
     for ch in set(_HINT_RE.findall(text.lower())):
         lang = _LETTER_HINTS[ch]
-        scores[lang] = scores.get(lang, 0.0) + 0.75
+        scores[lang] = scores.get(lang, 0) + _HINT_UNITS
     if not scores:
         return "und"
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     best, top = ranked[0]
-    second = ranked[1][1] if len(ranked) > 1 else 0.0
-    return best if top >= 1.0 and top > second else "und"
+    second = ranked[1][1] if len(ranked) > 1 else 0
+    return best if top >= _UNIT and top > second else "und"
 
 
 def detect_language(text: str, max_chars: int = 5000) -> str:
