@@ -1,4 +1,5 @@
 """Cost per item, projection at volume, sensitivity, routing trade-off, run estimates and the sliders."""
+import math
 import subprocess
 import sys
 
@@ -393,6 +394,27 @@ def test_sliders_start_at_the_scenario_the_notebook_printed(ics):
     assert box.scenario() == base and f"${shown:,.2f}" in box.view.value
     box.sliders["batch_share"].value = 0.5
     assert box.scenario() != base and f"${shown:,.2f}" not in box.view.value
+
+
+def test_the_browser_snapping_sliders_to_their_steps_is_not_a_move(ics):
+    """JupyterLab draws each slider at the nearest step and sends that value back (50,000 items/day -> 50,118.7 on
+    the old log grid, a 0.7364 share -> 0.74, 18.3 % -> 18 %): the total must stay the base scenario's, and a real
+    move of one slider must change only its own parameter (found by tests/test_browser.py in chromium)."""
+    from workbench.widgets.costs import projection_sliders
+
+    base = Scenario(items_per_day=50_000, mix={"big": 0.2636, "small": 0.7364}, prompt_shortening=0.183,
+                    cache_hit_rate=0.2)
+    box = projection_sliders(ics, base)
+    volume = box.sliders["items_per_day"]
+    assert abs(math.log10(50_000) - volume.min) % volume.step == pytest.approx(0, abs=1e-9)  # 50,000 is on the grid
+    shown = box.view.value
+    box.sliders["tier:big"].value, box.sliders["tier:small"].value = 0.26, 0.74  # the browser's snap
+    box.sliders["prompt_shortening"].value = 0.18
+    volume.value = 10 ** (volume.min + round((math.log10(50_000) - volume.min) / volume.step) * volume.step)
+    assert box.scenario() == base and box.view.value == shown
+    box.sliders["cache_hit_rate"].value = 0.25  # five steps right, as a user does it
+    assert box.scenario() == base.replace(cache_hit_rate=0.25)
+    assert f"${project(base.replace(cache_hit_rate=0.25), ics).monthly_usd:,.2f}" in box.view.value
 
 
 def test_costs_is_not_imported_by_workbench_and_is_light():

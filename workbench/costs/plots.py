@@ -68,6 +68,7 @@ def plot_sensitivity(table: Any, ax: Any = None) -> Any:
     """A tornado plot of a ``sensitivity()`` table: per parameter, the range of monthly change it spans."""
     ranges = table.dropna(subset=["delta_usd"]).groupby("parameter", sort=False)["delta_usd"].agg(["min", "max"])
     ranges = ranges.assign(span=ranges["max"] - ranges["min"]).sort_values("span")
+    ranges.index = [str(name).replace("_", " ") for name in ranges.index]  # "prompt shortening", not a column name
     ax = _axes(ax, (7, 1 + 0.5 * len(ranges)))
     ax.barh(ranges.index, ranges["max"].clip(lower=0), color="#d62728", label="costs more")
     ax.barh(ranges.index, ranges["min"].clip(upper=0), color="#2ca02c", label="saves")

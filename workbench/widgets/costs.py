@@ -48,32 +48,46 @@ def render(p: Projection) -> str:
     return f"{head}{''.join(bars)}<div style='font-size:11px;color:#555'>{html.escape(p.basis)}</div>"
 
 
+def kept(value: float, exact: float, step: float, *, log: bool = False) -> bool:
+    """A slider still within half a step of ``exact`` (its readout rounds to it): the browser snaps a starting value
+    to the slider's steps and sends it back, which is not a move."""
+    if log:
+        return abs(math.log10(max(value, 1e-12)) - math.log10(max(exact, 1e-12))) <= step / 2 + 1e-9
+    return abs(value - exact) <= step / 2 + 1e-9
+
+
 def projection_sliders(item_costs: Mapping[str, ItemCost], base: Scenario) -> Any:
     """An ipywidgets box: sliders for items/day (log scale), tier weights, cache hits, batch share and prompt
-    shortening, over a live view of ``project(...)``. ``box.scenario()`` returns the scenario shown: ``base``
-    itself until a slider moves (the sliders' steps round its values, and the first total shown must be the one
-    the notebook printed for ``base``)."""
+    shortening, over a live view of ``project(...)``. ``box.scenario()`` returns the scenario shown: a slider
+    within half a step of ``base``'s value counts as ``base``'s exact value, so the first total shown is the one the
+    notebook printed for ``base`` (the browser rounds the sliders to their steps when it draws them), and moving one
+    slider changes only its own parameter."""
     import ipywidgets as w
 
     exponent = math.log10(max(base.items_per_day, 1.0))
-    volume = w.FloatLogSlider(value=max(base.items_per_day, 1.0), base=10, min=0, max=max(7.0, exponent + 1),
-                              step=0.05, description="items/day", readout_format=",.0f")
+    step = 0.05
+    volume = w.FloatLogSlider(value=max(base.items_per_day, 1.0), base=10, min=exponent - step * (exponent // step),
+                              max=max(7.0, exponent + 1), step=step, description="items/day", readout_format=",.0f")
     weights = {t: w.FloatSlider(value=base.mix.get(t, 0.0), min=0, max=1, step=0.01, description=f"tier {t}")
                for t in item_costs}
     levers = {name: w.FloatSlider(value=getattr(base, name), min=0, max=top, step=0.01, description=label,
                                   readout_format=".0%") for name, label, top in LEVERS}
     view = w.HTML()
-    moved = False
 
     def scenario() -> Scenario:
-        if not moved:
+        items = volume.value
+        if kept(items, max(base.items_per_day, 1.0), volume.step, log=True):
+            items = base.items_per_day
+        mix = {t: base.mix.get(t, 0.0) if kept(s.value, base.mix.get(t, 0.0), s.step) else s.value
+               for t, s in weights.items()}
+        lever_values = {n: getattr(base, n) if kept(s.value, getattr(base, n), s.step) else s.value
+                        for n, s in levers.items()}
+        if items == base.items_per_day and all(kept(s.value, base.mix.get(t, 0.0), s.step) for t, s in weights.items()) \
+                and all(v == getattr(base, n) for n, v in lever_values.items()):
             return base
-        return scenario_from(base, volume.value, {t: s.value for t, s in weights.items()},
-                             {n: s.value for n, s in levers.items()})
+        return scenario_from(base, items, mix, lever_values)
 
     def update(change: Any = None) -> None:
-        nonlocal moved
-        moved = moved or change is not None
         view.value = render(project(scenario(), item_costs))
 
     for slider in (volume, *weights.values(), *levers.values()):
