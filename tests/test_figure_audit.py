@@ -102,6 +102,26 @@ def test_a_tier_in_another_colour_is_found():
     assert any("large tier's colour" in p for p in figure_problems(fig))
 
 
+@pytest.mark.parametrize("draw", ["line", "marker", "scatter", "rgb"])
+def test_a_tier_line_or_point_in_another_colour_is_found(draw):
+    fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
+    for tier, right in (("small", True), ("large", False)):
+        colour = colour_for(tier) if right else "C3"
+        if draw == "line":
+            ax.plot([0, 1], [0, 1], color=colour, label=tier)
+        elif draw == "marker":
+            ax.plot([0, 1], [0, 1], "o-", color=colour, label=tier)
+        elif draw == "scatter":
+            ax.scatter([0, 1], [1, 0], color=colour, label=tier)
+        else:
+            ax.plot([0, 1], [0, 1], color=matplotlib.colors.to_rgb(colour), label=tier)
+    ax.set_title("t"), ax.set_xlabel("x axis"), ax.set_ylabel("y axis")
+    legend_outside(ax)
+    problems = figure_problems(fig)
+    assert [p for p in problems if "tier's colour" in p] == [f"[t] 'large' is not drawn in the large tier's colour "
+                                                             f"{TIER_COLOURS['large']}"], problems
+
+
 def test_a_colour_bar_needs_no_title_of_its_own():
     fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
     points = ax.scatter([1, 2], [1, 2], c=[1, 2])

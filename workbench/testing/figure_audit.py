@@ -116,9 +116,11 @@ def _colour_problems(ax: Any) -> list[str]:
             colour = handle.get_markerfacecolor()
         if colour is None:
             continue
-        colour = np.asarray(colour, dtype=object)
-        value = colour[0] if colour.ndim == 2 and len(colour) else colour
-        if to_hex(tuple(value) if not isinstance(value, str) else value) != TIER_COLOURS[tier]:
+        if not isinstance(colour, str):
+            values = np.asarray(colour, dtype=float).ravel()  # RGB(A), or one RGBA row per point of a scatter
+            width = 4 if values.size % 4 == 0 else 3 if values.size % 3 == 0 else 0
+            colour = tuple(values[:width]) if width else None
+        if colour is not None and to_hex(colour) != TIER_COLOURS[tier]:
             found.append(f"{text.get_text()!r} is not drawn in the {tier} tier's colour {TIER_COLOURS[tier]}")
     return found
 
