@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from workbench.widgets.failures import _card, ordered, spread_match, verdict
+from workbench.widgets.failures import _card, answered_by, ordered, spread_match, verdict
 
 
 @pytest.mark.parametrize(("expected", "output", "found"), [
@@ -23,9 +23,9 @@ def test_spread_match(expected, output, found):
     assert spread_match(expected, output) == found
 
 
-def record(scores, output="", error=None, sample_id="s1"):
+def record(scores, output="", error=None, sample_id="s1", model="m", by="m", basis="provider"):
     return SimpleNamespace(scores=scores, output=output, error=error, sample_id=sample_id, category="normal",
-                           tier="small", model="m")
+                           tier="small", model=model, answered_by=by, cost_basis=basis)
 
 
 def sample(expected, question="How many days?"):
@@ -58,3 +58,13 @@ def test_a_split_verdict_without_a_wording_match_says_to_read_it():
     r = record({"contains_any": FAIL, "answered": PASS}, "refunds are possible within a month")
     kind, why = verdict(r, sample(["30 days"]))
     assert kind == "split" and why.endswith("read the output against the expected answer")
+
+
+def test_the_card_names_the_stand_in_that_answered_not_only_the_model_it_stands_for():
+    stand_in = record({"contains_any": FAIL}, model="openai/gpt-4.1-nano", by="local/keyword", basis="simulated")
+    assert answered_by(stand_in) == "local/keyword (offline stand-in for openai/gpt-4.1-nano, simulated cost)"
+    assert "answered by local/keyword (offline stand-in" in _card(stand_in, sample(["30 days"]))
+    real = record({"contains_any": FAIL}, model="openai/gpt-4.1-nano", by="openai/gpt-4.1-nano")
+    assert answered_by(real) == "openai/gpt-4.1-nano"
+    fallback = record({"contains_any": FAIL}, model="openai/gpt-4.1-nano", by="anthropic/claude-haiku-4-5")
+    assert answered_by(fallback) == "anthropic/claude-haiku-4-5 (fallback for openai/gpt-4.1-nano)"

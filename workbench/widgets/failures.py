@@ -61,6 +61,17 @@ def ordered(failed: list[Any], samples: dict[str, Any]) -> list[Any]:
     return sorted(failed, key=lambda r: verdict(r, samples.get(r.sample_id))[0] != "failed")
 
 
+def answered_by(record: Any) -> str:
+    """Who wrote the output: the tier's model, a fallback model, or the offline stand-in that answered in its place
+    (never the real model's name alone when a stand-in answered)."""
+    by, model = getattr(record, "answered_by", None), record.model
+    if not by or not model or by == model:
+        return str(by or model)
+    if record.cost_basis in ("simulated", "offline"):
+        return f"{by} (offline stand-in for {model}, {record.cost_basis} cost)"
+    return f"{by} (fallback for {model})"
+
+
 def _card(record: Any, sample: Any) -> str:
     kind, why = verdict(record, sample)
     colour = "#b71c1c" if kind == "failed" else "#8a6d00"
@@ -69,7 +80,7 @@ def _card(record: Any, sample: Any) -> str:
                      f"<small>{html.escape(v.get('explanation') or '')}</small></li>" for k, v in record.scores.items())
     error = f"<p><b>error</b> <code>{html.escape(str(record.error))}</code></p>" if record.error else ""
     return (f"<p><b>{html.escape(record.sample_id)}</b> · {record.category} · tier {record.tier} · "
-            f"{html.escape(str(record.model))}</p>"
+            f"answered by {html.escape(answered_by(record))}</p>"
             f"<p style='color:{colour}'><b>{kind}</b>: {html.escape(why)}</p>"
             f"<p><b>question</b> {html.escape(sample.inputs.question[:600] if sample else '?')}</p>"
             f"<p><b>expected</b> {html.escape(' | '.join(sample.expected) if sample else '?') or '<i>(a refusal)</i>'}</p>"
