@@ -141,3 +141,33 @@ def test_following_without_an_active_config_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="no active config"):
         ConfigSource.from_args("active", str(tmp_path / "empty"), None).current()
     assert make_config().config_hash.startswith("sha256:")
+
+
+def test_a_runner_the_pointer_moved_away_from_is_closed_and_loses_no_row(tmp_path, two):
+    """A long-running server kept one open runner (log store connections, a writer thread) per rollout; the replaced
+    one is now closed in the background, and an item still running on it is logged all the same."""
+    import sqlalchemy as sa
+
+    a, b, ha, hb = two
+    store = ConfigStore(tmp_path / "store")
+    store.add(a)
+    store.add(b)
+    store.promote(ha)
+    db = f"sqlite:///{tmp_path / 'log.db'}"
+    src = ConfigSource(store=store, db_url=db)
+    _, first = src.current()
+    closed = threading.Event()
+    close = first.close
+    first.close = lambda: (close(), closed.set())
+    question = {"question": "How long do refunds take?", "documents": ["Refunds take 5 days."]}
+    first.run({"id": "before", **question})
+    store.promote(hb)
+    _, second = src.current()
+    assert second is not first and closed.wait(10)  # retired in a background thread
+    first.run({"id": "in-flight", **question})  # an item that was still running on the old runner
+    first.close()
+    second.run({"id": "after", **question})
+    src.close()
+    with sa.create_engine(db).connect() as c:
+        ids = {row[0] for row in c.execute(sa.text("SELECT item_id FROM requests"))}
+    assert {"before", "in-flight", "after"} <= ids

@@ -2,6 +2,7 @@
 between items so a promoted config is picked up without dropping in-flight items."""
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,8 +77,24 @@ class ConfigSource:
                              hint="`workbench rollout add C.yaml` then `workbench rollout promote HASH`, "
                                   "or pass --config C.yaml")
         if active != self._hash:
-            self._config = load_production_config(self.store.path(active))
-            self._runner = build_runner(self._config, db_url=self.db_url,
-                                            allow_stand_in_evidence=self.allow_stand_in_evidence)
-            self._hash = active
+            config = load_production_config(self.store.path(active))
+            replaced, self._runner = self._runner, build_runner(config, db_url=self.db_url,
+                                                                allow_stand_in_evidence=self.allow_stand_in_evidence)
+            self._config, self._hash = config, active
+            if replaced is not None and hasattr(replaced, "close"):
+                retire(replaced)
         return self._config, self._runner  # type: ignore[return-value]
+
+
+def retire(runner: Any) -> None:
+    """Close a runner the pointer moved away from, in a background thread (not a daemon: the process waits for its
+    pending log rows): it writes what it holds and releases its log store's connections. An item still running on
+    it logs through it all the same (its writer restarts on demand), so nothing is lost; a long-running server no
+    longer keeps one open runner per rollout."""
+    def close() -> None:
+        try:
+            runner.close()
+        except Exception as e:  # noqa: BLE001 - a failing close must not take the server down; it is reported
+            print(f"workbench: closing the replaced runner failed: {type(e).__name__}: {e}", file=sys.stderr)
+
+    threading.Thread(target=close, name="workbench-retire-runner").start()
