@@ -6,8 +6,9 @@
     (every input distinct, question and document, so the exact cache misses) and log writes included. The yardstick
     is litellm's own per-call overhead against the same instant model: ``litellm.completion(model="instant/x")``
     through a ``CustomLLM`` registered as a custom provider, minus the handler's own time.
-    Target: runner overhead <= 0.25 x litellm's. Also reported: the exact-cache hit path (the same input again)
-    and the miss path with the semantic cache on. On a MISS (or with ``--profile``) the miss path is profiled
+    Target: runner overhead <= 0.25 x litellm's, judged on each side's fastest repeat (load only adds time; a
+    repeat where litellm ran slow made the ratio of medians read as a PASS). Also reported: the exact-cache hit
+    path (the same input again) and the miss path with the semantic cache on. On a MISS (or with ``--profile``) the miss path is profiled
     with cProfile and the top costs are printed as file:line(function).
 (b) **Semantic cache lookup at 100k entries**: ``SemanticCache.lookup`` with the query vector given (its
     embedding excluded) vs a brute-force numpy scan of the same entries (``matrix @ q`` then ``argmax``), medians
@@ -214,9 +215,14 @@ def measure_overhead(plan: Plan, tmp: Path, profile: bool) -> dict[str, Any]:
                     "miss"))
     summary = {k: med(v) for k, v in rows.items()}
     batch_summary = {k: med(v) for k, v in batches.items()}
-    ratio = batch_summary["runner miss"] / batch_summary["litellm"]
+    # the verdict compares each side's fastest repeat: load only ever adds time, and litellm's own cost swings
+    # (1.7 to 3.3 ms between repeats on an idle machine), which made a loaded repeat read as a PASS
+    fastest = {k: min(v) for k, v in batches.items()}
+    ratio = fastest["runner miss"] / fastest["litellm"]
     out = {"sizes": sizes, "repeats_seconds": rows, "median_seconds": summary, "batch_repeats_seconds": batches,
-           "batch_mean_seconds": batch_summary, "ratio": ratio, "median_run_ratio": summary["runner miss"] / summary["litellm"],
+           "batch_mean_seconds": batch_summary, "fastest_batch_seconds": fastest, "ratio": ratio,
+           "median_ratio": batch_summary["runner miss"] / batch_summary["litellm"],
+           "median_run_ratio": summary["runner miss"] / summary["litellm"],
            "status": "PASS" if ratio <= OVERHEAD_TARGET else "MISS",
            "model_calls": model.calls, "log_errors": runner.log_errors}
     if profile or out["status"] == "MISS":
@@ -469,8 +475,10 @@ def report_overhead(a: dict[str, Any]) -> None:
         run = a["median_seconds"][name]
         print(f"  {name:<28} {value * 1e3:8.3f} ms   x litellm {value / base:.3f}   repeats: {spread}   "
               f"(median run {run * 1e3:.3f} ms, x {run / base_run:.3f})")
-    print(f"  target: runner overhead <= {OVERHEAD_TARGET} x litellm's (batch means): ratio {a['ratio']:.3f}: "
-          f"{a['status']}")
+    fast = a["fastest_batch_seconds"]
+    print(f"  target: runner overhead <= {OVERHEAD_TARGET} x litellm's, fastest repeat of each (the least disturbed "
+          f"by load): runner miss {fast['runner miss'] * 1e3:.3f} ms / litellm {fast['litellm'] * 1e3:.3f} ms = "
+          f"ratio {a['ratio']:.3f}: {a['status']}  (medians of the repeats: {a['median_ratio']:.3f})")
     for title, key in (("top own time per run (cProfile adds its own cost)", "by_own_time"),
                        ("workbench functions by cumulative time per run", "workbench_by_cumulative")):
         if "profile" in a:
