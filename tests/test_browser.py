@@ -72,8 +72,15 @@ def executed(tmp_path_factory) -> Path:
 def running_lab(command: list[str], env: dict[str, str]):
     """JupyterLab started with ``command`` (token ``t``, loopback), its base URL while it runs."""
     port = free_port()
+    settings = Path(env.get("JUPYTER_RUNTIME_DIR") or ROOT / "build") / f"lab-settings-{port}"
+    notification = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True, exist_ok=True)
+    notification.write_text('{"fetchNews": "false", "checkForUpdates": false}', encoding="utf-8")  # no news prompt
     proc = subprocess.Popen([*command, "--no-browser", "--ip", "127.0.0.1", "--port", str(port),
-                             "--ServerApp.token=t"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+                             "--ServerApp.token=t", "--LabApp.news_url=None",
+                             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+                            env={**env, "JUPYTERLAB_SETTINGS_DIR": str(settings)}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 90
         while True:
