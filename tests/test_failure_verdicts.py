@@ -1,5 +1,5 @@
-"""The failure browser puts real failures first and explains a split verdict in words, naming a right answer
-worded apart from the expected one ("30 calendar days" for "30 days") instead of calling it wrong."""
+"""The failure browser puts answers that look wrong first and names a right answer worded apart from the expected
+one ("30 calendar days" for "30 days", "10-year" for "10 years") instead of calling it wrong."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -13,7 +13,8 @@ from workbench.widgets.failures import _card, answered_by, ordered, spread_match
     ("30 days", "no later than 30 calendar days after the charge", "30 calendar days"),
     ("30 days", "within 30 business or calendar days", "30 business or calendar days"),
     ("Pro plan", "the Pro annual plan includes it", "Pro annual plan"),
-    ("30 days", "refunds take 30 days", None),               # literal: nothing to explain
+    ("10 years", "kept until the 10-year retention period ends", "10-year"),  # hyphen and plural
+    ("30 days", "refunds take 30 Days", None),               # literal (any case): nothing to explain
     ("30 days", "days after charge 30", None),               # wrong order
     ("30 days", "30 of the many different possible days", None),  # too far apart
     ("30 days", "no refunds at all", None),
@@ -39,25 +40,22 @@ PASS = {"passed": True, "value": 1.0}
 def test_a_right_answer_worded_apart_is_explained_not_called_wrong():
     r = record({"contains_any": FAIL, "token_f1": PASS}, "no later than 30 calendar days after the invoice date")
     kind, why = verdict(r, sample(["30 days"]))
-    assert kind == "split"
-    assert "'30 calendar days'" in why and "add this wording" in why and "contains_any failed" in why
-    assert "split verdict" in _card(r, sample(["30 days"]))
+    assert kind == "worded apart"
+    assert "'30 calendar days'" in why and "add this wording" in why and "contains_any failed (token_f1 passed)" in why
+    assert "worded apart" in _card(r, sample(["30 days"]))
 
 
-def test_real_failures_come_first():
-    split = record({"contains_any": FAIL, "token_f1": PASS}, "30 calendar days", sample_id="split")
-    wrong = record({"contains_any": FAIL, "token_f1": FAIL}, "90 days", sample_id="wrong")
+def test_answers_that_look_wrong_come_first_even_when_a_lenient_check_passed():
+    apart = record({"contains_any": FAIL, "token_f1": PASS}, "30 calendar days", sample_id="apart")
+    wrong = record({"contains_any": FAIL, "token_f1": PASS}, "refunds take 90 days", sample_id="wrong")
+    none = record({"contains_any": FAIL, "token_f1": FAIL}, "ask support", sample_id="none")
     broken = record({}, error="ModelError: timed out", sample_id="broken")
-    samples = {"split": sample(["30 days"]), "wrong": sample(["30 days"]), "broken": sample(["30 days"])}
-    assert [r.sample_id for r in ordered([split, wrong, broken], samples)] == ["wrong", "broken", "split"]
-    assert verdict(wrong, samples["wrong"]) == ("failed", "no check passed: contains_any, token_f1")
+    samples = {k: sample(["30 days"]) for k in ("apart", "wrong", "none", "broken")}
+    assert [r.sample_id for r in ordered([apart, wrong, none, broken], samples)] == ["wrong", "none", "broken", "apart"]
+    assert verdict(wrong, samples["wrong"]) == (
+        "failed", "contains_any failed (token_f1 passed): the expected answer is not in the output")
+    assert verdict(none, samples["none"]) == ("failed", "no check passed: contains_any, token_f1")
     assert verdict(broken, samples["broken"])[1].startswith("the call failed: ModelError")
-
-
-def test_a_split_verdict_without_a_wording_match_says_to_read_it():
-    r = record({"contains_any": FAIL, "answered": PASS}, "refunds are possible within a month")
-    kind, why = verdict(r, sample(["30 days"]))
-    assert kind == "split" and why.endswith("read the output against the expected answer")
 
 
 def test_the_card_names_the_stand_in_that_answered_not_only_the_model_it_stands_for():

@@ -1,11 +1,11 @@
 """Browse an experiment's failures: variant -> each failed cell with its question, expected answer, output, scores
 and a verdict in words.
 
-Failures come in two kinds, shown in this order: **failed** (no check passed, or the call failed) and **split**
-(some checks passed, others did not). A split verdict is often a wording difference, not a wrong answer: the verdict
-line says which checks disagree and, when every word of an expected answer appears in the output in order but not
-side by side ("30 calendar days" for "30 days"), that the literal check wanted them adjacent — a case to fix in the
-eval set (add the wording to the sample's expected answers), not in the prompt.
+Failures come in two kinds, shown in this order: **failed** (the answer looks wrong, or the call failed) and
+**worded apart** (every word of an expected answer is in the output, in order, but not as written: "30 calendar
+days" for "30 days", "10-year" for "10 years"). A worded-apart cell is likely a right answer that a literal check
+scored wrong: the verdict says so, and that the fix belongs in the eval set (add the wording to the sample's expected
+answers), not in the prompt.
 """
 from __future__ import annotations
 
@@ -18,20 +18,26 @@ SLACK = 3
 """Extra words an in-order match of an expected answer may span (``30 calendar days`` for ``30 days``)."""
 
 
+def _norm(word: str) -> str:
+    """Lower case, a plural ``s`` dropped (``years`` ~ ``year``)."""
+    word = word.lower()
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+
+
 def spread_match(expected: str, output: str, slack: int = SLACK) -> str | None:
-    """The stretch of ``output`` holding every word of ``expected`` in order, within ``slack`` extra words, when
-    the words are not side by side (else ``None``: absent, or already a literal match)."""
-    want = [w.lower() for w in _WORDS.findall(expected)]
-    words = list(_WORDS.finditer(output))
-    lower = [m.group().lower() for m in words]
-    if not want or " ".join(want) in " ".join(lower):
+    """The stretch of ``output`` holding every word of ``expected`` in order (a plural ``s`` aside), within
+    ``slack`` extra words, when ``expected`` is not in it as written (else ``None``: absent, or a literal match)."""
+    want = [_norm(w) for w in _WORDS.findall(expected)]
+    if not want or expected.strip().lower() in output.lower():
         return None
-    for start, word in enumerate(lower):
+    words = list(_WORDS.finditer(output))
+    have = [_norm(m.group()) for m in words]
+    for start, word in enumerate(have):
         if word != want[0]:
             continue
         k, end = 1, start
-        for j in range(start + 1, min(len(lower), start + len(want) + slack)):
-            if k < len(want) and lower[j] == want[k]:
+        for j in range(start + 1, min(len(have), start + len(want) + slack)):
+            if k < len(want) and have[j] == want[k]:
                 k, end = k + 1, j
         if k == len(want):
             return output[words[start].start():words[end].end()]
@@ -39,25 +45,25 @@ def spread_match(expected: str, output: str, slack: int = SLACK) -> str | None:
 
 
 def verdict(record: Any, sample: Any) -> tuple[str, str]:
-    """``("failed" | "split", a sentence)``: why the cell did not pass, in words."""
+    """``("failed" | "worded apart", a sentence)``: why the cell did not pass, in words."""
     if record.error:
         return "failed", f"the call failed: {record.error}"
     passed = [k for k, v in record.scores.items() if v.get("passed") is True]
     failed = [k for k, v in record.scores.items() if v.get("passed") is False]
-    if not passed:
-        return "failed", "no check passed: " + ", ".join(failed)
-    sentence = f"split verdict: {', '.join(failed)} failed while {', '.join(passed)} passed"
+    checks = ", ".join(failed) + " failed" + (f" ({', '.join(passed)} passed)" if passed else "")
     for answer in (sample.expected if sample else []):
         stretch = spread_match(answer, record.output or "")
         if stretch:
-            return "split", (f"{sentence}. Every word of the expected {answer!r} is in the output, in order "
-                             f"({stretch!r}), but not side by side as the literal check wants: likely a right answer "
-                             "worded differently; if so, add this wording to the sample's expected answers")
-    return "split", sentence + ": read the output against the expected answer"
+            return "worded apart", (f"{checks}, but every word of the expected {answer!r} is in the output, in order "
+                                    f"({stretch!r}), though not as written: likely a right answer worded differently; "
+                                    "if so, add this wording to the sample's expected answers")
+    if not passed:
+        return "failed", f"no check passed: {', '.join(failed)}"
+    return "failed", f"{checks}: the expected answer is not in the output"
 
 
 def ordered(failed: list[Any], samples: dict[str, Any]) -> list[Any]:
-    """Real failures (``failed``) first, then split verdicts; the run's order within each."""
+    """Answers that look wrong first, then the ones worded apart; the run's order within each."""
     return sorted(failed, key=lambda r: verdict(r, samples.get(r.sample_id))[0] != "failed")
 
 
@@ -74,7 +80,7 @@ def answered_by(record: Any) -> str:
 
 def _card(record: Any, sample: Any) -> str:
     kind, why = verdict(record, sample)
-    colour = "#b71c1c" if kind == "failed" else "#8a6d00"
+    colour = "#b71c1c" if kind == "failed" else "#8a6d00"  # red: wrong; amber: likely right, worded apart
     scores = "".join(f"<li><code>{html.escape(k)}</code>: {v.get('value')} "
                      f"{'✓' if v.get('passed') else '✗' if v.get('passed') is False else '·'} "
                      f"<small>{html.escape(v.get('explanation') or '')}</small></li>" for k, v in record.scores.items())
@@ -88,8 +94,8 @@ def _card(record: Any, sample: Any) -> str:
 
 
 def failure_browser(results: Any, evalset: Any, scorer: str | None = None) -> Any:
-    """An ipywidgets view: pick a variant, step through the cells that did not pass (real failures first, then
-    split verdicts, each with its verdict in words)."""
+    """An ipywidgets view: pick a variant, step through the cells that did not pass (answers that look wrong first,
+    then the ones worded apart, each with its verdict in words)."""
     import ipywidgets as w
 
     samples = {s.id: s for s in evalset}
@@ -99,10 +105,10 @@ def failure_browser(results: Any, evalset: Any, scorer: str | None = None) -> An
 
     def render(*_: Any) -> None:
         failed = ordered(results.failures(variant.value, scorer), samples)
-        split = sum(verdict(r, samples.get(r.sample_id))[0] == "split" for r in failed)
+        apart = sum(verdict(r, samples.get(r.sample_id))[0] == "worded apart" for r in failed)
         index.max = max(0, len(failed) - 1)
-        count.value = (f"<b>{len(failed)}</b> cells did not pass: {len(failed) - split} failed every check, "
-                       f"{split} split verdicts (shown after)")
+        count.value = (f"<b>{len(failed)}</b> cells did not pass: {len(failed) - apart} look wrong, {apart} hold the "
+                       "expected words apart (likely right, worded differently; shown after)")
         view.value = _card(failed[index.value], samples.get(failed[index.value].sample_id)) if failed else ""
 
     variant.observe(lambda *_: (setattr(index, "value", 0), render()), names="value")
