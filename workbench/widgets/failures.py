@@ -13,19 +13,20 @@ import html
 import re
 from typing import Any
 
+from .._util.lexical import stem
+
 _WORDS = re.compile(r"\w+")
 SLACK = 3
 """Extra words an in-order match of an expected answer may span (``30 calendar days`` for ``30 days``)."""
 
 
 def _norm(word: str) -> str:
-    """Lower case, a plural ``s`` dropped (``years`` ~ ``year``)."""
-    word = word.lower()
-    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+    """Lower case, through the project's light stemmer (``years`` ~ ``year``)."""
+    return stem(word.lower())
 
 
 def spread_match(expected: str, output: str, slack: int = SLACK) -> str | None:
-    """The stretch of ``output`` holding every word of ``expected`` in order (a plural ``s`` aside), within
+    """The stretch of ``output`` holding every word of ``expected`` in order (inflections aside), within
     ``slack`` extra words, when ``expected`` is not in it as written (else ``None``: absent, or a literal match)."""
     want = [_norm(w) for w in _WORDS.findall(expected)]
     if not want or expected.strip().lower() in output.lower():
