@@ -56,7 +56,6 @@ _VOTES = _word_votes()
 _UNIT = 27_720
 """lcm(1..12): a word shared by k of the 12 languages gives each ``_UNIT // k`` units, a whole number."""
 _UNIT_VOTES = {w: tuple((lang, _UNIT // len(langs)) for lang in langs) for w, langs in _VOTES.items()}
-_VOTE_WORDS = frozenset(_VOTES)
 _HINT_UNITS = _UNIT * 3 // 4
 _WORD_RE = re.compile(r"[^\W\d_]+")
 _ASCII_NON_LETTERS = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalpha()})
@@ -91,7 +90,7 @@ def _latin_language(words: list[str], text: str) -> str:
     in whole units of ``1 / _UNIT`` so that sums and ties are exact."""
     counts = Counter(map(str.lower, words))
     scores: dict[str, int] = {}
-    for w in counts.keys() & _VOTE_WORDS:
+    for w in counts.keys() & _UNIT_VOTES.keys():
         n = counts[w]
         for lang, units in _UNIT_VOTES[w]:
             scores[lang] = scores.get(lang, 0) + n * units
