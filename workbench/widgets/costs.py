@@ -74,17 +74,18 @@ def projection_sliders(item_costs: Mapping[str, ItemCost], base: Scenario) -> An
                                   readout_format=".0%") for name, label, top in LEVERS}
     view = w.HTML()
 
+    base_mix = {t: base.mix.get(t, 0.0) for t in weights}
+    base_levers = {n: getattr(base, n) for n in levers}
+
     def scenario() -> Scenario:
         items = volume.value
         if kept(items, max(base.items_per_day, 1.0), volume.step, log=True):
             items = base.items_per_day
-        mix = {t: base.mix.get(t, 0.0) if kept(s.value, base.mix.get(t, 0.0), s.step) else s.value
-               for t, s in weights.items()}
-        lever_values = {n: getattr(base, n) if kept(s.value, getattr(base, n), s.step) else s.value
+        mix = {t: base_mix[t] if kept(s.value, base_mix[t], s.step) else s.value for t, s in weights.items()}
+        lever_values = {n: base_levers[n] if kept(s.value, base_levers[n], s.step) else s.value
                         for n, s in levers.items()}
-        if items == base.items_per_day and all(kept(s.value, base.mix.get(t, 0.0), s.step) for t, s in weights.items()) \
-                and all(v == getattr(base, n) for n, v in lever_values.items()):
-            return base
+        if items == base.items_per_day and mix == base_mix and lever_values == base_levers:
+            return base  # nothing moved (a moved slider is over half a step away, so never equal)
         return scenario_from(base, items, mix, lever_values)
 
     def update(change: Any = None) -> None:
