@@ -112,8 +112,7 @@ def test_an_executed_notebook_shows_its_widgets_not_their_text(lab, executed):
     shots = ROOT / "build" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        browser, page = new_page(p)
         page.goto(f"{lab}/lab/tree/{executed.name}?token=t&reset", wait_until="domcontentloaded")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
         page.wait_for_selector(".jp-Notebook .jupyter-widgets", state="attached", timeout=60_000)
@@ -127,19 +126,37 @@ def test_an_executed_notebook_shows_its_widgets_not_their_text(lab, executed):
     assert "VBox(children=" not in text and "HTML(value=" not in text
 
 
+@contextlib.contextmanager
+def copy_beside_notebooks(nb, tag: str):
+    """``nb`` written as ``notebooks/_browser_<pid>_<tag>.ipynb`` (beside the originals, so its relative paths stay
+    valid; git-ignored), removed after with its JupyterLab checkpoint."""
+    import nbformat
+
+    path = ROOT / "notebooks" / f"_browser_{os.getpid()}_{tag}.ipynb"
+    nbformat.write(nb, path)
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+        (path.parent / ".ipynb_checkpoints" / f"{path.stem}-checkpoint.ipynb").unlink(missing_ok=True)
+
+
+def new_page(playwright):
+    """Debian's chromium, headless, and a 1400×1000 page in it."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+    return browser, browser.new_page(viewport={"width": 1400, "height": 1000})
+
+
 @pytest.fixture
-def interactive_01(tmp_path):
-    """A copy of notebook 01 with INTERACTIVE = True beside it (its relative paths stay valid), removed after."""
+def interactive_01():
+    """A copy of notebook 01 with INTERACTIVE = True beside it, removed after."""
     import nbformat
 
     nb = nbformat.read(ROOT / "notebooks" / "01_build_evalset.ipynb", as_version=4)
     cell = next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith("INTERACTIVE = False"))
     cell.source = cell.source.replace("INTERACTIVE = False", "INTERACTIVE = True", 1)
-    path = ROOT / "notebooks" / f"_browser_{os.getpid()}_01.ipynb"
-    nbformat.write(nb, path)
-    yield path
-    path.unlink(missing_ok=True)
-    (path.parent / ".ipynb_checkpoints" / f"{path.stem}-checkpoint.ipynb").unlink(missing_ok=True)
+    with copy_beside_notebooks(nb, "01") as path:
+        yield path
 
 
 def lab_env(tmp_path: Path) -> dict[str, str]:
@@ -185,8 +202,7 @@ def test_clicking_accept_in_notebook_01_records_the_decision(interactive_01, tmp
     reviews = Path(env["WORKBENCH_HOME"]) / "reviews" / "01_review_decisions.jsonl"
     SHOTS.mkdir(parents=True, exist_ok=True)
     with running_lab([str(ROOT / "scripts" / "lab")], env) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        browser, page = new_page(p)
         open_and_run_all(page, url, interactive_01)
         accept = page.locator(".jp-OutputArea .jupyter-widgets button:has-text('Accept')").first
         wait_or_screenshot(page, accept, "01_accept_timeout.png", 120_000)
@@ -246,11 +262,8 @@ def interactive_04(tmp_path_factory):
     cell.source = cell.source.rstrip()[:-len(WIDGET_CELL)] + f"box = {WIDGET_CELL}\nbox"
     nb.cells.insert(at + 1, nbformat.v4.new_code_cell(HOOK.format(costs=str(costs), scenario=str(scenario),
                                                                   log=str(log))))
-    path = ROOT / "notebooks" / f"_browser_{os.getpid()}_04.ipynb"
-    nbformat.write(nb, path)
-    yield path, costs, scenario, log
-    path.unlink(missing_ok=True)
-    (path.parent / ".ipynb_checkpoints" / f"{path.stem}-checkpoint.ipynb").unlink(missing_ok=True)
+    with copy_beside_notebooks(nb, "04") as path:
+        yield path, costs, scenario, log
 
 
 def settle(read, what: str, quiet: float = 2.0, timeout: float = 60.0):
@@ -296,8 +309,7 @@ def sliders_04(interactive_04, tmp_path_factory):
     env = lab_env(tmp_path_factory.mktemp("lab04"))
     SHOTS.mkdir(parents=True, exist_ok=True)
     with running_lab([str(ROOT / "scripts" / "lab")], env) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        browser, page = new_page(p)
         open_and_run_all(page, url, notebook)  # in a fresh WORKBENCH_HOME it runs notebook 03's experiment first
         widget = page.locator(".jp-OutputArea-output .widget-hbox",
                               has=page.locator(".widget-slider", has_text="cache hits")).first
