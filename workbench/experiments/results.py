@@ -49,8 +49,9 @@ class ExperimentResults:
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
         self.manifest = json.loads((self.folder / "manifest.json").read_text(encoding="utf-8"))
-        current = {name: v.get("config_hash") for name, v in self.manifest.get("variants", {}).items()
-                   if isinstance(v, dict)}
+        variants = self.manifest.get("variants")
+        current = {name: v.get("config_hash") for name, v in variants.items()
+                   if isinstance(v, dict)} if isinstance(variants, dict) else {}
         records = _read_records(self.folder / "records.jsonl")
         self.records = [r for r in records if current.get(r.variant) in (None, r.config_hash)]
         self.stale = len(records) - len(self.records)
