@@ -307,6 +307,27 @@ def test_injection_gating_is_exact_on_the_data_set(shared_external):
         assert injection_score(row["text"]) == injection_score(row["text"], gate=False), row["id"]
 
 
+def test_injection_gating_is_exact_on_documents_and_hostile_strings(shared_external):
+    """Every regex an ungated scan fires is opened by the gate: PEP paragraphs, the big list of naughty strings."""
+    texts = json.loads((shared_external / "naughty-strings" / "blns.json").read_text(encoding="utf-8"))
+    for pep in sorted((shared_external / "docs-peps" / "peps").glob("*.rst"))[:6]:
+        texts += pep.read_text(encoding="utf-8").split("\n\n")
+    for text in texts:
+        assert injection_score(text) == injection_score(text, gate=False), text[:80]
+
+
+def test_ordinary_words_open_no_injection_regex():
+    """Trigger words are whole words where the regex wants whole words: a support document's "charge", "concerns",
+    "answers", "instead" or "python" used to open the fiction, task-switch and output regexes by their
+    first four letters."""
+    from workbench.inputs.injection import _TRIGGERS, _words
+
+    text = ("A chargeback opened with the card issuer pauses any refund. Ticket 7 concerns invoice INV-7; support "
+            "answers within two business days. Use the Python client instead; it retries on timeouts.")
+    assert _TRIGGERS.candidates(text, _words(text.lower())) == []
+    assert injection_score(text) == injection_score(text, gate=False)
+
+
 # --- PII ----------------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, kind", [

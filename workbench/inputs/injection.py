@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -23,19 +22,22 @@ MAX_SCAN_CHARS = 20_000
 """Only the first and last ``MAX_SCAN_CHARS // 2`` characters of a long text are scanned."""
 
 _WORD_RE = re.compile(r"\w+")
-_ASCII_PUNCT = str.maketrans({c: " " for c in string.punctuation})
+_ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")})
+"""ASCII text with this translation, split on spaces, gives exactly the words ``\\w+`` finds (and faster)."""
 _CAPS_RE = re.compile(r"[A-ZÄÖÜ]{2,}[!.,]?\s+[A-ZÄÖÜ]{2,}")
 _ASCII_CHARS = frozenset(map(chr, range(128)))
+_KEY = 4
+"""Triggers are indexed by their first ``_KEY`` characters, and a text's words by theirs."""
 
 
-def _single_letters(text: str, prefixes: set[str]) -> int:
+def _single_letters(text: str, words: set[str]) -> int:
     """How many one-character words ``text`` holds (distinct); on ASCII text a set intersection does the count."""
-    return len(prefixes & _ASCII_CHARS) if text.isascii() else sum(len(p) == 1 for p in prefixes)
+    return len(words & _ASCII_CHARS) if text.isascii() else sum(len(w) == 1 for w in words)
 
 
 _GATES = {
-    "caps": lambda text, prefixes: _CAPS_RE.search(text) is not None,
-    "letters": lambda text, prefixes: _single_letters(text, prefixes) >= 4,
+    "caps": lambda text, words: _CAPS_RE.search(text) is not None,
+    "letters": lambda text, words: _single_letters(text, words) >= 4,
 }
 
 
@@ -43,7 +45,7 @@ _GATES = {
 class _Pattern:
     name: str
     weight: float
-    prefixes: frozenset[str]
+    words: frozenset[str]
     literals: tuple[str, ...]
     gates: tuple[str, ...]
     always: bool
@@ -66,38 +68,55 @@ def _compile(name: str, weight: float, triggers: str, rx: str) -> _Pattern:
 _COMPILED = tuple(_compile(*p) for p in PATTERNS)
 
 
+def _opened(trigger: str, words: set[str]) -> bool:
+    """Whether a text's ``words`` open a pattern with this trigger word (see ``patterns``): ``stem$`` must be a
+    whole word, and so must a trigger under ``_KEY`` characters; a longer one is a prefix of a word. Called only
+    for triggers whose first ``_KEY`` characters begin some word."""
+    if trigger.endswith("$"):
+        return trigger[:-1] in words
+    if len(trigger) < _KEY:
+        return trigger in words
+    return len(trigger) == _KEY or any(w.startswith(trigger) for w in words)
+
+
 @dataclass(frozen=True)
 class _Triggers:
-    """Which patterns each trigger can open, so a scan looks each word prefix up once instead of asking every
-    pattern in turn."""
+    """Which patterns each trigger can open, so a scan looks each word up once instead of asking every pattern in
+    turn. Trigger words are indexed by their first ``_KEY`` characters; most words of a text share no key with
+    any trigger and cost one set intersection."""
 
-    by_prefix: dict[str, frozenset[int]]
+    by_key: dict[str, tuple[tuple[str, frozenset[int]], ...]]
     literals: tuple[tuple[str, int], ...]
     by_gate: dict[str, frozenset[int]]
     always: frozenset[int]
 
     @classmethod
     def of(cls, patterns: tuple[_Pattern, ...]) -> _Triggers:
-        by_prefix: dict[str, set[int]] = {}
+        by_word: dict[str, set[int]] = {}
         by_gate: dict[str, set[int]] = {}
         for i, p in enumerate(patterns):
-            for word in p.prefixes:
-                by_prefix.setdefault(word, set()).add(i)
+            for word in p.words:
+                by_word.setdefault(word, set()).add(i)
             for g in p.gates:
                 by_gate.setdefault(g, set()).add(i)
-        return cls({w: frozenset(ids) for w, ids in by_prefix.items()},
+        by_key: dict[str, list[tuple[str, frozenset[int]]]] = {}
+        for word, ids in sorted(by_word.items()):
+            by_key.setdefault(word.removesuffix("$")[:_KEY], []).append((word, frozenset(ids)))
+        return cls({k: tuple(v) for k, v in by_key.items()},
                    tuple((lit, i) for i, p in enumerate(patterns) for lit in p.literals),
                    {g: frozenset(ids) for g, ids in by_gate.items()},
                    frozenset(i for i, p in enumerate(patterns) if p.always))
 
-    def candidates(self, text: str, prefixes: set[str]) -> list[int]:
-        """Indexes of the patterns whose trigger occurs in ``text``, in pattern order."""
+    def candidates(self, text: str, words: set[str]) -> list[int]:
+        """Indexes of the patterns whose trigger occurs in ``text`` (its lower-cased ``words``), in pattern order."""
         chosen = set(self.always)
-        for word in prefixes.intersection(self.by_prefix):
-            chosen |= self.by_prefix[word]
+        for key in {w[:_KEY] for w in words}.intersection(self.by_key):
+            for trigger, ids in self.by_key[key]:
+                if not ids <= chosen and _opened(trigger, words):
+                    chosen |= ids
         chosen.update(i for lit, i in self.literals if lit in text)
         for name, ids in self.by_gate.items():
-            if not ids <= chosen and _GATES[name](text, prefixes):
+            if not ids <= chosen and _GATES[name](text, words):
                 chosen |= ids
         return sorted(chosen)
 
@@ -126,11 +145,11 @@ def _scan_window(text: str) -> str:
     return text[:half] + "\n" + text[-half:]
 
 
-def _word_prefixes(lower: str) -> set[str]:
-    """First four characters of every word (ASCII text: a faster split that yields a superset)."""
+def _words(lower: str) -> set[str]:
+    """The distinct words (``\\w+``) of a lower-cased text."""
     if lower.isascii():
-        return {w[:4] for w in lower.translate(_ASCII_PUNCT).split()}
-    return {w[:4] for w in _WORD_RE.findall(lower)}
+        return set(lower.translate(_ASCII_NON_WORD).split())
+    return set(_WORD_RE.findall(lower))
 
 
 def injection_score(text: str, *, gate: bool = True) -> InjectionScore:
@@ -140,7 +159,7 @@ def injection_score(text: str, *, gate: bool = True) -> InjectionScore:
     """
     window = _scan_window(text)
     lower = window.lower()
-    order = _TRIGGERS.candidates(window, _word_prefixes(lower)) if gate else range(len(_COMPILED))
+    order = _TRIGGERS.candidates(window, _words(lower)) if gate else range(len(_COMPILED))
     fired: dict[str, float] = {}
     for i in order:
         p = _COMPILED[i]
