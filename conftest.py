@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import socket
 import tempfile
 from pathlib import Path
@@ -19,7 +20,11 @@ OFFLINE_ENV = {
     "TRANSFORMERS_OFFLINE": "1", "WORKBENCH_OFFLINE": "1",
 }
 os.environ.update(OFFLINE_ENV)
-os.environ.setdefault("WORKBENCH_HOME", tempfile.mkdtemp(prefix="workbench-tests-"))
+_CREATED: list[Path] = []
+"""Temporary folders this session made (its workspace, the figure audit's); removed when it ends."""
+if "WORKBENCH_HOME" not in os.environ:
+    os.environ["WORKBENCH_HOME"] = tempfile.mkdtemp(prefix="workbench-tests-")
+    _CREATED.append(Path(os.environ["WORKBENCH_HOME"]))
 
 ROOT = Path(__file__).resolve().parent
 SHARED = ROOT.parent / "shared" / "external"
@@ -87,6 +92,7 @@ def pytest_configure(config):
         config.option.nbval_current_env = True
     if "WORKBENCH_FIGURE_AUDIT" not in os.environ:
         folder = Path(tempfile.mkdtemp(prefix="workbench-figures-"))
+        _CREATED.append(folder)
         startup = folder / "ipython" / "profile_default" / "startup"
         startup.mkdir(parents=True)
         (startup / "00_figure_audit.py").write_text(
@@ -94,6 +100,16 @@ def pytest_configure(config):
             "install(os.environ['WORKBENCH_FIGURE_AUDIT'])\n", encoding="utf-8")
         os.environ["IPYTHONDIR"] = str(folder / "ipython")  # kernels started by this session run the startup file
         os.environ["WORKBENCH_FIGURE_AUDIT"] = str(folder / "figures.jsonl")
+
+
+def pytest_unconfigure(config):
+    """Remove the temporary folders this session made (one workspace and one audit folder per run used to be
+    left in /tmp). Background writers still open are flushed first, so none writes into a removed folder."""
+    from workbench._util.batching import _flush_all
+
+    _flush_all()
+    for folder in _CREATED:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def pytest_runtest_setup(item):
