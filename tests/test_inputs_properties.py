@@ -33,6 +33,17 @@ def test_normalise_is_idempotent_and_nfc(text):
     assert unicodedata.is_normalized("NFC", once)
 
 
+ASCII_WHITESPACE_HEAVY = st.text(alphabet="ab. \t\r\n\x0b\x0c\x1c\x1d\x1e\x1f\x85", max_size=40).filter(str.isascii)
+
+
+@FAST
+@given(ASCII_WHITESPACE_HEAVY)
+def test_one_pass_is_enough_for_ascii_text(text):
+    """``normalise`` stops after one pass on ASCII text: what it returns has nothing left to change."""
+    once = normalise(text).text
+    assert normalise(once).changes == [] and normalise(once).text == once
+
+
 @FAST
 @given(TEXT)
 def test_check_never_raises_on_text(text):

@@ -101,8 +101,21 @@ def _secrets(text: str) -> list[PiiMatch]:
     return found
 
 
+_IBAN_SHAPE = bytes(ord("a") if chr(b).isalpha() else ord("1") if chr(b).isdigit() else 32 for b in range(128))
+_IBAN_SHAPE += b" " * 128
+"""ASCII letters to ``a``, digits to ``1``, anything else to a space: every IBAN starts with ``aa11``."""
+
+
 def _ibans(text: str) -> list[PiiMatch]:
-    """IBANs; a match that fails the checksum is retried without its last group (``DE36… A``: the ``A`` is a word)."""
+    """IBANs; a match that fails the checksum is retried without its last group (``DE36… A``: the ``A`` is a word).
+    ASCII text without two letters followed by two digits holds none, found by a byte search instead of the
+    case-insensitive regex (a tenth of its time)."""
+    if text.isascii() and b"aa11" not in text.encode("ascii").translate(_IBAN_SHAPE):
+        return []
+    return _iban_matches(text)
+
+
+def _iban_matches(text: str) -> list[PiiMatch]:
     found = []
     for m in _IBAN.finditer(text):
         s = m.group()
