@@ -67,6 +67,23 @@ def test_fresh_store_is_at_the_current_version(store):
     assert versions == list(range(1, SCHEMA_VERSION + 1))
 
 
+def test_batched_request_rows_read_back_exactly(store):
+    """A batch goes through the driver's own INSERT; every value reads back as given: a status enum as its text, a
+    missing flag as False, a missing ``ts`` as the store's clock, None as NULL."""
+    from workbench.pipeline.records import Status
+
+    rows = [{"ts": NOW - 5, "item_id": "a", "status": Status.OK, "cost_usd": 0.25, "input_tokens": 12,
+             "fallback": 1, "cache": "miss", "raw_input": "é \u2603 text"},
+            {"item_id": "b", "status": "failed", "error_code": "timeout", "unknown_key": "ignored"}]
+    store.log_requests(rows)
+    got = {r["item_id"]: r for r in store.requests()}
+    a, b = got["a"], got["b"]
+    assert (a["ts"], a["status"], a["cost_usd"], a["input_tokens"], a["cache"], a["raw_input"]) == \
+        (NOW - 5, "ok", 0.25, 12, "miss", "é \u2603 text")
+    assert (a["fallback"], a["degraded"], b["fallback"]) == (True, False, False)
+    assert (b["ts"], b["status"], b["error_code"], b["cost_usd"], b["model"]) == (NOW, "failed", "timeout", None, None)
+
+
 def test_upgrade_from_v1_keeps_rows_and_adds_columns(db_url):
     old = LogStore(db_url, schema_version=1, clock=lambda: NOW)
     assert old.version == 1

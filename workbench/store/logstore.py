@@ -82,6 +82,22 @@ REQUESTS = sa.Table("requests", _META, *_request_columns_v1(), *_request_columns
                     *_request_columns_v4())
 _INSERT_REQUEST = REQUESTS.insert()
 _REQUEST_KEYS = tuple(c.name for c in REQUESTS.c if c.name != "id")
+_FLAG_POSITIONS = tuple(_REQUEST_KEYS.index(k) for k in ("fallback", "degraded", "escalated"))
+_TS_POSITION = _REQUEST_KEYS.index("ts")
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def _driver_insert(dialect: Any) -> str | None:
+    """The request INSERT in the driver's own parameter style, for ``executemany`` with tuples: SQLAlchemy's
+    per-row parameter handling cost the background writer ~20 µs a row, the driver's ~5 (None: a style not
+    written here, and SQLAlchemy's statement is used)."""
+    mark = _MARKS.get(dialect.paramstyle)
+    if mark is None:
+        return None
+    quote = dialect.identifier_preparer.quote
+    return (f"INSERT INTO {quote(REQUESTS.name)} ({', '.join(map(quote, _REQUEST_KEYS))}) "
+            f"VALUES ({', '.join([mark] * len(_REQUEST_KEYS))})")
 ESCALATIONS = sa.Table("escalations", _META, *_escalation_columns())
 EVENTS = sa.Table("events", _META, *_event_columns())
 
@@ -185,6 +201,14 @@ def migrate(engine: Engine, target: int | None = None) -> int:
     raise AssertionError("unreachable")
 
 
+def _plain(value: Any) -> Any:
+    """A value the driver binds as it is: str/int/float subclasses (a ``StrEnum``) as the plain type."""
+    for kind in (bool, int, float, str):
+        if isinstance(value, kind):
+            return kind(value) if kind is not str else str.__str__(value)
+    return value
+
+
 class LogStore:
     """Requests and escalations in SQL. Opening creates or upgrades the schema and purges old requests."""
 
@@ -200,6 +224,7 @@ class LogStore:
             raise LogStoreError(f"cannot open the log store {safe_url(self.url)}: {_reason(e)}",
                                 hint="check --db / WORKBENCH_DB_URL, the disk space and permissions") from None
         self.retention_days = retention_days
+        self._insert = _driver_insert(self.engine.dialect)
         if retention_days is not None and self.version == SCHEMA_VERSION:
             self.purge(retention_days)
 
@@ -216,10 +241,24 @@ class LogStore:
             return conn.execute(_INSERT_REQUEST, self._values(row)).inserted_primary_key[0]
 
     def log_requests(self, rows: list[dict[str, Any]]) -> None:
-        """Insert request rows in one transaction (one compiled statement, executed for many rows)."""
-        if rows:
-            with self.engine.begin() as conn:
+        """Insert request rows in one transaction: one statement in the driver's parameter style, executed for
+        many rows (SQLAlchemy's compiled statement for a driver style not written by hand)."""
+        if not rows:
+            return
+        with self.engine.begin() as conn:
+            if self._insert is None:
                 conn.execute(_INSERT_REQUEST, [self._values(r) for r in rows])
+            else:
+                conn.exec_driver_sql(self._insert, [self._row_tuple(r) for r in rows])
+
+    def _row_tuple(self, row: dict[str, Any]) -> tuple:
+        """``_values`` as a tuple in column order; a ``str`` or number subclass (a status enum) as its plain value."""
+        values = [row.get(k) for k in _REQUEST_KEYS]
+        for i in _FLAG_POSITIONS:
+            values[i] = bool(values[i])
+        if values[_TS_POSITION] is None:
+            values[_TS_POSITION] = self.clock()
+        return tuple(v if type(v) in _PLAIN else _plain(v) for v in values)
 
     def _values(self, row: dict[str, Any]) -> dict[str, Any]:
         """Every column (so many rows share one statement): a missing flag is False, a missing ``ts`` now."""
