@@ -369,3 +369,38 @@ def test_the_cache_imports_no_heavy_dependency():
             "bad = [x for x in ('pandas', 'litellm', 'matplotlib', 'sqlalchemy', 'torch') if x in sys.modules];"
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+
+
+def _scope_bytes(cache: SemanticCache) -> int:
+    return sum(s.vectors.nbytes + s.ids.nbytes + s.digests.nbytes for s in cache._scopes.values())
+
+
+def test_memory_stays_bounded_when_every_request_brings_new_documents(tmp_path):
+    """One scope per document set: a runner answering over ever-new documents used to keep every scope in memory
+    for good (64 vectors preallocated each, ~70 KB with a 256-dimension embedder: +222 MB over 3,000 requests).
+    Now a scope is held only once it has entries, sized to them, and only the most recently used ones are kept;
+    a dropped scope is read again from SQLite and still answers."""
+    limits = SearchLimits(memory_scopes=5, memory_entries=1_000)
+    cache = SemanticCache(tmp_path / "s.sqlite", 0.9, HashingEmbedder(), limits=limits)
+    question = "How long do refunds take on the Growth plan?"
+    assert cache.get("never-written", question) is None and len(cache._scopes) == 0
+    for n in range(40):
+        cache.put(f"docs-{n}", question, {"answer": n})
+        assert cache.get(f"docs-{n}", question) == {"answer": n}
+        assert len(cache._scopes) <= 5
+    assert _scope_bytes(cache) <= 5 * (HashingEmbedder().dim * 4 + 8 + 24)  # one entry each, no preallocation
+    assert cache.get("docs-0", question) == {"answer": 0}  # dropped long ago: read again from SQLite
+    assert list(cache._scopes)[-1] == "docs-0"
+
+
+def test_memory_entries_bound_drops_least_recently_used_scopes_first(tmp_path):
+    cache = SemanticCache(tmp_path / "s.sqlite", 0.9, HashingEmbedder(), limits=SearchLimits(memory_entries=30))
+    for scope in ("a", "b", "c"):
+        cache.put_many(scope, [(f"What is the fee for invoice {i} in {scope}?", {"i": i}) for i in range(12)])
+        cache.get(scope, "What is the fee for invoice 3?")
+    assert list(cache._scopes) == ["b", "c"] and cache._held == 24  # "a" (least recently used) went first
+    cache.get("b", "What is the fee for invoice 3?")
+    cache.get("a", "What is the fee for invoice 3?")
+    assert list(cache._scopes) == ["b", "a"] and cache._held == 24
+    cache.clear("b")
+    assert list(cache._scopes) == ["a"] and cache._held == 12

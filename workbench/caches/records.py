@@ -36,7 +36,8 @@ class Expiry:
 
 @dataclass(frozen=True)
 class SearchLimits:
-    """How much work one lookup may do (see the module docstring); the defaults suit 100k entries a scope."""
+    """How much work one lookup may do, and how much the cache keeps in memory (see the module docstring); the
+    defaults suit 100k entries a scope."""
 
     brute_force_max: int = 4096
     """Up to this many entries in a scope are scored exactly (``vectors @ q``); above it the sketch index
@@ -45,3 +46,9 @@ class SearchLimits:
     """Entries at or above the threshold read from SQLite and guarded per lookup, best first."""
     max_candidates: int = 1024
     """Entries the index lets through to exact scoring."""
+    memory_entries: int = 300_000
+    """Entries kept in memory across scopes (~1.2 KB each with a 256-dimension embedder): past it, the least
+    recently used scopes are dropped and read again from SQLite at their next lookup. A runner answering over
+    ever-new documents has one scope per document set; they used to stay in memory for good (~70 KB each)."""
+    memory_scopes: int = 10_000
+    """Scopes kept in memory, least recently used dropped first (as ``memory_entries``)."""

@@ -27,7 +27,9 @@ is reloaded: at worst a miss, never a hit the guard would refuse.
 
 Per scope in memory: the vectors (``4 × dim`` bytes per entry: 150 MB for 100k entries of 384 dimensions), the
 sketches (32 bytes), digests (24 bytes), ids and a set of key hashes (~80 bytes); rows written by other processes
-are picked up at the next lookup of that scope. Only numpy, the standard library and the embedder are used (the
+are picked up at the next lookup of that scope. A scope is held once it has entries, and only the most recently
+used ones are: up to ``SearchLimits.memory_entries`` entries and ``memory_scopes`` scopes (the others are read
+again from SQLite at their next lookup). Only numpy, the standard library and the embedder are used (the
 default, ``WordLlamaEmbedder``, runs on numpy from weights in its wheel), so the runner image needs nothing more.
 """
 from __future__ import annotations
@@ -36,6 +38,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,7 +108,10 @@ class SemanticCache:
         self.expiry, self.limits = expiry or Expiry(), limits or SearchLimits()
         self._embedder_name = str(embedder.name)
         self._lock = threading.RLock()
-        self._scopes: dict[str, _Scope] = {}
+        self._scopes: OrderedDict[str, _Scope] = OrderedDict()
+        """Scopes read into memory, least recently used first (bounded by ``limits``)."""
+        self._held = 0
+        """Entries in ``_scopes``, all scopes together."""
         self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -195,7 +201,7 @@ class SemanticCache:
         with self._lock:
             deleted = self._db.execute("DELETE FROM semantic_cache WHERE created < ?",
                                        (self.expiry.clock() - age,)).rowcount
-            self._scopes.clear()
+            self._drop_scopes()
         return deleted
 
     def clear(self, scope: str | None = None) -> None:
@@ -203,10 +209,10 @@ class SemanticCache:
         with self._lock:
             if scope is None:
                 self._db.execute("DELETE FROM semantic_cache")
-                self._scopes.clear()
+                self._drop_scopes()
             else:
                 self._db.execute("DELETE FROM semantic_cache WHERE scope = ?", (scope,))
-                self._scopes.pop(scope, None)
+                self._drop_scopes(scope)
 
     def __len__(self) -> int:
         with self._lock:
@@ -216,7 +222,7 @@ class SemanticCache:
         """Close the database and drop the scopes held in memory."""
         with self._lock:
             self._db.close()
-            self._scopes.clear()
+            self._drop_scopes()
 
     def __repr__(self) -> str:
         return f"SemanticCache({self.path!r}, threshold={self.threshold}, embedder={self._embedder_name!r})"
@@ -229,15 +235,21 @@ class SemanticCache:
     def _refresh(self, scope: str) -> _Scope:
         """The scope in memory, with the rows added since it was last read (by any process)."""
         state = self._scopes.get(scope)
+        if state is not None:
+            self._scopes.move_to_end(scope)
         rows = self._db.execute(
             "SELECT id, embedding, guard, norm FROM semantic_cache WHERE scope = ? AND embedder = ? AND id > ? "
             "ORDER BY id",
             (scope, self._embedder_name, state.last_id if state else 0)).fetchall()
+        if state is None and not rows:  # nothing to keep: a scope is held in memory once it has entries
+            return _Scope(np.empty((0, 0), np.float32), np.empty(0, np.int64), np.empty((0, 3), np.uint64))
         if state is None or (not state.size and rows):
-            dim = len(rows[0][1]) // 4 if rows else 0
-            n = max(len(rows), 64)
+            dim = len(rows[0][1]) // 4
+            n = len(rows)  # grown by doubling as rows arrive
             state = _Scope(np.empty((n, dim), np.float32), np.empty(n, np.int64), np.empty((n, 3), np.uint64))
             self._scopes[scope] = state
+            self._scopes.move_to_end(scope)
+            self._forget_old_scopes()
         state.keys.update(hash(r[3]) for r in rows)
         rows = [r for r in rows if len(r[1]) == 4 * state.vectors.shape[1]]  # another dimension: not comparable
         if not rows:
@@ -253,13 +265,33 @@ class SemanticCache:
         state.ids[state.size:end] = [r[0] for r in rows]
         state.digests[state.size:end] = np.frombuffer(b"".join(r[2] or _NO_DIGEST for r in rows),
                                                       np.uint64).reshape(-1, 3)
+        self._held += end - state.size
         state.size, state.last_id = end, rows[-1][0]
+        self._forget_old_scopes()
         if state.index is not None:
             state.index.add(new)
         elif state.size > self.limits.brute_force_max and self.threshold >= 0.7:
             state.index = SketchIndex(new.shape[1])
             state.index.add(state.vectors[:state.size])
         return state
+
+    def _forget_old_scopes(self) -> None:
+        """Drop the least recently used scopes while more than ``limits`` allow are in memory (the one in use, last,
+        always stays); a dropped scope is read again from SQLite at its next lookup."""
+        limits = self.limits
+        while len(self._scopes) > 1 and (len(self._scopes) > limits.memory_scopes
+                                         or self._held > limits.memory_entries):
+            _, dropped = self._scopes.popitem(last=False)
+            self._held -= dropped.size
+
+    def _drop_scopes(self, scope: str | None = None) -> None:
+        """Forget one scope held in memory, or all of them."""
+        if scope is None:
+            self._scopes.clear()
+            self._held = 0
+        else:
+            dropped = self._scopes.pop(scope, None)
+            self._held -= dropped.size if dropped is not None else 0
 
     def _reload_digests(self, scope: str, norms: list[str]) -> None:
         """Re-read the digests of replaced rows (same key, so same id and vector; the question may differ)."""
