@@ -404,3 +404,26 @@ def test_memory_entries_bound_drops_least_recently_used_scopes_first(tmp_path):
     assert list(cache._scopes) == ["b", "a"] and cache._held == 24
     cache.clear("b")
     assert list(cache._scopes) == ["a"] and cache._held == 12
+
+
+class CountingEmbedder(HashingEmbedder):
+    """Counts the texts it embeds."""
+
+    def embed(self, texts):
+        type(self).texts += len(texts)
+        return super().embed(texts)
+
+
+def test_a_miss_then_its_answer_embeds_the_question_once():
+    """The runner looks a question up, the model answers, the answer is stored: the question used to be embedded
+    twice (a model call per miss with a provider's embedder)."""
+    CountingEmbedder.texts = 0
+    cache = SemanticCache(":memory:", 0.9, CountingEmbedder())
+    cache.put("docs", "How do I export invoices on the Growth plan?", {"answer": 1})
+    assert CountingEmbedder.texts == 1
+    question = "Which currencies can I bill customers in Japan in?"
+    assert cache.get("docs", question) is None
+    cache.put("docs", question, {"answer": 2})
+    assert CountingEmbedder.texts == 2 and cache.get("docs", question) == {"answer": 2}
+    cache.put_many("docs", [(f"What is the fee for invoice {i}?", {"i": i}) for i in range(100)])  # one batch
+    assert CountingEmbedder.texts == 102

@@ -58,6 +58,8 @@ CREATE TABLE IF NOT EXISTS semantic_cache (
 CREATE INDEX IF NOT EXISTS ix_semantic_cache_scope_id ON semantic_cache (scope, embedder, id);
 """
 _NO_DIGEST = bytes(24)
+_RECENT = 64
+"""Embeddings of recent questions kept for reuse (``SemanticCache._embed``)."""
 _DIGESTS_FIRST = 256
 """Above this many candidates, rule out those that cannot pass the guard before gathering their vectors (at 100k
 entries, gathering 1,024 cold vectors costs ~0.5 ms, their digests and the question's signature ~0.3 ms)."""
@@ -112,6 +114,9 @@ class SemanticCache:
         """Scopes read into memory, least recently used first (bounded by ``limits``)."""
         self._held = 0
         """Entries in ``_scopes``, all scopes together."""
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        """The vectors of the last ``_RECENT`` questions embedded: a miss is looked up, answered, then stored, and
+        its question is embedded once, not twice."""
         self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -152,7 +157,7 @@ class SemanticCache:
         if not items:
             return 0
         norms = [normalise_question(q) for q, _ in items]
-        vectors = np.asarray(self.embedder.embed(norms), dtype=np.float32)
+        vectors = self._embed(norms)
         now = self.expiry.clock()
         digests = [np.array(signature(q).digest, np.uint64).tobytes() for q, _ in items]  # without entity_terms
         rows = [(scope, self._embedder_name, norm, q, vec.tobytes(), json.dumps(a, ensure_ascii=False), now, digest)
@@ -189,7 +194,7 @@ class SemanticCache:
             if not state.size:
                 return None
             if vector is None:
-                vector = self.embedder.embed([norm])[0]
+                vector = self._embed([norm])[0]
             return self._search(state, question, np.asarray(vector, dtype=np.float32).ravel())
 
     def prune(self, older_than_seconds: float | None = None) -> int:
@@ -274,6 +279,23 @@ class SemanticCache:
             state.index = SketchIndex(new.shape[1])
             state.index.add(state.vectors[:state.size])
         return state
+
+    def _embed(self, norms: list[str]) -> np.ndarray:
+        """The embeddings of normalised questions (float32 rows); a question embedded lately (one looked up, then
+        stored with its answer) is taken from ``_recent``. Batches larger than ``_RECENT`` are embedded as they are."""
+        if len(norms) > _RECENT:
+            return np.asarray(self.embedder.embed(norms), dtype=np.float32)
+        with self._lock:
+            missing = [n for n in dict.fromkeys(norms) if n not in self._recent]
+            if missing:
+                vectors = np.asarray(self.embedder.embed(missing), dtype=np.float32)
+                self._recent.update(zip(missing, vectors, strict=True))
+            for norm in norms:
+                self._recent.move_to_end(norm)
+            out = np.stack([self._recent[n] for n in norms])
+            while len(self._recent) > _RECENT:
+                self._recent.popitem(last=False)
+        return out
 
     def _forget_old_scopes(self) -> None:
         """Drop the least recently used scopes while more than ``limits`` allow are in memory (the one in use, last,
