@@ -427,3 +427,33 @@ def test_a_miss_then_its_answer_embeds_the_question_once():
     assert CountingEmbedder.texts == 2 and cache.get("docs", question) == {"answer": 2}
     cache.put_many("docs", [(f"What is the fee for invoice {i}?", {"i": i}) for i in range(100)])  # one batch
     assert CountingEmbedder.texts == 102
+
+
+def test_threads_looking_up_and_storing_over_many_scopes_with_small_limits(tmp_path):
+    """Eviction under concurrent use: 4 threads, 60 scopes, room for 3; every stored answer is found again by its
+    own question, nothing raises, and the bookkeeping of entries held in memory stays exact."""
+    import threading
+
+    cache = SemanticCache(tmp_path / "s.sqlite", 0.9, HashingEmbedder(),
+                          limits=SearchLimits(memory_scopes=3, memory_entries=20))
+    errors: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        try:
+            for n in range(60):
+                scope = f"docs-{(n * 7 + worker) % 60}"
+                question = f"What is the fee for invoice {worker}-{n} in {scope}?"
+                cache.put(scope, question, {"w": worker, "n": n})
+                assert cache.get(scope, question) == {"w": worker, "n": n}
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+    assert len(cache._scopes) <= 3
+    assert cache._held == sum(s.size for s in cache._scopes.values())
+    assert len(cache) == 240
