@@ -84,6 +84,16 @@ def test_batched_request_rows_read_back_exactly(store):
     assert (b["ts"], b["status"], b["error_code"], b["cost_usd"], b["model"]) == (NOW, "failed", "timeout", None, None)
 
 
+def test_numpy_numbers_in_a_row_are_written_as_numbers(store):
+    """A token count or a cost computed with numpy is a number to the store, not a row lost to a binding error."""
+    import numpy as np
+
+    store.log_requests([{"ts": NOW, "item_id": "np", "status": "ok", "input_tokens": np.int64(7),
+                         "cost_usd": np.float32(0.5), "latency_ms": np.float64(1.25), "fallback": np.bool_(True)}])
+    row = store.requests()[0]
+    assert (row["input_tokens"], row["cost_usd"], row["latency_ms"], row["fallback"]) == (7, 0.5, 1.25, True)
+
+
 def test_upgrade_from_v1_keeps_rows_and_adds_columns(db_url):
     old = LogStore(db_url, schema_version=1, clock=lambda: NOW)
     assert old.version == 1

@@ -202,10 +202,14 @@ def migrate(engine: Engine, target: int | None = None) -> int:
 
 
 def _plain(value: Any) -> Any:
-    """A value the driver binds as it is: str/int/float subclasses (a ``StrEnum``) as the plain type."""
+    """A value the driver binds as it is: str/int/float subclasses (a ``StrEnum``) as the plain type, a numpy
+    scalar (a token count or a cost computed with numpy) as its Python value."""
     for kind in (bool, int, float, str):
         if isinstance(value, kind):
             return kind(value) if kind is not str else str.__str__(value)
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy":
+        return item()
     return value
 
 
