@@ -117,3 +117,17 @@ def test_number_kinds_scanned_per_line_match_a_whole_text_scan(text):
 def test_normalise_reaches_a_fixed_point_when_stripping_enables_a_mojibake_repair():
     once = normalise("á\x86™Ä ").text  # hypothesis found it: ftfy repairs the text only once the space is gone
     assert normalise(once).text == once
+
+
+STOPWORDY = st.lists(st.sampled_from(["the", "The", "DE", "la", "Und", "is", "of", "y", "que", "ET", "x", "42", "-", ",",
+                                      "\n", " ", "Refund", "och"]), max_size=30).map(" ".join)
+
+
+@FAST
+@given(st.one_of(STOPWORDY, st.text(alphabet=st.characters(max_codepoint=127), max_size=60)))
+def test_language_of_ascii_text_matches_the_general_vote(text):
+    """ASCII text is lower-cased once and only stopwords are counted; the vote is the general path's."""
+    from workbench.inputs.language import _ASCII_NON_LETTERS, _latin_language, detect_language
+
+    words = text.translate(_ASCII_NON_LETTERS).split()
+    assert detect_language(text) == (_latin_language(words, text) if words else "und")

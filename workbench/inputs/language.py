@@ -85,16 +85,17 @@ def _script_counts(words: list[str]) -> dict[str, int]:
     return counts
 
 
-def _latin_language(words: list[str], text: str) -> str:
+def _latin_language(words: list[str], text: str, lower: bool = False) -> str:
     """The stopword vote: each word's vote split evenly among the languages that use it, plus letter hints; counted
-    in whole units of ``1 / _UNIT`` so that sums and ties are exact."""
-    counts = Counter(map(str.lower, words))
+    in whole units of ``1 / _UNIT`` so that sums and ties are exact. ``lower``: the words are lower-cased already
+    (and ``text`` is ASCII, so it holds no letter hint)."""
+    counts = Counter([w for w in words if w in _UNIT_VOTES] if lower else map(str.lower, words))
     scores: dict[str, int] = {}
     for w in counts.keys() & _UNIT_VOTES.keys():
         n = counts[w]
         for lang, units in _UNIT_VOTES[w]:
             scores[lang] = scores.get(lang, 0) + n * units
-    for ch in set(_HINT_RE.findall(text.lower())):
+    for ch in () if lower else set(_HINT_RE.findall(text.lower())):
         lang = _LETTER_HINTS[ch]
         scores[lang] = scores.get(lang, 0) + _HINT_UNITS
     if not scores:
@@ -108,9 +109,9 @@ def _latin_language(words: list[str], text: str) -> str:
 def detect_language(text: str, max_chars: int = 5000) -> str:
     """ISO 639-1 code of the main language of ``text`` (its first ``max_chars`` characters), or ``"und"``."""
     text = text[:max_chars]
-    if text.isascii():  # fast path: Latin script, split on anything that is not a letter
-        words = text.translate(_ASCII_NON_LETTERS).split()
-        return _latin_language(words, text) if words else "und"
+    if text.isascii():  # fast path: Latin script, lower-cased once, split on anything that is not a letter
+        words = text.lower().translate(_ASCII_NON_LETTERS).split()
+        return _latin_language(words, text, lower=True) if words else "und"
     words = _WORD_RE.findall(text)
     if not words:
         return "und"
