@@ -161,6 +161,10 @@ def test_guard_details():
     assert not same("Is it billed monthly?", "Is it billed yearly?")
     assert same("How do I enable webhooks?", "How do I enable webhook signing?")
     assert not same("Does it not renew?", "Does it renew?")
+    assert same("Can I export invoices on the Growth plan?", "Am I able to export invoices on the Growth plan?")
+    assert not same("Is support open at 9 am?", "Is support open at 9 pm?")
+    assert not same("Does the call start at 9:30 am?", "Does the call start at 9:30 pm?")
+    assert same("How many projects am I allowed?", "How many projects am I allowed to have?")
     assert normalise_question("What's the API's limit?!") == normalise_question("what is the API's limit")
 
 

@@ -7,7 +7,7 @@ also requires the two questions to agree on:
 
 - **numbers** (digits, ``1,000``, ``2.5``, ``10k``, ordinals, number words), as exact values;
 - **dates and periods** (month and weekday names, today/tomorrow/yesterday, "last/next/this <unit>", time units
-  such as day/month/year, daily/monthly/annual...);
+  such as day/month/year, daily/monthly/annual..., am/pm after a number: "Am I able to" is not a time);
 - **currencies** (``$ € £ ¥``, ISO codes, currency words);
 - **named entities**: capitalised tokens that are not common sentence words, acronyms (``SSO``, ``EUR``),
   camelCase and letter-digit codes (``Q1``, ``v2``), and ``entity_terms`` given by the caller (e.g. plan names typed
@@ -63,7 +63,9 @@ _UNITS = {u: u for u in "minute hour day week month quarter year decade".split()
 _UNITS |= {u + "s": u for u in list(_UNITS)}
 _UNITS |= {"seconds": "second", "hourly": "hour", "daily": "day", "weekly": "week", "monthly": "month",
            "quarterly": "quarter", "yearly": "year", "annual": "year", "annually": "year", "biweekly": "2 week",
-           "fortnight": "2 week", "am": "am", "pm": "pm"}
+           "fortnight": "2 week"}
+_CLOCK = frozenset({"am", "pm"})
+"""Times of day only after a number ("9 am", "9:30 pm"): "Am I able to..." and "if I am" are the verb."""
 _CURRENCY_WORDS = {"usd": "usd", "dollar": "usd", "dollars": "usd", "eur": "eur", "euro": "eur", "euros": "eur",
                    "gbp": "gbp", "pound": "gbp", "pounds": "gbp", "sterling": "gbp", "jpy": "jpy", "yen": "jpy",
                    "cad": "cad", "aud": "aud", "chf": "chf", "franc": "chf", "francs": "chf", "inr": "inr",
@@ -243,7 +245,7 @@ def _is_entity(token: str, lower: str, terms: frozenset[str]) -> bool:
 @lru_cache(maxsize=1 << 16)
 def _token_value(token: str, terms: frozenset[str]) -> tuple[str, str] | None:
     """What one token contributes, where that does not depend on its neighbours: ``("number" | "date" | "unit" |
-    "currency" | "entity", value)``, ``("may", "may")`` (decided in context) or ``None``. Memoised: questions share
+    "currency" | "entity", value)``, ``("may", "may")`` or ``("clock", "am" | "pm")`` (decided in context) or ``None``. Memoised: questions share
     most of their words, and this is most of the cost of a signature."""
     lower = token.lower()
     if (value := _number(lower)) is not None:
@@ -264,6 +266,8 @@ def _calendar_value(lower: str) -> tuple[str, str] | None:
     """``_token_value`` of a calendar word: a month (``"may"`` undecided), a weekday, a relative day or a unit."""
     if lower == "may":
         return "may", "may"
+    if lower in _CLOCK:
+        return "clock", lower
     if lower in _MONTHS:
         return "date", _MONTHS[lower]
     if lower in _WEEKDAYS or lower in _RELATIVE or lower in _UNITS:
@@ -289,6 +293,9 @@ def signature(question: str, entity_terms: Iterable[str] = ()) -> Signature:
             if any(_NUMBER.fullmatch(n) for n in neighbours) or (
                     token == "May" and not _sentence_initial(text, _nth_start(text, i))):
                 found["date"].add("may")
+        elif kind[0] == "clock":
+            if i and kinds[i - 1] is not None and kinds[i - 1][0] == "number":
+                found["date"].add(kind[1])
         elif kind[0] == "unit":
             found["date"].add(kind[1])
             if i and lowers[i - 1] in _MODIFIERS:
