@@ -461,3 +461,61 @@ def test_threads_looking_up_and_storing_over_many_scopes_with_small_limits(tmp_p
     assert len(cache._scopes) <= 3
     assert cache._held == sum(s.size for s in cache._scopes.values())
     assert len(cache) == 240
+
+
+def _rows(path) -> int:
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT COUNT(*) FROM semantic_cache").fetchone()[0]
+
+
+def test_write_behind_reads_its_own_writes_and_is_durable_within_its_bound(tmp_path):
+    """With ``write_behind_seconds`` (the runner's setting) ``put`` returns before anything is written; a lookup of
+    that scope in this process still finds the entry (it writes the scope's waiting entries first), and another
+    process finds it within the bound without any flush."""
+    import time
+
+    path = tmp_path / "s.sqlite"
+    question = "How long do refunds take on the Growth plan?"
+    slow = SemanticCache(path, 0.9, HashingEmbedder(), write_behind_seconds=30)  # nothing written behind our back
+    slow.put("docs-a", question, {"answer": "a"})
+    assert _rows(path) == 0  # the request did not wait for SQLite
+    assert slow.get("docs-a", question) == {"answer": "a"}  # read your own writes
+    assert _rows(path) == 1
+    slow.close()
+
+    cache = SemanticCache(path, 0.9, HashingEmbedder(), write_behind_seconds=0.2)
+    other = SemanticCache(path, 0.9, HashingEmbedder())
+    cache.put("docs-b", question, {"answer": "b"})
+    started = time.monotonic()
+    while other.get("docs-b", question) is None and time.monotonic() - started < 5:
+        time.sleep(0.02)
+    assert other.get("docs-b", question) == {"answer": "b"}  # seen by another connection, no flush called
+    cache.close()
+    other.close()
+
+
+def test_write_behind_failure_loses_only_the_entries_and_raises_nothing(tmp_path):
+    cache = SemanticCache(tmp_path / "s.sqlite", 0.9, HashingEmbedder(), write_behind_seconds=0.05)
+    cache._db.close()  # a store that fails every write from now on
+    cache.put("docs", "How long do refunds take?", {"answer": 1})
+    cache.flush()  # the background batch failed quietly, like a failed put (a cache is best effort)
+    assert cache._pending == {}
+
+
+def test_runner_flush_writes_the_semantic_cache_entries(tmp_path):
+    from workbench.config import CacheConfig, Evidence, ProductionConfig, TrafficSplit
+    from workbench.config.pipeline import PipelineConfig
+    from workbench.runner.runner import Runner
+
+    variant = PipelineConfig.build("grounded_qa", version=2, tier="medium",
+                                   cache=CacheConfig(exact=False, semantic=True))
+    config = ProductionConfig(
+        name="t", variants={"a": variant}, split=TrafficSplit(weights={"a": 1.0}),
+        evidence=Evidence(experiment="t", evalset_name="x", evalset_hash="sha256:0", variant="a")).with_hash()
+    runner = Runner.from_config(config, db_url=f"sqlite:///{tmp_path / 'log.db'}", cache_path=tmp_path / "caches")
+    doc = {"id": "refunds.md", "text": "# Refunds\n\nRefunds are available within 30 days of the charge."}
+    first = runner.run({"id": "1", "question": "How long do refunds take?", "documents": [doc]})
+    assert first.status == "ok" and first.cache == "miss"
+    runner.flush()
+    assert _rows(tmp_path / "caches" / "semantic.sqlite") == 1
+    runner.close()

@@ -1,5 +1,6 @@
 """The runner's semantic cache: an answer for a question *similar enough* to one already answered, in the same
-scope (the variant's config hash and the documents' content hash), persistent in SQLite.
+scope (the variant's config hash and the documents' content hash), persistent in SQLite (written at once, or
+behind in batches with ``write_behind_seconds``, as the runner does).
 
     cache = SemanticCache("semantic.sqlite")   # threshold=0.7, embedder=WordLlamaEmbedder(), expiry=..., limits=...
     cache.put(scope, "How long is the refund window on the Growth plan?", {"answer": "30 days"})
@@ -34,6 +35,7 @@ default, ``WordLlamaEmbedder``, runs on numpy from weights in its wheel), so the
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -46,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from .._util.batching import BatchWriter
 from .guard import Signature, normalise_question, signature
 from .index import SketchIndex
 from .records import Expiry, Match, SearchLimits
@@ -85,13 +88,16 @@ class _Scope:
 class SemanticCache:
     """Answers by question similarity within a scope; see the module docstring."""
 
-    def __init__(self, path: str | Path | None, threshold: float = 0.7, embedder: Any = None, *,
+    def __init__(self, path: str | Path | None, threshold: float = 0.7, embedder: Any = None, *,  # noqa: PLR0913 - keyword-only
                  entity_terms: Iterable[str] = (), expiry: Expiry | None = None,
-                 limits: SearchLimits | None = None):
+                 limits: SearchLimits | None = None, write_behind_seconds: float | None = None):
         """``path``: the SQLite file (``None``: the workspace's ``cache/semantic.sqlite``; ``":memory:"`` works).
         ``embedder``: any ``Embedder`` (default ``WordLlamaEmbedder()``, whose calibrated threshold is the default 0.7). ``entity_terms``: words the guard treats as
         named entities in any case (e.g. plan names). ``expiry``: when entries go stale (default: never);
-        ``limits``: how much work a lookup may do (default ``SearchLimits()``)."""
+        ``limits``: how much work a lookup may do (default ``SearchLimits()``). ``write_behind_seconds`` (the
+        runner sets it) makes ``put`` return at once: a background thread embeds and writes the entries in batches
+        within that time, and a lookup of a scope with entries still waiting writes them first, so this process
+        reads its own writes; another process sees them once written."""
         if not 0.0 < threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
         if embedder is None:
@@ -117,6 +123,13 @@ class SemanticCache:
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         """The vectors of the last ``_RECENT`` questions embedded: a miss is looked up, answered, then stored, and
         its question is embedded once, not twice."""
+        self._pending: dict[str, list[tuple[str, dict]]] = {}
+        """Entries ``put`` and not yet written, by scope (write-behind only)."""
+        self._pending_lock = threading.Lock()
+        self._store_lock = threading.RLock()
+        """Taken while pending entries are taken out and written, so they are written in the order they were put."""
+        self._writer = None if write_behind_seconds is None else BatchWriter(
+            self._store_scopes, batch_seconds=write_behind_seconds, name="workbench-semantic-cache")
         self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -132,13 +145,14 @@ class SemanticCache:
 
     @classmethod
     def for_config(cls, path: str | Path | None, cache: Any, *, clock: Callable[[], float] = time.time,
-                   embedder: Any = None) -> SemanticCache:
+                   embedder: Any = None, write_behind_seconds: float | None = None) -> SemanticCache:
         """The semantic cache a variant's ``CacheConfig`` asks for (its threshold and TTL), in ``path``."""
         if embedder is None:
             from ..models.embedders import embedder_from_config
 
             embedder = embedder_from_config({"kind": cache.embedder})
-        return cls(path, cache.similarity_threshold, embedder, expiry=Expiry(cache.ttl_seconds, clock))
+        return cls(path, cache.similarity_threshold, embedder, expiry=Expiry(cache.ttl_seconds, clock),
+                   write_behind_seconds=write_behind_seconds)
 
     # -- the API the runner uses ------------------------------------------------------------------------------
     def get(self, scope: str, question: str) -> dict | None:
@@ -147,8 +161,19 @@ class SemanticCache:
         return None if match is None else match.answer
 
     def put(self, scope: str, question: str, answer: dict) -> None:
-        """Store (or replace) the answer to ``question`` in ``scope``."""
-        self.put_many(scope, [(question, answer)])
+        """Store (or replace) the answer to ``question`` in ``scope``: at once, or with ``write_behind_seconds``
+        by the background writer (a lookup of ``scope`` in this process sees it either way)."""
+        if self._writer is None:
+            self.put_many(scope, [(question, answer)])
+            return
+        with self._pending_lock:
+            self._pending.setdefault(scope, []).append((question, answer))
+        self._writer.append(scope)
+
+    def flush(self) -> None:
+        """Wait until every ``put`` so far is written (at once without ``write_behind_seconds``)."""
+        if self._writer is not None:
+            self._writer.flush()
 
     # -- the rest ---------------------------------------------------------------------------------------------
     def put_many(self, scope: str, items: Iterable[tuple[str, dict]]) -> int:
@@ -184,6 +209,8 @@ class SemanticCache:
         """The hit for ``question`` with its similarity, or ``None``. ``vector``: the embedding of
         ``normalise_question(question)`` if the caller already has it."""
         norm = normalise_question(question)
+        if self._pending:
+            self._store_pending(scope)
         with self._lock:
             state = self._refresh(scope)
             row = None if hash(norm) not in state.keys else self._db.execute(
@@ -203,6 +230,7 @@ class SemanticCache:
         age = self.expiry.ttl_seconds if older_than_seconds is None else older_than_seconds
         if age is None:
             return 0
+        self.flush()
         with self._lock:
             deleted = self._db.execute("DELETE FROM semantic_cache WHERE created < ?",
                                        (self.expiry.clock() - age,)).rowcount
@@ -210,7 +238,8 @@ class SemanticCache:
         return deleted
 
     def clear(self, scope: str | None = None) -> None:
-        """Forget one scope, or everything."""
+        """Forget one scope, or everything (entries still waiting to be written included)."""
+        self.flush()
         with self._lock:
             if scope is None:
                 self._db.execute("DELETE FROM semantic_cache")
@@ -220,11 +249,13 @@ class SemanticCache:
                 self._drop_scopes(scope)
 
     def __len__(self) -> int:
+        self.flush()
         with self._lock:
             return self._db.execute("SELECT COUNT(*) FROM semantic_cache").fetchone()[0]
 
     def close(self) -> None:
-        """Close the database and drop the scopes held in memory."""
+        """Write the entries still waiting, close the database and drop the scopes held in memory."""
+        self.flush()
         with self._lock:
             self._db.close()
             self._drop_scopes()
@@ -279,6 +310,21 @@ class SemanticCache:
             state.index = SketchIndex(new.shape[1])
             state.index.add(state.vectors[:state.size])
         return state
+
+    def _store_scopes(self, scopes: list[str]) -> None:
+        """The background writer's batch: the entries waiting in these scopes, one ``put_many`` a scope."""
+        for scope in dict.fromkeys(scopes):
+            self._store_pending(scope)
+
+    def _store_pending(self, scope: str) -> None:
+        """Write the entries of ``scope`` still waiting. A failure (a full disk) loses them, as a failed ``put``
+        would: a cache is best effort, and the answers were returned."""
+        with self._store_lock:
+            with self._pending_lock:
+                items = self._pending.pop(scope, None)
+            if items:
+                with contextlib.suppress(Exception):
+                    self.put_many(scope, items)
 
     def _embed(self, norms: list[str]) -> np.ndarray:
         """The embeddings of normalised questions (float32 rows); a question embedded lately (one looked up, then

@@ -97,7 +97,8 @@ class Runner:
         self._cache_dir = Path(cache_path) if cache_path else workspace("runner")
         wants = [cfg.cache for cfg in config.variants.values()]
         self._exact = self._open_exact() if any(c.exact for c in wants) else None
-        self.pipelines = {name: Pipeline(cfg, cache=self._exact, semantic=self._open_semantic(cfg), models=models)
+        self._semantic = {name: self._open_semantic(cfg) for name, cfg in config.variants.items()}
+        self.pipelines = {name: Pipeline(cfg, cache=self._exact, semantic=self._semantic[name], models=models)
                           for name, cfg in config.variants.items()}
         self._offline: Model | None = None
         self.log = RequestLog(self.db_url, retention_days=config.logging.retention_days, clock=clock,
@@ -156,6 +157,10 @@ class Runner:
         """Wait until every request row and cache entry so far is written."""
         if self._exact is not None:
             self._exact.flush()
+        for cache in self._semantic.values():
+            flush = getattr(cache, "flush", None)  # a semantic cache that writes at once may have none
+            if flush is not None:
+                flush()
         self.log.flush()
 
     def close(self) -> None:
@@ -204,7 +209,8 @@ class Runner:
         try:
             from ..caches.semantic import SemanticCache
 
-            return SemanticCache.for_config(self._cache_dir / "semantic.sqlite", variant.cache, clock=self.clock)
+            return SemanticCache.for_config(self._cache_dir / "semantic.sqlite", variant.cache, clock=self.clock,
+                                            write_behind_seconds=0.2)
         except (ImportError, OSError, sqlite3.Error) as e:
             warnings.warn(f"runner: semantic caching is configured but unavailable ({e}); running without it",
                           RuntimeWarning, stacklevel=3)
