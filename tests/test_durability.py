@@ -1,10 +1,12 @@
-"""Write-behind keeps its bound: log rows are durable within 0.2 s of being produced, whatever the traffic.
+"""Write-behind keeps its bound: log rows and cache entries are durable within 0.2 s of being produced, whatever
+the traffic.
 
 A worker, and separately a server, is SIGKILLed after N answered requests with 0.4 s since the last one: every
 one of the N log rows must be in the store (before, a lone row waited for a full batch or the 10 s idle timeout,
 and a killed worker lost 42 of its 44 rows)."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -71,9 +73,11 @@ def test_a_sigkilled_worker_keeps_every_log_row(tmp_path):
     assert every_row_logged(db)
 
 
-def test_a_sigkilled_server_keeps_every_log_row(tmp_path):
+@contextlib.contextmanager
+def killed_server(tmp_path: Path, config: Path, db: str):
+    """A real ``workbench serve`` for the test to call (its base URL), SIGKILLed at the end after 0.4 s idle."""
     pytest.importorskip("uvicorn")
-    config, db, port = write_config(tmp_path / "c.yaml"), f"sqlite:///{tmp_path / 'log.db'}", free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "workbench", "serve", "--config", str(config), "--db", db,
                                "--port", str(port)], env=env(tmp_path), cwd=ROOT, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
@@ -86,11 +90,49 @@ def test_a_sigkilled_server_keeps_every_log_row(tmp_path):
                 return False
 
         assert wait_for(up, timeout=60), server.stderr.read() if server.poll() is not None else "no server"
-        for i in range(N):
-            assert httpx.post(f"{url}/v1/run", json=question(i), timeout=30).json()["status"] == "ok"
-            time.sleep(0.05 if i % 3 else 0.3)  # bursts and pauses
+        yield url
         idle_then_kill(server)
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def ask_in_bursts(url: str, make=question) -> None:
+    for i in range(N):
+        assert httpx.post(f"{url}/v1/run", json=make(i), timeout=30).json()["status"] == "ok"
+        time.sleep(0.05 if i % 3 else 0.3)  # bursts and pauses
+
+
+def test_a_sigkilled_server_keeps_every_log_row(tmp_path):
+    config, db = write_config(tmp_path / "c.yaml"), f"sqlite:///{tmp_path / 'log.db'}"
+    with killed_server(tmp_path, config, db) as url:
+        ask_in_bursts(url)
     assert every_row_logged(db)
+
+
+def test_a_sigkilled_server_keeps_every_cache_entry(tmp_path):
+    """The exact and the semantic cache write behind too (the semantic one since it batches its embeddings): with
+    both on, every answer given 0.4 s before the kill is in both caches."""
+    import sqlite3
+
+    from test_queue import _build_in_root
+
+    from workbench.config import CacheConfig
+    from workbench.config.production import Evidence, ProductionConfig, TrafficSplit
+
+    variant = _build_in_root(2, "medium").model_copy(update={"cache": CacheConfig(exact=True, semantic=True)})
+    cfg = ProductionConfig(name="qa", variants={"v": variant}, split=TrafficSplit(weights={"v": 1.0}),
+                           evidence=Evidence(experiment="t", evalset_name="x", evalset_hash="sha256:0",
+                                             variant="v")).with_hash()
+    config = tmp_path / "c.yaml"
+    config.write_text(cfg.to_yaml(), encoding="utf-8")
+
+    def own_document(i: int) -> dict:  # a scope of its own each, as with ever-new documents
+        return {**question(i), "documents": [{"id": f"r{i}", "text": f"Refunds for case {i} take 30 days."}]}
+
+    with killed_server(tmp_path, config, f"sqlite:///{tmp_path / 'log.db'}") as url:
+        ask_in_bursts(url, own_document)
+    caches = tmp_path / "home" / "runner"
+    for name, table in (("responses.sqlite", "responses"), ("semantic.sqlite", "semantic_cache")):
+        with sqlite3.connect(caches / name) as db:
+            assert db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == N, name  # noqa: S608 - our names
