@@ -82,8 +82,6 @@ REQUESTS = sa.Table("requests", _META, *_request_columns_v1(), *_request_columns
                     *_request_columns_v4())
 _INSERT_REQUEST = REQUESTS.insert()
 _REQUEST_KEYS = tuple(c.name for c in REQUESTS.c if c.name != "id")
-_FLAG_POSITIONS = tuple(_REQUEST_KEYS.index(k) for k in ("fallback", "degraded", "escalated"))
-_TS_POSITION = _REQUEST_KEYS.index("ts")
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
@@ -256,17 +254,13 @@ class LogStore:
                 conn.exec_driver_sql(self._insert, [self._row_tuple(r) for r in rows])
 
     def _row_tuple(self, row: dict[str, Any]) -> tuple:
-        """``_values`` as a tuple in column order; a ``str`` or number subclass (a status enum) as its plain value."""
-        values = [row.get(k) for k in _REQUEST_KEYS]
-        for i in _FLAG_POSITIONS:
-            values[i] = bool(values[i])
-        if values[_TS_POSITION] is None:
-            values[_TS_POSITION] = self.clock()
-        return tuple(v if type(v) in _PLAIN else _plain(v) for v in values)
+        """``_values`` as a tuple in column order (the driver's INSERT lists the columns in that order)."""
+        return tuple(self._values(row).values())
 
     def _values(self, row: dict[str, Any]) -> dict[str, Any]:
-        """Every column (so many rows share one statement): a missing flag is False, a missing ``ts`` now."""
-        values = {k: row.get(k) for k in _REQUEST_KEYS}
+        """Every column (so many rows share one statement): a missing flag is False, a missing ``ts`` now, and a
+        ``str`` or number subclass (a status enum) or a numpy number as its plain value."""
+        values = {k: v if type(v := row.get(k)) in _PLAIN else _plain(v) for k in _REQUEST_KEYS}
         for flag in ("fallback", "degraded", "escalated"):
             values[flag] = bool(values[flag])
         if values["ts"] is None:
