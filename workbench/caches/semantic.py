@@ -283,8 +283,7 @@ class SemanticCache:
             dim = len(rows[0][1]) // 4
             n = len(rows)  # grown by doubling as rows arrive
             state = _Scope(np.empty((n, dim), np.float32), np.empty(n, np.int64), np.empty((n, 3), np.uint64))
-            self._scopes[scope] = state
-            self._scopes.move_to_end(scope)
+            self._scopes[scope] = state  # last: new, or moved to the end above
             self._forget_old_scopes()
         state.keys.update(hash(r[3]) for r in rows)
         rows = [r for r in rows if len(r[1]) == 4 * state.vectors.shape[1]]  # another dimension: not comparable
