@@ -64,6 +64,10 @@ def test_validate_run_and_the_queue_refuse_the_same_lines_with_the_same_codes(tm
 
     assert by_validate == by_run == expected
     assert refused_by_queue == set(expected)
+    # an object refused by its shape still says which item it was (its id made printable); one that did not parse
+    # (5,000 or 100k deep) cannot
+    shown = {7: None, 8: None, 9: "d40", 10: "\\ud800", 11: "s"}
+    assert {n: rows[n - 1]["id"] for n in shown} == {n: out[n - 1]["id"] for n in shown} == shown
     assert [i for i, _ in items] == ["bom", "7", "ok-2"]
 
 

@@ -120,3 +120,47 @@ def test_flags_reach_the_result_line_and_the_log_row(tmp_path, db):
 
     logged = {r["item_id"]: r["flags"] for r in LogStore(db).requests()}
     assert logged == {"clean": None, "inj": "injection_suspected", "zw": "zero_width"}
+
+
+def test_an_object_refused_by_its_shape_keeps_its_id_on_the_result_line(config_path, tmp_path, db):
+    deep = '{"id": "deep", "x": ' + "[" * 600 + "]" * 600 + "}"
+    unparsable = "[" * 100_000 + "]" * 100_000
+    lines = [deep, '{"id": "sur\\ud800", "question": "q?"}', '{"id": 5, "q": {"k\\udc00": 1}}', unparsable,
+             '{"id": ' + "[" * 600 + "]" * 600 + ', "question": "q?"}']
+    code, out = run_cli(config_path, tmp_path, ("\n".join(lines) + "\n").encode(), db)
+    assert code == 0
+    assert [(o["id"], o["error"]["code"]) for o in out] == [
+        ("deep", "too_deep"), ("sur\\ud800", "invalid_unicode"), (5, "invalid_unicode"), (None, "too_deep"),
+        (None, "too_deep")]  # the escaped id is printable; an id that is itself too deep is not echoed
+
+
+def _resume_cli(config_path, tmp_path, db, extra=()):
+    code = main(["run", "--config", str(config_path), "--input", str(tmp_path / "in.jsonl"), "--out",
+                 str(tmp_path / "out.jsonl"), "--db", db, *extra])
+    assert code == 0
+    return [json.loads(x) for x in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("kept", [0, 1, 2, 3, 5, 7])
+def test_resume_adds_exactly_the_missing_lines_even_with_repeated_ids_and_lines_without_one(
+        config_path, tmp_path, db, capsys, kept):
+    """A run stopped after ``kept`` lines (a full disk), resumed: the output is the full run's, line for line. The
+    same id twice is two inputs (a set of ids skipped both); lines refused with no id are not run again; and a second
+    resume adds nothing."""
+    lines = [good("a", "How long do refunds take?"), "{not json", good("a", "When does account credit expire?"),
+             '{"question": "no id"}', "{not json either", good("b"), '{"id": "sur\\ud800", "question": "q?"}',
+             "[" * 5000 + "]" * 5000]
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    full = _resume_cli(config_path, tmp_path, db)
+    assert len(full) == len(lines)
+    out = tmp_path / "out.jsonl"
+    written = out.read_text(encoding="utf-8").splitlines(keepends=True)
+    out.write_text("".join(written[:kept]), encoding="utf-8")
+    capsys.readouterr()
+    resumed = _resume_cli(config_path, tmp_path, db, ["--resume"])
+    missing = len(lines) - kept
+    assert f"ran {missing} line{'s' * (missing != 1)}:" in capsys.readouterr().err
+    key = [(o["id"], o["status"], (o["error"] or {}).get("code"), o["output"]) for o in full]
+    assert [(o["id"], o["status"], (o["error"] or {}).get("code"), o["output"]) for o in resumed] == key
+    again = _resume_cli(config_path, tmp_path, db, ["--resume"])
+    assert len(again) == len(lines) and "ran 0 lines" in capsys.readouterr().err

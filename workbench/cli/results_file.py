@@ -1,7 +1,10 @@
 """The output file of ``workbench run``: each result written as it completes, flushed in small batches and
 fsynced at the end, so a crash or a kill loses at most the last moments; a write failure (a full disk, a
 read-only path) stops the run with exit 2, saying how many results are safely written and how to resume.
-``--resume`` appends to an existing file and skips the ids already in it."""
+``--resume`` appends to an existing file and skips the inputs already answered in it, counting: an id written twice
+skips two input lines with that id, not every one (inputs may repeat an id); a line refused with no readable id
+(not JSON, too deep to parse...) is matched by its error code. So resuming over the same input adds exactly the
+missing lines, and a second resume adds none."""
 from __future__ import annotations
 
 import contextlib
@@ -9,6 +12,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +29,8 @@ class ResultsFile:
 
     def __init__(self, path: str, *, resume: bool = False):
         self.path, self.safe, self._pending, self._since, self._closed = path, 0, 0, 0.0, False
-        self.done_ids: set[str] = _resume_from(path) if resume and path != "-" else set()
+        self.done: Counter[str] = _resume_from(path) if resume and path != "-" else Counter()
+        self.resumed = self.done.total()
         if path == "-":
             self._f: Any = sys.stdout
             return
@@ -34,9 +39,14 @@ class ResultsFile:
         except OSError as e:
             raise UsageError(f"cannot write {path}: {e.strerror}", hint="choose a writable --out path") from None
 
-    def skip(self, item_id: Any) -> bool:
-        """True when ``--resume`` found this id in the file already."""
-        return item_id is not None and json.dumps(item_id) in self.done_ids
+    def skip(self, item_id: Any, error_code: str | None = None) -> bool:
+        """True when ``--resume`` found this input's result in the file (and counts it as taken): an input with an
+        id by that id, one without by the ``error_code`` of its rejection."""
+        key = _key(item_id, error_code)
+        if self.done[key] <= 0:
+            return False
+        self.done[key] -= 1
+        return True
 
     def write(self, line: dict[str, Any]) -> None:
         """Write one result line (flushed in batches)."""
@@ -78,21 +88,26 @@ class ResultsFile:
 
     def _failed(self, error: OSError) -> None:
         self._close_quietly()
-        kept = self.safe + len(self.done_ids)
+        kept = self.safe + self.resumed
         raise UsageError(
             f"cannot write {self.path}: {error.strerror or error}; {kept} result(s) are safely in it, the rest of "
             f"this run is stopped (the log store has every result answered so far)",
-            hint=f"free space or fix the path, then run the same command with --resume: the ids already in "
+            hint=f"free space or fix the path, then run the same command with --resume: the inputs already in "
                  f"{self.path} are skipped") from None
 
 
-def _resume_from(path: str) -> set[str]:
-    """The ids (as JSON text) of the complete result lines already in ``path``, in one pass; a last line without
-    its newline (a run killed mid-write) is cut off, so its id runs again."""
+def _key(item_id: Any, error_code: str | None) -> str:
+    return f"id {json.dumps(item_id)}" if item_id is not None else f"no id, {error_code}"
+
+
+def _resume_from(path: str) -> Counter[str]:
+    """How many complete result lines ``path`` holds per key (``_key``: the id, else the error code), in one pass;
+    a last line without its newline (a run killed mid-write) is cut off, so its input runs again."""
     p = Path(path)
+    done: Counter[str] = Counter()
     if not p.exists():
-        return set()
-    ids, complete = set(), 0
+        return done
+    complete = 0
     with p.open("rb+") as f:
         for raw in f:
             if not raw.endswith(b"\n"):
@@ -100,9 +115,8 @@ def _resume_from(path: str) -> set[str]:
                 break
             complete += len(raw)
             try:
-                ident = json.loads(raw).get("id")
-            except (ValueError, AttributeError):
+                line = json.loads(raw)
+                done[_key(line.get("id"), (line.get("error") or {}).get("code"))] += 1
+            except (ValueError, AttributeError, TypeError):
                 continue
-            if ident is not None:
-                ids.add(json.dumps(ident))
-    return ids
+    return done

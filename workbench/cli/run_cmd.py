@@ -84,9 +84,10 @@ def run(args: argparse.Namespace) -> int:
         out = ResultsFile(args.out, resume=args.resume)
         try:
             for line in read_lines(src):
-                if line.problem is None and out.skip(line.id):
+                if out.skip(line.shown_id, None if line.problem is None else line.problem.code):
                     continue
-                result = runner.run(line.obj) if line.problem is None else runner.reject(None, **line.error())
+                result = runner.run(line.obj) if line.problem is None else runner.reject(line.shown_id,
+                                                                                          **line.error())
                 out.write(result.to_line())
                 tally.add(result)
         finally:

@@ -6,8 +6,10 @@ and so is a UTF-8 byte-order mark on line 1. A line that is blank, not strict UT
 ``Infinity`` included), not a JSON object, or an object without a usable ``id`` (a non-empty string or an integer,
 never a boolean) has a ``problem``: a ``Flag`` whose code says which (``empty``, ``invalid_utf8``, ``invalid_json``,
 ``not_object``, ``missing_id``), and an object nested too deeply (``too_deep``) or holding a lone surrogate anywhere
-(``invalid_unicode``: ``workbench.inputs.shape``) has one too. What a caller does with a problem is its own business: ``validate`` writes a row,
-``run`` a rejected line, the queue refuses the line.
+(``invalid_unicode``: ``workbench.inputs.shape``) has one too. Such an object is dropped unread, but its top-level
+``id``, when usable, is kept printable (a lone surrogate escaped) in ``shown_id``, so its rejection can say which
+item it was. What a caller does with a problem is its own business: ``validate`` writes a row, ``run`` a rejected
+line, the queue refuses the line.
 
     for line in read_lines(f):
         if line.problem: ...            # line.problem.code, line.message
@@ -23,7 +25,7 @@ from typing import Any
 from .checking import _UNCLASSIFIED, check_object, result_from
 from .policy import InputPolicy
 from .result import Flag, InputResult
-from .shape import shape_problem
+from .shape import printable, shape_problem
 
 _BOM = b"\xef\xbb\xbf"
 _MESSAGES = {"empty": "is blank, not a JSON object", "invalid_utf8": "is not valid UTF-8",
@@ -44,11 +46,18 @@ class Line:
     """Why the line is not a usable input (None when it is one)."""
     replaced_utf8: Flag | None = None
     """Set when undecodable bytes were replaced (``lenient_utf8``): a finding for the input policy."""
+    refused_id: Any = None
+    """For an object refused as ``too_deep`` or ``invalid_unicode``: its usable top-level ``id``, printable."""
 
     @property
     def id(self) -> Any:
         """The input's ``id`` when the line is a usable input, else None."""
         return self.obj.get("id") if self.problem is None else None
+
+    @property
+    def shown_id(self) -> Any:
+        """The id to put on this line's result: ``id``, or ``refused_id`` for an object refused by its shape."""
+        return self.obj.get("id") if self.problem is None else self.refused_id
 
     @property
     def message(self) -> str | None:
@@ -89,12 +98,15 @@ def parse_line(raw: bytes, number: int, *, lenient_utf8: bool = False) -> Line:
             return Line(number, problem=finding)
         text, replaced = raw.decode("utf-8", errors="replace"), finding
     obj, problem = _parse(text)
+    if problem is not None and problem.code in ("too_deep", "invalid_unicode") and isinstance(obj, dict):
+        ident = obj.get("id")  # the object is dropped; only its id, made printable, is kept
+        return Line(number, None, problem, replaced, printable(ident) if valid_id(ident) else None)
     return Line(number, obj, problem, replaced)
 
 
 def _parse(text: str) -> tuple[Any, Flag | None]:
     """``(object, problem)`` of one decoded line: the object is kept for ``not_object`` and ``missing_id`` (their
-    readers may still use it), dropped when it cannot be read safely."""
+    readers may still use it) and for a shape problem (only its id is read), None when it did not parse."""
     try:
         obj = json.loads(text, parse_constant=_no_constants)
     except RecursionError:  # deeper than the parser goes (about 1,000 levels; 100k is refused as fast)
@@ -105,7 +117,7 @@ def _parse(text: str) -> tuple[Any, Flag | None]:
         return obj, Flag("not_object", None, None, [type(obj).__name__])
     shape = shape_problem(obj)
     if shape is not None:
-        return None, shape
+        return obj, shape
     if not valid_id(obj.get("id")):
         return obj, Flag("missing_id", "id", None, [] if "id" not in obj else [type(obj["id"]).__name__])
     return obj, None
@@ -130,7 +142,7 @@ def check_line(raw: bytes, line_no: int, policy: InputPolicy) -> dict[str, Any]:
     problem = line.problem
     if problem is not None and (problem.code != "missing_id" or policy.action("missing_id") == "reject") \
             and problem.code != "not_object":
-        return row(line_no, None, result_from([*prior, problem], policy, dict(_UNCLASSIFIED)))
+        return row(line_no, line.shown_id, result_from([*prior, problem], policy, dict(_UNCLASSIFIED)))
     if problem is not None and problem.code == "missing_id":
         prior.append(problem)
     result = check_object(policy, line.obj, prior)
