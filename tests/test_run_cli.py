@@ -164,3 +164,26 @@ def test_resume_adds_exactly_the_missing_lines_even_with_repeated_ids_and_lines_
     assert [(o["id"], o["status"], (o["error"] or {}).get("code"), o["output"]) for o in resumed] == key
     again = _resume_cli(config_path, tmp_path, db, ["--resume"])
     assert len(again) == len(lines) and "ran 0 lines" in capsys.readouterr().err
+
+
+def test_ctrl_c_keeps_the_results_so_far_and_says_how_to_resume(config_path, tmp_path, db, capsys, monkeypatch):
+    from workbench.runner.runner import Runner
+
+    (tmp_path / "in.jsonl").write_text("".join(good(f"q{i}") + "\n" for i in range(5)), encoding="utf-8")
+    real, calls = Runner.run, []
+
+    def interrupted_at_the_third(self, inputs):
+        calls.append(inputs["id"])
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(self, inputs)
+
+    monkeypatch.setattr(Runner, "run", interrupted_at_the_third)
+    code = main(["run", "--config", str(config_path), "--input", str(tmp_path / "in.jsonl"), "--out",
+                 str(tmp_path / "out.jsonl"), "--db", db])
+    err = capsys.readouterr().err
+    assert code == 130 and "interrupted: 2 result(s) are in" in err and "--resume" in err
+    assert "Traceback" not in err
+    monkeypatch.setattr(Runner, "run", real)
+    out = _resume_cli(config_path, tmp_path, db, ["--resume"])
+    assert [o["id"] for o in out] == [f"q{i}" for i in range(5)] and "ran 3 lines" in capsys.readouterr().err

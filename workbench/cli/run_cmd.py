@@ -90,6 +90,12 @@ def run(args: argparse.Namespace) -> int:
                                                                                           **line.error())
                 out.write(result.to_line())
                 tally.add(result)
+        except KeyboardInterrupt:  # Ctrl-C: the results so far are kept (flushed and fsynced); say how to go on
+            out.close()
+            if args.out != "-":
+                print(f"interrupted: {out.safe + out.resumed} result(s) are in {args.out}; run the same command "
+                      "with --resume to answer the rest", file=sys.stderr)
+            raise
         finally:
             if src is not sys.stdin.buffer:
                 src.close()
