@@ -6,8 +6,12 @@ not strict UTF-8, not JSON, not an object or has no usable ``id`` is a ``rejecte
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +74,11 @@ def _input(path: str) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    with _sigterm_as_interrupt():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from ..inputs.jsonl import read_lines
     from ..runner.runner import Runner
     from .results_file import ResultsFile
@@ -104,6 +113,24 @@ def run(args: argparse.Namespace) -> int:
         runner.close()
     _summary(tally, runner.log_errors, args.out)
     return 0
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler stopping the job) stops the run as Ctrl-C does: the results so far written and fsynced,
+    the pending log rows and cache entries written, the resume hint said. By default it would end the process at
+    once, losing the last moments' lines, rows and cache entries (a resume would pay for those answers again)."""
+    def interrupt(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():  # signals can only be set from the main thread
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _summary(tally: Tally, log_errors: int, out: str) -> None:

@@ -14,6 +14,7 @@ The config comes from a ``ConfigSource``: a fixed file, or the rollout store's a
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -146,8 +147,23 @@ def create_app(source: Any, *, token: str | None = None) -> Any:
     routes = [Route("/v1/run", endpoints.run_endpoint, methods=["POST"]),
               Route("/healthz", endpoints.healthz, methods=["GET"]),
               Route("/metrics", endpoints.metrics, methods=["GET"])]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _internal_error})
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _internal_error},
+                    lifespan=_closing(source))
     return Guard(app, token=token, max_body=MAX_BODY_BYTES)
+
+
+def _closing(source: Any) -> Any:
+    """The app's lifespan: at shutdown (SIGTERM, Ctrl-C), once the open requests are answered, close the source's
+    runner so its pending log rows and cache entries are written. uvicorn then re-raises the signal, which ends the
+    process without running ``atexit``: without this, the rows of the last 0.2 s were lost."""
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        yield
+        close = getattr(source, "close", None)
+        if close is not None:
+            await run_in_threadpool(close)
+
+    return lifespan
 
 
 def serve(source: Any, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info",
