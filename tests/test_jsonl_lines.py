@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from workbench.cli import main
-from workbench.inputs.jsonl import parse_line
+from workbench.inputs.jsonl import MAX_LINE_BYTES, parse_line, split_lines
 from workbench.runner.queue import read_inputs
 
 DEEP = b'{"id": "deep", "question": ' + b"[" * 5000 + b"]" * 5000 + b"}"
@@ -28,7 +28,36 @@ LINES = [  # (raw line, the code every reader gives it; None for a usable input)
     (b'{"id": "", "question": "an empty id is not an id"}', "missing_id"),
     (b'{"id": "u", "question": "caf\xe9"}', "invalid_utf8"),
     (b'{"id": "ok-2", "question": "How do I reset my password?"}', None),
+    (b'{"id": "big", "question": "' + b"a" * MAX_LINE_BYTES + b'"}', "too_long"),  # refused while reading
+    (b'{"id": "ok-3", "question": "How do I reset my password?"}', None),
 ]
+
+
+def LINES_FILE():  # noqa: N802 - a file-like view of LINES
+    import io
+
+    return io.BytesIO(b"\n".join(raw for raw, _ in LINES) + b"\n")
+
+
+def test_a_huge_line_is_refused_in_bounded_reads_never_held_whole():
+    """A 1 GB line (a JSON array given by mistake, /dev/zero...) used to be read whole: 300 MB took 1.8 GB of
+    memory. It is now skipped in reads of at most ``MAX_LINE_BYTES + 1`` bytes, and the next line is read as usual."""
+    class OneGigabyteLine:
+        def __init__(self) -> None:
+            self.left, self.tail, self.largest = 1 << 30, [b'{"id": "after"}\n'], 0
+
+        def readline(self, size: int) -> bytes:
+            self.largest = max(self.largest, size)
+            if self.left:
+                chunk = min(size, self.left)
+                self.left -= chunk
+                return b"x" * chunk if self.left or chunk == size else b"x" * (chunk - 1) + b"\n"
+            return self.tail.pop() if self.tail else b""
+
+    f = OneGigabyteLine()
+    assert list(split_lines(f)) == [(1, None), (2, b'{"id": "after"}')]
+    assert f.largest <= MAX_LINE_BYTES + 1
+    assert parse_line(None, 1).problem.code == "too_long"
 
 
 def write(tmp_path) -> str:
@@ -38,7 +67,7 @@ def write(tmp_path) -> str:
 
 
 def test_the_parser_gives_each_line_its_code():
-    for n, (raw, code) in enumerate(LINES, 1):
+    for (n, raw), (_, code) in zip(split_lines(LINES_FILE()), LINES, strict=True):
         line = parse_line(raw, n)
         assert (line.problem.code if line.problem else None) == code, raw[:40]
         assert (line.problem is None) == (line.message is None)
@@ -68,7 +97,7 @@ def test_validate_run_and_the_queue_refuse_the_same_lines_with_the_same_codes(tm
     # (5,000 or 100k deep) cannot
     shown = {7: None, 8: None, 9: "d40", 10: "\\ud800", 11: "s"}
     assert {n: rows[n - 1]["id"] for n in shown} == {n: out[n - 1]["id"] for n in shown} == shown
-    assert [i for i, _ in items] == ["bom", "7", "ok-2"]
+    assert [i for i, _ in items] == ["bom", "7", "ok-2", "ok-3"]
 
 
 WRONG_TYPES = [b'{"id": "num", "question": 123}', b'{"id": "lst", "question": ["a list"]}',

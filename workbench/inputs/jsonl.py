@@ -5,7 +5,7 @@ Lines are split on ``b"\\n"`` only (a final newline does not make an extra line)
 and so is a UTF-8 byte-order mark on line 1. A line that is blank, not strict UTF-8, not JSON (``NaN`` and
 ``Infinity`` included), not a JSON object, or an object without a usable ``id`` (a non-empty string or an integer,
 never a boolean) has a ``problem``: a ``Flag`` whose code says which (``empty``, ``invalid_utf8``, ``invalid_json``,
-``not_object``, ``missing_id``), and an object nested too deeply (``too_deep``) or holding a lone surrogate anywhere
+``not_object``, ``missing_id``; ``too_long`` over ``MAX_LINE_BYTES``, not read whole), and an object nested too deeply (``too_deep``) or holding a lone surrogate anywhere
 (``invalid_unicode``: ``workbench.inputs.shape``) has one too. Such an object is dropped unread, but its top-level
 ``id``, when usable, is kept printable (a lone surrogate escaped) in ``shown_id``, so its rejection can say which
 item it was. What a caller does with a problem is its own business: ``validate`` writes a row, ``run`` a rejected
@@ -28,7 +28,11 @@ from .result import Flag, InputResult
 from .shape import printable, shape_problem
 
 _BOM = b"\xef\xbb\xbf"
-_MESSAGES = {"empty": "is blank, not a JSON object", "invalid_utf8": "is not valid UTF-8",
+MAX_LINE_BYTES = 10 * 1024 * 1024
+"""The longest line read, as the HTTP server's body cap: a longer one is refused as ``too_long`` while reading, never
+held in memory whole (a 300 MB line used to take 1.8 GB)."""
+_MESSAGES = {"too_long": f"is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB (not read)",
+             "empty": "is blank, not a JSON object", "invalid_utf8": "is not valid UTF-8",
              "invalid_json": "is not valid JSON", "not_object": "is not a JSON object",
              "missing_id": "has no usable 'id' (a non-empty string or an integer)",
              "too_deep": "nests objects or lists too deeply", "invalid_unicode": "holds a lone surrogate"}
@@ -83,9 +87,12 @@ def valid_id(value: Any) -> bool:
     return isinstance(value, int) or (isinstance(value, str) and value.strip() != "")
 
 
-def parse_line(raw: bytes, number: int, *, lenient_utf8: bool = False) -> Line:
-    """Parse line ``number`` (1-based) holding ``raw`` (without its ``\\n``). ``lenient_utf8`` replaces undecodable
-    bytes instead of refusing the line (the finding is kept in ``replaced_utf8``)."""
+def parse_line(raw: bytes | None, number: int, *, lenient_utf8: bool = False) -> Line:
+    """Parse line ``number`` (1-based) holding ``raw`` (without its ``\\n``; None: a line over ``MAX_LINE_BYTES``,
+    not read). ``lenient_utf8`` replaces undecodable bytes instead of refusing the line (the finding is kept in
+    ``replaced_utf8``)."""
+    if raw is None:
+        return Line(number, problem=Flag("too_long", None, None, [f"over {MAX_LINE_BYTES} bytes"]))
     raw = raw[:-1] if raw.endswith(b"\r") else raw
     raw = raw[len(_BOM):] if number == 1 and raw.startswith(_BOM) else raw
     if not raw.strip():
@@ -123,10 +130,25 @@ def _parse(text: str) -> tuple[Any, Flag | None]:
     return obj, None
 
 
-def split_lines(f: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
-    """``(number, raw)`` for each line of a binary file, without its ``\\n``."""
-    for n, raw in enumerate(f, 1):
-        yield n, raw[:-1] if raw.endswith(b"\n") else raw
+def split_lines(f: Any, max_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes | None]]:
+    """``(number, raw)`` for each line of a binary file, without its ``\\n``; ``raw`` is None for a line over
+    ``max_bytes``, which is skipped in bounded reads, never held whole. ``f`` may also be any iterable of lines."""
+    readline = getattr(f, "readline", None)
+    if readline is None:
+        for n, raw in enumerate(f, 1):
+            yield n, raw[:-1] if raw.endswith(b"\n") else raw
+        return
+    n = 0
+    while raw := readline(max_bytes + 1):
+        n += 1
+        if raw.endswith(b"\n"):
+            yield n, raw[:-1]
+        elif len(raw) <= max_bytes:
+            yield n, raw  # the last line, without a newline
+        else:
+            while (rest := readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass  # the rest of the long line, read and dropped
+            yield n, None
 
 
 def read_lines(f: Iterable[bytes], *, lenient_utf8: bool = False) -> Iterator[Line]:

@@ -27,8 +27,10 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ..errors import WorkbenchError
+from ..inputs.jsonl import MAX_LINE_BYTES
 
-MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_BODY_BYTES = MAX_LINE_BYTES
+"""An input is at most 10 MB, as a JSONL line or as a request body."""
 CHUNK_WORDS = 8
 
 
