@@ -156,3 +156,30 @@ def test_serve_with_the_real_runner(tmp_path, monkeypatch):
         line = r.json()
         assert line["id"] == "real" and line["status"] in ("ok", "degraded") and line["variant"] == "current"
         assert httpx.get(f"{s.url}/metrics").status_code == 200
+
+
+def test_a_streamed_run_whose_client_hangs_up_still_ends_logged_and_counted(tmp_path):
+    """starlette cancels a streaming response when its client goes away; that cut the run short inside the model
+    call, with no log row, cache entry or metric (12 of 20 clients that hung up early), though a provider may
+    already have been paid. The run now goes on to its end, and the server's shutdown waits for it."""
+    import socket
+
+    from workbench.runner.http import create_app
+    from workbench.runner.source import ConfigSource
+    from workbench.store import LogStore
+
+    config, db = write_config(tmp_path / "c.yaml"), f"sqlite:///{tmp_path / 'log.db'}"
+    text = "Refunds are available within 30 days of the charge. Contact support to request one."
+    source = ConfigSource(path=config, db_url=db)
+    with ServerThread(create_app(source)) as s:
+        for i in range(10):
+            body = json.dumps({"id": f"gone-{i}", "question": "How long do I have to ask for a refund?",
+                               "documents": [{"id": "refunds.md", "text": text}], "stream": True}).encode()
+            with socket.create_connection(("127.0.0.1", s.port)) as c:
+                c.sendall(b"POST /v1/run HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                          b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            # closed at once: the server sees the client gone before the run reaches the model
+        assert httpx.post(f"{s.url}/v1/run", json={"id": "stays", "question": "How long?", "documents": [text]},
+                          timeout=60).status_code == 200
+    logged = sorted(r["item_id"] for r in LogStore(db).requests())
+    assert logged == sorted([f"gone-{i}" for i in range(10)] + ["stays"])
