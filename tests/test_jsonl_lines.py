@@ -30,6 +30,9 @@ LINES = [  # (raw line, the code every reader gives it; None for a usable input)
     (b'{"id": "ok-2", "question": "How do I reset my password?"}', None),
     (b'{"id": "big", "question": "' + b"a" * MAX_LINE_BYTES + b'"}', "too_long"),  # refused while reading
     (b'{"id": "ok-3", "question": "How do I reset my password?"}', None),
+    (b'{"id": "' + b"i" * 500 + b'", "question": "The longest usable id: 500 characters."}', None),
+    (b'{"id": "' + b"i" * 501 + b'", "question": "One more is refused (the ledger key holds 500)."}', "missing_id"),
+    (b'{"id": ' + b"9" * 501 + b', "question": "An integer too."}', "missing_id"),
 ]
 
 
@@ -97,7 +100,7 @@ def test_validate_run_and_the_queue_refuse_the_same_lines_with_the_same_codes(tm
     # (5,000 or 100k deep) cannot
     shown = {7: None, 8: None, 9: "d40", 10: "\\ud800", 11: "s"}
     assert {n: rows[n - 1]["id"] for n in shown} == {n: out[n - 1]["id"] for n in shown} == shown
-    assert [i for i, _ in items] == ["bom", "7", "ok-2", "ok-3"]
+    assert [i for i, _ in items] == ["bom", "7", "ok-2", "ok-3", "i" * 500]
 
 
 WRONG_TYPES = [b'{"id": "num", "question": 123}', b'{"id": "lst", "question": ["a list"]}',

@@ -268,3 +268,18 @@ def test_request_log_rows_pending_at_exit_are_written(tmp_path):
             "for i in range(20): log.append({'item_id': str(i), 'status': 'ok'})\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
     assert len(LogStore(url).requests()) == 20
+
+
+def test_an_id_of_any_length_is_logged_bounded_and_distinct(store):
+    """A 5,000-character id (over HTTP nothing limits it) failed Postgres's VARCHAR(512) and the row was lost;
+    SQLite took it whole. Both now keep its start and a hash of the whole, in the column's width."""
+    from workbench.store.rows import ID_COLUMN_CHARS, stored_id
+
+    long_a, long_b = "a" * 5000, "a" * 4999 + "b"
+    assert stored_id("short") == "short" and stored_id(None) is None
+    assert len(stored_id(long_a)) <= ID_COLUMN_CHARS and stored_id(long_a) != stored_id(long_b)
+    store.log_requests([{"ts": NOW, "item_id": stored_id(i), "status": "ok"} for i in (long_a, long_b)])
+    kept = [r["item_id"] for r in store.requests()]
+    assert kept == [stored_id(long_a), stored_id(long_b)] and kept[0].startswith("a" * 400)
+    eid = escalate(store, item_id=long_a, reason="failed:timeout", inputs={"question": "q"})
+    assert get_escalation(store, eid)["item_id"] == stored_id(long_a)

@@ -4,8 +4,9 @@ the queue and any batch reader.
 Lines are split on ``b"\\n"`` only (a final newline does not make an extra line); one trailing ``\\r`` is ignored
 and so is a UTF-8 byte-order mark on line 1. A line that is blank, not strict UTF-8, not JSON (``NaN`` and
 ``Infinity`` included), not a JSON object, or an object without a usable ``id`` (a non-empty string or an integer,
-never a boolean) has a ``problem``: a ``Flag`` whose code says which (``empty``, ``invalid_utf8``, ``invalid_json``,
-``not_object``, ``missing_id``; ``too_long`` over ``MAX_LINE_BYTES``, not read whole), and an object nested too deeply (``too_deep``) or holding a lone surrogate anywhere
+never a boolean, at most 500 characters) has a ``problem``: a ``Flag`` whose code says which (``empty``,
+``invalid_utf8``, ``invalid_json``, ``not_object``, ``missing_id``; ``too_long`` over ``MAX_LINE_BYTES``, not read
+whole), and an object nested too deeply (``too_deep``) or holding a lone surrogate anywhere
 (``invalid_unicode``: ``workbench.inputs.shape``) has one too. Such an object is dropped unread, but its top-level
 ``id``, when usable, is kept printable (a lone surrogate escaped) in ``shown_id``, so its rejection can say which
 item it was. What a caller does with a problem is its own business: ``validate`` writes a row, ``run`` a rejected
@@ -34,7 +35,7 @@ held in memory whole (a 300 MB line used to take 1.8 GB)."""
 _MESSAGES = {"too_long": f"is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB (not read)",
              "empty": "is blank, not a JSON object", "invalid_utf8": "is not valid UTF-8",
              "invalid_json": "is not valid JSON", "not_object": "is not a JSON object",
-             "missing_id": "has no usable 'id' (a non-empty string or an integer)",
+             "missing_id": "has no usable 'id' (a non-empty string or an integer, at most 500 characters)",
              "too_deep": "nests objects or lists too deeply", "invalid_unicode": "holds a lone surrogate"}
 
 
@@ -80,11 +81,17 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+MAX_ID_CHARS = 500
+"""The longest usable id (the queue ledger's key column), as text."""
+
+
 def valid_id(value: Any) -> bool:
-    """A usable input id: a non-empty string or an integer (a boolean is not one)."""
+    """A usable input id: a non-empty string or an integer (a boolean is not one), at most ``MAX_ID_CHARS`` long."""
     if isinstance(value, bool):
         return False
-    return isinstance(value, int) or (isinstance(value, str) and value.strip() != "")
+    if isinstance(value, int):
+        return len(str(value)) <= MAX_ID_CHARS
+    return isinstance(value, str) and value.strip() != "" and len(value) <= MAX_ID_CHARS
 
 
 def parse_line(raw: bytes | None, number: int, *, lenient_utf8: bool = False) -> Line:
@@ -126,8 +133,17 @@ def _parse(text: str) -> tuple[Any, Flag | None]:
     if shape is not None:
         return obj, shape
     if not valid_id(obj.get("id")):
-        return obj, Flag("missing_id", "id", None, [] if "id" not in obj else [type(obj["id"]).__name__])
+        return obj, Flag("missing_id", "id", None, _why_unusable(obj))
     return obj, None
+
+
+def _why_unusable(obj: dict[str, Any]) -> list[str]:
+    if "id" not in obj:
+        return []
+    ident = obj["id"]
+    if isinstance(ident, str | int) and not isinstance(ident, bool) and len(str(ident)) > MAX_ID_CHARS:
+        return [f"longer than {MAX_ID_CHARS} characters"]
+    return [type(ident).__name__]
 
 
 def split_lines(f: Any, max_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes | None]]:

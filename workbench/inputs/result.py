@@ -11,7 +11,8 @@ CODES: dict[str, tuple[str, str]] = {
     # code: (default action, meaning)
     "invalid_json": ("reject", "the line is not valid JSON"),
     "not_object": ("reject", "the input is not a JSON object"),
-    "missing_id": ("reject", "the object has no usable 'id' (a non-empty string or an integer)"),
+    "missing_id": ("reject", "the object has no usable 'id' (a non-empty string or an integer, at most 500 "
+                             "characters)"),
     "too_deep": ("reject", "the input nests objects or lists too deeply"),
     "invalid_unicode": ("reject", "a string or key holds a lone surrogate, which UTF-8 cannot carry"),
     "missing_field": ("reject", "a required field is missing"),

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from ..errors import UsageError
 from .logstore import ESCALATIONS, LogStore
-from .rows import scrub, scrub_value
+from .rows import scrub, scrub_value, stored_id
 
 STATUSES = ("open", "resolved")
 
@@ -39,7 +39,7 @@ def get_escalation(store: LogStore, escalation_id: int) -> dict[str, Any] | None
 def escalate(store: LogStore, *, item_id: Any, reason: str, inputs: Any, output: str | None = None,
              redact_pii: bool = True) -> int:
     """Add an open escalation (input and output scrubbed of personal data and secrets); returns its id."""
-    values = {"ts": store.clock(), "item_id": None if item_id is None else scrub(str(item_id), redact_pii),
+    values = {"ts": store.clock(), "item_id": stored_id(item_id, redact_pii),
               "reason": reason,
               "status": "open", "input": json.dumps(scrub_value(inputs, redact_pii), ensure_ascii=False, default=str),
               "output": None if output is None else scrub(output, redact_pii)}

@@ -2,6 +2,7 @@
 (``capture_rate``), with personal data redacted when ``redact_pii`` and secrets always redacted."""
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -20,6 +21,23 @@ def scrub(text: str, redact_pii: bool = True) -> str:
             out += [text[pos:m.start], "[SECRET]"]
             pos = m.end
     return "".join(out) + text[pos:]
+
+
+ID_COLUMN_CHARS = 512
+"""The width of the ``item_id`` columns (requests, escalations)."""
+
+
+def stored_id(item_id: Any, redact_pii: bool = True) -> str | None:
+    """An item id as the log store keeps it: text, scrubbed (an id is text too), and at most ``ID_COLUMN_CHARS``: a
+    longer one keeps its start and a hash of the whole, so distinct ids stay distinct. Postgres refused a longer one
+    and the row was lost (SQLite took it: the two stores differed)."""
+    if item_id is None:
+        return None
+    text = scrub(str(item_id), redact_pii)
+    if len(text) <= ID_COLUMN_CHARS:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{text[:ID_COLUMN_CHARS - 24]}…sha256:{digest}"
 
 
 def captured(input_hash: str, capture_rate: float) -> bool:
@@ -68,7 +86,7 @@ def request_row(result: Any, inputs: Any, settings: LoggingSettings, *, ts: floa
     ihash = input_hash(inputs)
     keep = captured(ihash, settings.capture_rate)
     classes = result.pipeline.classes if result.pipeline is not None else {}
-    item_id = None if result.id is None else scrub(str(result.id), settings.redact_pii)  # an id is text too
+    item_id = stored_id(result.id, settings.redact_pii)
     return {"ts": ts, "item_id": item_id, "input_hash": ihash,
             "input_chars": text_chars(inputs), "language": classes.get("language"),
             "length_class": classes.get("length"), "content_type": classes.get("content_type"),
