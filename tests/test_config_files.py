@@ -131,3 +131,19 @@ def test_the_runner_cli_refuses_an_unsigned_config_when_a_key_is_set(tmp_path):
     r = cli("run", "--config", str(path), "--input", "-", "--out", str(tmp_path / "o.jsonl"),
             env={"WORKBENCH_SIGNING_KEY": "k"})
     assert r.returncode == 2 and "not signed" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_names_the_log_store_keeps_must_fit_its_columns():
+    """A variant, tier or model name longer than its log-store column was accepted; on Postgres every request row of
+    that config then failed to insert and was lost (counted). Such a config is refused when it is built or loaded."""
+    from pydantic import ValidationError
+
+    from workbench.models.tiers import Tier
+
+    with pytest.raises(ValidationError, match="variant names must be 1 to 128 characters"):
+        make_config(variant="v" * 129)
+    assert make_config(variant="v" * 128).variants
+    with pytest.raises(ValidationError, match="at most 64 characters"):
+        Tier(name="t" * 65, model="local/extractive")
+    with pytest.raises(ValidationError, match="at most 256 characters"):
+        Tier(name="t", model="openai/" + "m" * 250)

@@ -162,6 +162,14 @@ class ProductionConfig(Frozen):
     """``hmac-sha256:...`` over ``config_hash`` when exported with ``WORKBENCH_SIGNING_KEY`` set (not hashed)."""
 
     @model_validator(mode="after")
+    def _variant_names_fit_the_log(self):
+        long = [name for name in self.variants if not 0 < len(name) <= 128]
+        if long:
+            raise ValueError(f"variant names must be 1 to 128 characters (the log store's column; Postgres refuses "
+                             f"a longer one and every row is lost): {', '.join(repr(n[:40]) for n in long)}")
+        return self
+
+    @model_validator(mode="after")
     def _split_names_variants(self):
         unknown = sorted(set(self.split.weights) - set(self.variants))
         if unknown:

@@ -65,8 +65,10 @@ class Tier(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str
-    model: str = Field(description="litellm model id, e.g. openai/gpt-4o-mini or local/extractive")
+    name: str = Field(min_length=1, max_length=64, description="the tier's name (at most 64 characters: the log "
+                                                                 "store's column)")
+    model: str = Field(min_length=1, max_length=256,
+                       description="litellm model id, e.g. openai/gpt-4o-mini or local/extractive")
     stand_in: str | None = Field(None, description="the offline heuristic that answers in offline mode")
     params: dict[str, Any] = Field(default_factory=dict, description="call parameters: temperature, max_tokens...")
     fallbacks: tuple[str, ...] = Field((), description="tiers or model ids to try, in order, when this one fails")
