@@ -106,7 +106,9 @@ class _Endpoints:
         return await run_in_threadpool(self.source.current)
 
     async def run_endpoint(self, request: Request) -> Response:
-        inputs = _parse_input(await request.body())
+        body = await request.body()
+        # a large body is parsed in a worker thread (8 MB: ~50 ms), so other requests are served meanwhile
+        inputs = _parse_input(body) if len(body) < 65536 else await run_in_threadpool(_parse_input, body)
         if isinstance(inputs, Response):
             return inputs
         stream = inputs.pop("stream", False) is True or "text/event-stream" in request.headers.get("accept", "")
