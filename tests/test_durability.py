@@ -73,23 +73,33 @@ def test_a_sigkilled_worker_keeps_every_log_row(tmp_path):
     assert every_row_logged(db)
 
 
-@contextlib.contextmanager
-def killed_server(tmp_path: Path, config: Path, db: str):
-    """A real ``workbench serve`` for the test to call (its base URL), SIGKILLed at the end after 0.4 s idle."""
+def start_server(tmp_path: Path, config: Path, db: str) -> tuple[subprocess.Popen, str]:
+    """A real ``workbench serve`` on a free port, and its base URL once it answers ``/healthz``."""
     pytest.importorskip("uvicorn")
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "workbench", "serve", "--config", str(config), "--db", db,
                                "--port", str(port)], env=env(tmp_path), cwd=ROOT, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
-    try:
-        def up() -> bool:
-            try:
-                return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
 
-        assert wait_for(up, timeout=60), server.stderr.read() if server.poll() is not None else "no server"
+    def up() -> bool:
+        try:
+            return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    if not wait_for(up, timeout=60):
+        died = server.poll() is not None
+        server.kill()
+        raise AssertionError(server.stderr.read() if died else "no server")
+    return server, url
+
+
+@contextlib.contextmanager
+def killed_server(tmp_path: Path, config: Path, db: str):
+    """A real ``workbench serve`` for the test to call (its base URL), SIGKILLed at the end after 0.4 s idle."""
+    server, url = start_server(tmp_path, config, db)
+    try:
         yield url
         idle_then_kill(server)
     finally:
@@ -144,16 +154,12 @@ def test_a_server_stopped_with_sigterm_mid_traffic_writes_a_row_for_every_answer
     then re-raises the signal, which ends the process without ``atexit``; the rows of the last 0.2 s were lost (48
     of 383 answers had none). The app's shutdown now closes the runner first: every answer has its row and its
     cache entry."""
-    pytest.importorskip("uvicorn")
     import sqlite3
     import threading
 
     config, db = write_config(tmp_path / "c.yaml"), f"sqlite:///{tmp_path / 'log.db'}"
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "workbench", "serve", "--config", str(config), "--db", db,
-                               "--port", str(port)], env=env(tmp_path), cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    url, answered = f"http://127.0.0.1:{port}", []
+    server, url = start_server(tmp_path, config, db)
+    answered = []
 
     def one(i: int) -> None:  # a connection of its own, as from many callers
         body = {**question(i), "documents": [{"id": "r", "text": "Refunds take 30 days. " * 200}]}
@@ -166,13 +172,6 @@ def test_a_server_stopped_with_sigterm_mid_traffic_writes_a_row_for_every_answer
             answered.append(f"q{i}")
 
     try:
-        def up() -> bool:
-            try:
-                return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        assert wait_for(up, timeout=60), server.stderr.read() if server.poll() is not None else "no server"
         callers = [threading.Thread(target=one, args=(i,)) for i in range(400)]
         for t in callers:
             t.start()
