@@ -112,8 +112,17 @@ def test_async_run_keeps_the_event_loop_free_while_it_prepares_a_large_input(mak
     rnd = random.Random(0)
     docs = [{"id": f"d{i}", "text": "\n\n".join(f"# Section {k}\n\n" + " ".join(rnd.choices(words, k=120)) + "."
                                                  for k in range(120))[:99_000]} for i in range(80)]
+    import threading
+
     runner = make_runner(config=production(cache=CacheConfig(exact=False)))
     runner.warm_up()  # as serve does: litellm's first call imports much of it (seconds), not what is measured here
+    begun_on, begin = [], runner._begin
+
+    def recorded_begin(inputs):
+        begun_on.append(threading.current_thread())
+        return begin(inputs)
+
+    runner._begin = recorded_begin
 
     async def main() -> tuple[float, float, str]:
         gaps, done = [], False
@@ -136,8 +145,10 @@ def test_async_run_keeps_the_event_loop_free_while_it_prepares_a_large_input(mak
         return took, max(gaps), result.status
 
     took, worst, status = asyncio.run(main())
-    assert status == "ok"
-    assert worst < max(0.25, took / 4), f"the loop waited {worst:.2f} s of a {took:.2f} s run"
+    assert status == "ok" and begun_on and threading.main_thread() not in begun_on  # off the loop's thread
+    # and the loop kept ticking (on the event loop it waited 1.02 s of a 1.08 s run; a loaded machine may stall
+    # the ticker a while, never for most of the run)
+    assert worst < 0.6 * took, f"the loop waited {worst:.2f} s of a {took:.2f} s run"
 
 
 def test_split_is_sticky_and_respects_weights():
