@@ -187,3 +187,20 @@ def test_ctrl_c_keeps_the_results_so_far_and_says_how_to_resume(config_path, tmp
     monkeypatch.setattr(Runner, "run", real)
     out = _resume_cli(config_path, tmp_path, db, ["--resume"])
     assert [o["id"] for o in out] == [f"q{i}" for i in range(5)] and "ran 3 lines" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["run", "validate", "chunk"])
+def test_an_output_that_is_the_input_file_is_refused_before_it_is_emptied(config_path, tmp_path, db, capsys,
+                                                                           command):
+    """``--out`` naming the input file (or a link to it) opened it for writing first: the input was emptied, 0 lines
+    were processed, and the data was gone. Now it is exit 2 and the file is untouched."""
+    src = tmp_path / "in.jsonl"
+    src.write_text(good("q1") + "\n", encoding="utf-8")
+    (tmp_path / "link.jsonl").symlink_to(src)
+    before = src.read_bytes()
+    for out in (src, tmp_path / "link.jsonl"):
+        args = {"run": ["run", "--config", str(config_path), "--input", str(src), "--out", str(out), "--db", db],
+                "validate": ["validate", str(src), "--out", str(out)],
+                "chunk": ["chunk", str(src), "--out", str(out)]}[command]
+        assert main(args) == 2
+        assert "is the input file" in capsys.readouterr().err and src.read_bytes() == before

@@ -90,7 +90,9 @@ def _reason(e: Exception, path: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..chunking import make_chunker
+    from .outputs import refuse_an_input_as_output
 
+    refuse_an_input_as_output(args.out, args.paths)
     given = {"max_tokens": args.max_tokens, "overlap": args.overlap, "model": args.model}
     chunker = make_chunker(args.strategy, **{k: v for k, v in given.items() if v is not None})
     docs: list[tuple[str, list]] = []

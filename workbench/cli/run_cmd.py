@@ -81,8 +81,10 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from ..inputs.jsonl import read_lines
     from ..runner.runner import Runner
+    from .outputs import refuse_an_input_as_output
     from .results_file import ResultsFile
 
+    refuse_an_input_as_output(args.out, [args.input])
     # a bad or tampered config, missing credentials, stand-in evidence, an unusable --db: exit 2 before any line
     runner = Runner.from_config(args.config, db_url=args.db, allow_stand_in_evidence=args.allow_stand_in_evidence)
     tally = Tally()

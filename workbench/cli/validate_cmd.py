@@ -38,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import UsageError
     from ..inputs.jsonl import check_line, split_lines
     from ..inputs.policy import InputPolicy
+    from .outputs import refuse_an_input_as_output
 
+    refuse_an_input_as_output(args.out, [args.input])
     policy = InputPolicy.from_yaml(args.policy) if args.policy else InputPolicy()
     try:
         src = open(args.input, "rb")  # noqa: SIM115 (closed below; error translated)
