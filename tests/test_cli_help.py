@@ -35,3 +35,36 @@ def test_top_level_help_shows_the_flow():
                  "run it", "monitor it"):
         assert step in text, step
     assert text.index("eval set") < text.index("export") < text.index("monitor")
+
+
+IMPOSSIBLE = [  # (arguments, what the error names); each used to hang, crash with a traceback or be taken
+    (["gate", "--config", "c.yaml", "--evalset", "e.jsonl", "--concurrency", "0"], "not at least 1"),  # hung
+    (["worker", "--concurrency", "-2"], "not at least 1"),
+    (["worker", "--lease-seconds", "0"], "above 0"),  # a lease of 0 s: any worker may take a leased item
+    (["worker", "--max-items", "0"], "not at least 1"),
+    (["serve", "--port", "99999"], "not a port"),  # OverflowError traceback
+    (["experiment", "s.yaml", "--timeout", "nan"], "above 0"),
+    (["purge", "--older-than-days", "inf"], "number of days"),
+    (["purge", "--older-than-days", "-1"], "number of days"),
+]
+
+
+def test_impossible_numbers_are_refused_when_the_arguments_are_read(capsys):
+    import pytest
+
+    for args, says in IMPOSSIBLE:
+        with pytest.raises(SystemExit) as stop:
+            parser().parse_args(args)
+        assert stop.value.code == 2 and says in capsys.readouterr().err, args
+    ok = parser().parse_args(["serve", "--port", "0"])
+    assert ok.port == 0
+
+
+def test_a_since_older_than_the_epoch_means_everything():
+    """``--since 999999999d`` ended ``workbench monitor`` in ``ValueError: year -2735881 is out of range``."""
+    from workbench.monitoring.logdata import iso, parse_since
+
+    assert parse_since("999999999d", now=1_800_000_000.0) == 0.0
+    assert parse_since("1800-01-01T00:00:00Z", now=1_800_000_000.0) == 0.0
+    assert iso(parse_since("999999999d", now=1_800_000_000.0)) == "1970-01-01T00:00:00Z"
+    assert parse_since("1h", now=7200.0) == 3600.0

@@ -5,6 +5,8 @@ import argparse
 import json
 import sys
 
+from .argtypes import positive_seconds
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("experiment", help="run an experiment spec, or list runs",
@@ -21,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="the run's summary as text, or as JSON on stdout")
     p.add_argument("--queue", help="spread the cells over `workbench worker`s on this queue URL; waits for them")
     p.add_argument("--db", help="with --queue: the ledger database URL (default: $WORKBENCH_DB_URL or next to it)")
-    p.add_argument("--timeout", type=float, default=3600.0, help="with --queue: seconds to wait for the workers")
+    p.add_argument("--timeout", type=positive_seconds, default=3600.0, help="with --queue: seconds to wait for the workers")
     p.set_defaults(run=run)
 
 

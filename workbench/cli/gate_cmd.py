@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from .argtypes import positive_int
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gate", help="run an eval set through an exported config and check its gate thresholds",
@@ -27,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="the report as text, or as JSON on stdout")
     p.add_argument("--judge-labels", help="human labels to calibrate an LLM-judge criterion on "
                                           "(default evalsets/judge/judge_labels.jsonl)")
-    p.add_argument("--concurrency", type=int, default=16, help="model calls in flight (default 16)")
+    p.add_argument("--concurrency", type=positive_int, default=16, help="model calls in flight (default 16)")
     p.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
     p.set_defaults(run=run)
 

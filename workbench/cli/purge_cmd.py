@@ -7,11 +7,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from .argtypes import days
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("purge", help="delete request text older than the retention period from every store",
                        description="Delete log rows, cache entries and finished queue items older than N days.")
-    p.add_argument("--older-than-days", type=float, required=True, metavar="N", help="the retention period")
+    p.add_argument("--older-than-days", type=days, required=True, metavar="N", help="the retention period")
     p.add_argument("--db", help="log store URL (default: $WORKBENCH_DB_URL, else the workspace's)")
     p.add_argument("--queue", help="queue URL whose ledger to purge (default: $WORKBENCH_QUEUE_URL, else the "
                                    "workspace's)")
@@ -22,11 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .._util.paths import workspace
-    from ..errors import UsageError
     from ..store.logstore import LogStore, default_db_url
 
-    if args.older_than_days < 0:
-        raise UsageError("--older-than-days must be 0 or more")
     seconds = args.older_than_days * 86400.0
     counts = {"log rows": LogStore(args.db or default_db_url()).purge(args.older_than_days)}
     folder = Path(args.cache_dir) if args.cache_dir else workspace("runner")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .argtypes import port
 from .run_cmd import add_evidence_flag
 
 
@@ -17,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1; any other needs a bearer token: --token-file or "
                         "WORKBENCH_API_TOKEN)")
-    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    p.add_argument("--port", type=port, default=8000, help="port to listen on (default 8000)")
     p.add_argument("--db", help="log store URL (default: $WORKBENCH_DB_URL)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                    help="the server's log level (default info)")

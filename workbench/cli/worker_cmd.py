@@ -5,6 +5,7 @@ import argparse
 import signal
 import sys
 
+from .argtypes import positive_int, positive_seconds
 from .run_cmd import add_evidence_flag
 
 
@@ -17,11 +18,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--store", help="rollout store folder (default: $WORKBENCH_HOME/configs)")
     p.add_argument("--queue", help="queue URL (default: $WORKBENCH_QUEUE_URL, else $WORKBENCH_HOME/queue/huey.db)")
     p.add_argument("--db", help="database URL for the ledger and log store (default: $WORKBENCH_DB_URL)")
-    p.add_argument("--concurrency", type=int, default=1, help="items in flight (threads); default 1")
-    p.add_argument("--lease-seconds", type=float, default=300.0,
+    p.add_argument("--concurrency", type=positive_int, default=1, help="items in flight (threads); default 1")
+    p.add_argument("--lease-seconds", type=positive_seconds, default=300.0,
                    help="how long an item stays leased before another worker may take it (default 300)")
     stop = p.add_mutually_exclusive_group()
-    stop.add_argument("--max-items", type=int, help="stop after processing this many items")
+    stop.add_argument("--max-items", type=positive_int, help="stop after processing this many items")
     stop.add_argument("--until-empty", action="store_true", help="stop when nothing is pending or leased")
     add_evidence_flag(p)
     p.set_defaults(run=run)

@@ -37,8 +37,8 @@ def parse_since(text: str | float | None, now: float, default: str = "24h") -> f
     if isinstance(text, int | float):
         return float(text)
     m = _RELATIVE.match(text)
-    if m:
-        return now - float(m.group(1)) * _UNITS[m.group(2)]
+    if m:  # at the earliest the epoch: "999999999d" means everything, not a year out of range
+        return max(0.0, now - float(m.group(1)) * _UNITS[m.group(2)])
     try:
         dt = datetime.fromisoformat(text.strip())
     except ValueError:
@@ -46,7 +46,7 @@ def parse_since(text: str | float | None, now: float, default: str = "24h") -> f
                          hint="give a duration (30m, 1h, 7d, 2w) or an ISO-8601 time (2025-03-01T00:00:00Z)") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.timestamp()
+    return max(0.0, dt.timestamp())
 
 
 def iso(ts: float | None) -> str | None:
