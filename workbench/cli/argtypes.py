@@ -4,47 +4,29 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 
 
-def positive_int(text: str) -> int:
-    """An integer of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
-    return value
+def _number(convert: Callable[[str], float], ok: Callable[[float], bool], what: str) -> Callable[[str], float]:
+    """An argparse type: ``convert(text)``, refused unless ``ok``; ``what`` names the kind in the error."""
+    def parse(text: str) -> float:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"{text} is not {what}")
+        return value
+
+    parse.__name__ = what  # argparse names the type by it in its messages
+    return parse
 
 
-def port(text: str) -> int:
-    """A TCP port: 0 (any free one) to 65535."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{value} is not a port (0 to 65535)")
-    return value
-
-
-def positive_seconds(text: str) -> float:
-    """A finite number of seconds above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds above 0")
-    return value
-
-
-def days(text: str) -> float:
-    """A finite number of days, 0 or more."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"{text} is not a number of days (0 or more)")
-    return value
+positive_int = _number(int, lambda v: v >= 1, "a whole number at least 1")
+"""An integer of at least 1 (concurrency, item counts)."""
+port = _number(int, lambda v: 0 <= v <= 65535, "a port (0 to 65535)")
+"""A TCP port: 0 (any free one) to 65535."""
+positive_seconds = _number(float, lambda v: math.isfinite(v) and v > 0, "a number of seconds above 0")
+"""A finite number of seconds above 0."""
+days = _number(float, lambda v: math.isfinite(v) and v >= 0, "a number of days (0 or more)")
+"""A finite number of days, 0 or more."""
