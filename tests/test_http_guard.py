@@ -123,13 +123,13 @@ def test_a_client_that_stops_sending_its_body_gets_a_408(served):
 
 def test_a_token_is_required_when_set(tmp_path):
     token_file = tmp_path / "token"
-    token_file.write_text("s3cret-token\n", encoding="utf-8")
+    token_file.write_text("s3cret-token-of-24-chars\n", encoding="utf-8")
     s = Served(tmp_path, "--token-file", str(token_file))
     try:
         assert httpx.post(f"{s.url}/v1/run", json=QUESTION, timeout=30).status_code == 401
         wrong = httpx.post(f"{s.url}/v1/run", json=QUESTION, headers={"Authorization": "Bearer nope"}, timeout=30)
         assert wrong.status_code == 401 and wrong.headers["www-authenticate"].startswith("Bearer")
-        good = httpx.post(f"{s.url}/v1/run", json=QUESTION, headers={"Authorization": "Bearer s3cret-token"},
+        good = httpx.post(f"{s.url}/v1/run", json=QUESTION, headers={"Authorization": "Bearer s3cret-token-of-24-chars"},
                           timeout=30)
         assert good.status_code == 200 and good.json()["status"] == "ok"
         assert httpx.get(f"{s.url}/metrics", timeout=30).status_code == 401
@@ -146,3 +146,26 @@ def test_a_public_bind_without_a_token_is_refused(tmp_path):
                        env={**env, "WORKBENCH_OFFLINE": "1", "WORKBENCH_HOME": str(tmp_path / "home")})
     assert r.returncode == 2 and "without authentication" in r.stderr and "WORKBENCH_API_TOKEN" in r.stderr
     assert json.dumps(r.stderr) and "Traceback" not in r.stderr
+
+
+def test_a_short_or_empty_token_is_refused_before_serving(tmp_path, monkeypatch):
+    """A 5-character token was accepted on a public interface, where it can be guessed (and the models spent on)."""
+    import pytest
+
+    from workbench.errors import UsageError
+    from workbench.runner.http_guard import MIN_TOKEN_CHARS, resolve_token
+
+    short, empty, good = tmp_path / "short", tmp_path / "empty", tmp_path / "good"
+    short.write_text("short\n", encoding="utf-8")
+    empty.write_text("\n", encoding="utf-8")
+    good.write_text("x" * MIN_TOKEN_CHARS + "\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="5 characters: too short"):
+        resolve_token(str(short))
+    with pytest.raises(UsageError, match="is empty"):
+        resolve_token(str(empty))
+    assert resolve_token(str(good)) == "x" * MIN_TOKEN_CHARS
+    monkeypatch.setenv("WORKBENCH_API_TOKEN", "abc")
+    with pytest.raises(UsageError, match="WORKBENCH_API_TOKEN has 3 characters"):
+        resolve_token()
+    monkeypatch.delenv("WORKBENCH_API_TOKEN")
+    assert resolve_token() is None

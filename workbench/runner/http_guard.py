@@ -35,8 +35,13 @@ OPEN_PATHS = ("/healthz",)
 """Paths that need no token (liveness probes)."""
 
 
+MIN_TOKEN_CHARS = 16
+"""The shortest API token taken: a 5-character one was accepted on a public interface, where it can be guessed."""
+
+
 def resolve_token(token_file: str | None = None) -> str | None:
-    """The API token: the first line of ``token_file``, else ``$WORKBENCH_API_TOKEN``; None when neither is set."""
+    """The API token: the first line of ``token_file``, else ``$WORKBENCH_API_TOKEN``; None when neither is set.
+    ``UsageError`` (exit 2) for an unreadable or empty file, or a token shorter than ``MIN_TOKEN_CHARS``."""
     if token_file:
         try:
             token = Path(token_file).read_text(encoding="utf-8").strip()
@@ -44,8 +49,14 @@ def resolve_token(token_file: str | None = None) -> str | None:
             raise UsageError(f"cannot read the token file {token_file}: {getattr(e, 'strerror', None) or e}") from None
         if not token:
             raise UsageError(f"the token file {token_file} is empty")
-        return token
-    return os.environ.get(TOKEN_VARIABLE) or None
+    else:
+        token = os.environ.get(TOKEN_VARIABLE) or None
+    if token is not None and len(token) < MIN_TOKEN_CHARS:
+        where = f"the token file {token_file}" if token_file else TOKEN_VARIABLE
+        raise UsageError(f"the API token in {where} has {len(token)} characters: too short to keep guessers out "
+                         f"(at least {MIN_TOKEN_CHARS})",
+                         hint="make one with: python -c \"import secrets; print(secrets.token_urlsafe(32))\"")
+    return token
 
 
 def is_loopback(host: str) -> bool:
