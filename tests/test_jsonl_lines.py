@@ -123,3 +123,10 @@ def test_wrong_types_are_named_by_validate_and_run_and_never_reach_a_model(tmp_p
     out = [json.loads(x) for x in (tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [o["error"]["code"] for o in out] == ["wrong_type"] * 4 + ["missing_field"]
     assert all(o["status"] == "rejected" and o["answered_by"] is None and o["cost_usd"] == 0 for o in out)
+
+
+def test_an_id_is_judged_by_one_rule_even_a_huge_integer():
+    from workbench.inputs.jsonl import valid_id
+
+    assert valid_id("i" * 500) and valid_id(10**499) and valid_id(7)
+    assert not any(valid_id(v) for v in ("i" * 501, 10**500, 10**5000, "", " ", True, 2.5, None, ["a"]))

@@ -62,7 +62,7 @@ class Line:
     @property
     def shown_id(self) -> Any:
         """The id to put on this line's result: ``id``, or ``refused_id`` for an object refused by its shape."""
-        return self.obj.get("id") if self.problem is None else self.refused_id
+        return self.id if self.problem is None else self.refused_id
 
     @property
     def message(self) -> str | None:
@@ -87,11 +87,17 @@ MAX_ID_CHARS = 500
 
 def valid_id(value: Any) -> bool:
     """A usable input id: a non-empty string or an integer (a boolean is not one), at most ``MAX_ID_CHARS`` long."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return len(str(value)) <= MAX_ID_CHARS
-    return isinstance(value, str) and value.strip() != "" and len(value) <= MAX_ID_CHARS
+    return _id_problem(value) is None
+
+
+def _id_problem(value: Any) -> str | None:
+    """Why ``value`` is not a usable id (its type, or its length); None when it is one."""
+    if isinstance(value, bool) or not isinstance(value, int | str) or (isinstance(value, str) and not value.strip()):
+        return type(value).__name__
+    too_long = value.bit_length() > 4 * MAX_ID_CHARS if isinstance(value, int) else False  # before str() of a huge int
+    if too_long or len(str(value)) > MAX_ID_CHARS:
+        return f"longer than {MAX_ID_CHARS} characters"
+    return None
 
 
 def parse_line(raw: bytes | None, number: int, *, lenient_utf8: bool = False) -> Line:
@@ -133,17 +139,8 @@ def _parse(text: str) -> tuple[Any, Flag | None]:
     if shape is not None:
         return obj, shape
     if not valid_id(obj.get("id")):
-        return obj, Flag("missing_id", "id", None, _why_unusable(obj))
+        return obj, Flag("missing_id", "id", None, [_id_problem(obj["id"])] if "id" in obj else [])
     return obj, None
-
-
-def _why_unusable(obj: dict[str, Any]) -> list[str]:
-    if "id" not in obj:
-        return []
-    ident = obj["id"]
-    if isinstance(ident, str | int) and not isinstance(ident, bool) and len(str(ident)) > MAX_ID_CHARS:
-        return [f"longer than {MAX_ID_CHARS} characters"]
-    return [type(ident).__name__]
 
 
 def split_lines(f: Any, max_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes | None]]:
