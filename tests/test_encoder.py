@@ -47,3 +47,15 @@ def test_gelu_is_the_exact_one():
     x = np.linspace(-8, 8, 2001, dtype=np.float32)
     exact = np.array([0.5 * v * (1 + erf(v / sqrt(2))) for v in x.tolist()], dtype=np.float32)
     assert np.abs(_gelu(x) - exact).max() < 2e-6 and _gelu(x).dtype == np.float32
+
+
+def test_threads_share_one_encoder(encoder):
+    """The runner embeds in its request threads (lookups) and its background writer (new entries) at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"How long do refunds take for order {i} on the {plan} plan?" for i in range(40)
+             for plan in ("pro", "team")]
+    alone = encoder.encode(texts)
+    with ThreadPoolExecutor(8) as pool:
+        parts = list(pool.map(lambda i: encoder.encode(texts[i:i + 10], batch_size=4), range(0, len(texts), 10)))
+    assert np.abs(np.vstack(parts) - alone).max() < 1e-5
