@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from workbench.caches.semantic import SemanticCache
-from workbench.config.cache import CacheConfig
+from workbench.config.cache import CALIBRATED_THRESHOLDS, CacheConfig
 from workbench.models.embedders import HashingEmbedder, MiniLMEmbedder, WordLlamaEmbedder, embedder_from_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,45 +57,31 @@ def test_the_defaults_are_minilm_at_0_55():
     assert CacheConfig.model_validate(CacheConfig(embedder="wordllama").model_dump()).similarity_threshold == 0.65
 
 
-def test_minilm_vectors_are_normalised_deterministic_and_offline(monkeypatch):
+@pytest.mark.parametrize("kind, dim, class_name", [("minilm", 384, "MiniLMEmbedder"),
+                                                    ("wordllama", 256, "WordLlamaEmbedder")])
+def test_vectors_are_normalised_deterministic_and_offline(monkeypatch, kind, dim, class_name):
     def no_network(*args, **kwargs):
         raise AssertionError("the embedder tried to open a connection")
 
     monkeypatch.setattr(socket.socket, "connect", no_network)
-    emb = embedder_from_config({"kind": "minilm"})
+    emb = embedder_from_config({"kind": kind})
     vectors = emb.embed(["How do I reset my password?", "", "I forgot my password, how can I change it?"])
-    assert vectors.shape == (3, 384) and vectors.dtype == np.float32 and not np.isnan(vectors).any()
-    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    assert emb.embed([]).shape == (0, 384)
-    code = ("from workbench.models.embedders import MiniLMEmbedder;"
-            "print(MiniLMEmbedder().embed(['How do I reset my password?'])[0].tobytes().hex())")
+    assert vectors.shape == (3, dim) and vectors.dtype == np.float32 and not np.isnan(vectors).any()
+    assert np.allclose(np.linalg.norm(vectors[[0, 2]], axis=1), 1.0, atol=1e-5)
+    # an empty text: WordLlama has no token to average (a zero vector); MiniLM still reads [CLS] [SEP]
+    assert (not vectors[1].any()) if kind == "wordllama" else abs(float(np.linalg.norm(vectors[1])) - 1) < 1e-5
+    assert emb.embed([]).shape == (0, dim)
+    code = (f"from workbench.models.embedders import {class_name};"
+            f"print({class_name}().embed(['How do I reset my password?'])[0].tobytes().hex())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}).stdout.strip()
     assert out == emb.embed(["How do I reset my password?"])[0].tobytes().hex()  # alone, as in the other process
 
 
-def test_wordllama_vectors_are_normalised_deterministic_and_offline(monkeypatch):
-    def no_network(*args, **kwargs):
-        raise AssertionError("the embedder tried to open a connection")
-
-    monkeypatch.setattr(socket.socket, "connect", no_network)
-    emb = embedder_from_config({"kind": "wordllama"})
-    vectors = emb.embed(["How do I reset my password?", "", "I forgot my password, how can I change it?"])
-    assert vectors.shape == (3, 256) and vectors.dtype == np.float32 and not np.isnan(vectors).any()
-    assert np.allclose(np.linalg.norm(vectors[[0, 2]], axis=1), 1.0, atol=1e-5) and not vectors[1].any()
-    assert emb.embed([]).shape == (0, 256) and WordLlamaEmbedder(dim=64).embed(["x"]).shape == (1, 64)
-    code = ("from workbench.models.embedders import WordLlamaEmbedder;"
-            "print(WordLlamaEmbedder().embed(['How do I reset my password?'])[0].tobytes().hex())")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}).stdout.strip()
-    assert out == vectors[0].tobytes().hex()
-
-
-def test_wordllama_vectors_are_normalised_and_know_synonyms():
+def test_wordllama_knows_synonyms():
     a, b = "What is the price of the premium plan?", "How much does the premium plan cost?"
     unrelated = "How do I delete my account?"
-    vectors = WordLlamaEmbedder().embed([a, b, unrelated, ""])
-    assert vectors.shape == (4, 256) and not vectors[3].any()
+    vectors = WordLlamaEmbedder().embed([a, b, unrelated])
     assert vectors[0] @ vectors[1] > 0.7 > vectors[0] @ vectors[2]
     assert WordLlamaEmbedder(dim=64).embed(["x"]).shape == (1, 64)
     va, vb = HashingEmbedder().embed([a, b])
@@ -110,7 +96,7 @@ def test_default_cache_serves_real_paraphrases(split, floor, wrong_at_most):
     rows = [r for r in REAL if r["split"] == split]
     hits, wrong = faq_outcomes(SemanticCache(":memory:"), rows)
     assert wrong <= wrong_at_most and hits >= floor, (hits, wrong, len(rows))
-    wordllama = faq_outcomes(SemanticCache(":memory:", 0.7, WordLlamaEmbedder()), rows)
+    wordllama = faq_outcomes(SemanticCache(":memory:", 0.7, WordLlamaEmbedder()), rows)  # the default before
     assert wordllama[0] * 2 < hits and wordllama[1] == 0
 
 
@@ -125,7 +111,8 @@ def test_default_cache_serves_no_near_miss_and_keeps_templated_paraphrases(split
 @pytest.mark.parametrize("split", ["tune", "heldout"])
 def test_wordllama_at_its_threshold_serves_no_near_miss(split):
     rows = [r for r in PAIRS if r["split"] == split and not r["same"]]
-    assert near_miss_hits(SemanticCache(":memory:", 0.7, WordLlamaEmbedder()), rows) == []
+    assert near_miss_hits(SemanticCache(":memory:", CALIBRATED_THRESHOLDS["wordllama"], WordLlamaEmbedder()),
+                          rows) == []
 
 
 def test_loading_wordllama_leaves_the_applications_logging_alone():
@@ -154,8 +141,6 @@ class _Memo:
 def test_each_calibrated_threshold_is_what_the_benchmark_rule_chooses(kind):
     """The lowest threshold (grid step 0.05) with no wrong answer and no near miss served on the tune part, at it
     and one step below; one step lower still is not clean (or the grid ends)."""
-    from workbench.config.cache import CALIBRATED_THRESHOLDS
-
     emb = _Memo(embedder_from_config({"kind": kind}))
     tune_real = [r for r in REAL if r["split"] == "tune"]
     tune_pairs = [r for r in PAIRS if r["split"] == "tune" and not r["same"]]
