@@ -6,6 +6,8 @@ import math
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -571,3 +573,80 @@ def test_an_expired_closest_entry_does_not_block_a_fresh_one(tmp_path):
     now[0] += 100
     cache.put("s", fresh, {"answer": "new"})
     assert cache.get("s", asked) == {"answer": "new"}
+
+
+class SlowEmbedder:
+    """The hashing embedder at a neural model's speed (MiniLM: ~9 ms a question), optionally held on a text."""
+
+    def __init__(self, seconds: float = 0.02, hold: str | None = None):
+        self.inner, self.seconds, self.hold = HashingEmbedder(), seconds, hold
+        self.name, self.dim = self.inner.name, self.inner.dim
+        self.release, self.holding = threading.Event(), threading.Event()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if self.hold is not None and self.hold in texts:
+            self.holding.set()
+            assert self.release.wait(10)
+        time.sleep(self.seconds * len(texts))
+        return self.inner.embed(texts)
+
+
+def test_entries_are_durable_within_the_bound_whatever_the_embedders_speed(tmp_path):
+    """Rows first, vectors after: 30 entries at 20 ms of embedding each (0.6 s) are all in the file within the
+    0.2 s bound (+ margin), before their vectors; once embedded, another process's lookups hit them."""
+    path = tmp_path / "s.sqlite"
+    cache = SemanticCache(path, 0.9, SlowEmbedder(0.02), write_behind_seconds=0.2)
+    questions = [f"How long do refunds take for order {i}?" for i in range(30)]
+    for i, q in enumerate(questions):
+        cache.put(f"docs-{i}", q, {"answer": i})
+    last = time.monotonic()
+    reader = sqlite3.connect(path)
+    while reader.execute("SELECT count(*) FROM semantic_cache").fetchone()[0] < 30 and time.monotonic() - last < 5:
+        time.sleep(0.005)
+    durable_after = time.monotonic() - last
+    assert reader.execute("SELECT count(*) FROM semantic_cache").fetchone()[0] == 30
+    assert durable_after < 0.35, durable_after
+    cache.flush()
+    assert reader.execute("SELECT count(*) FROM semantic_cache WHERE length(embedding) = 0").fetchone()[0] == 0
+    other = SemanticCache(path, 0.9, HashingEmbedder())
+    assert [other.get(f"docs-{i}", q) for i, q in enumerate(questions)] == [{"answer": i} for i in range(30)]
+    cache.close()
+    other.close()
+
+
+def test_a_row_written_before_its_vector_is_embedded_by_its_reader(tmp_path):
+    """A writer that stopped between the row and its vector (killed) leaves an empty embedding: a reader embeds
+    the question itself, and a paraphrase hits."""
+    path = tmp_path / "s.sqlite"
+    writer = SemanticCache(path, 0.8, HashingEmbedder())
+    question = "How long does the refund take on the Growth plan?"
+    writer._db.execute("INSERT INTO semantic_cache (scope, embedder, norm, question, embedding, answer, created, "
+                       "guard) VALUES ('docs', ?, ?, ?, x'', ?, ?, NULL)",
+                       (writer.embedder.name, normalise_question(question), question, json.dumps({"answer": "5 days"}),
+                        time.time()))
+    reader = SemanticCache(path, 0.8, HashingEmbedder())
+    assert reader.get("docs", "how long does the refund take on the growth plan") == {"answer": "5 days"}
+    assert reader.get("docs", "How long does a refund take on the Growth plan?") == {"answer": "5 days"}
+    assert reader.get("docs", "How long does the refund take on the Starter plan?") is None
+    writer.close()
+    reader.close()
+
+
+def test_a_slow_embedding_does_not_hold_other_lookups(tmp_path):
+    """The embedder runs outside the cache's lock: one lookup embedding for a long time (MiniLM: ~9 ms a question,
+    much longer for a provider's embedder) does not stall the others."""
+    held = "a question whose embedding takes long"
+    embedder = SlowEmbedder(0.0, hold=normalise_question(held))
+    cache = SemanticCache(tmp_path / "s.sqlite", 0.8, embedder)
+    cache.put("a", "How long do refunds take?", {"answer": 1})
+    cache.put("b", "Where is my invoice?", {"answer": 2})
+    slow = threading.Thread(target=cache.get, args=("a", held))
+    slow.start()
+    assert embedder.holding.wait(5)
+    started = time.monotonic()
+    cache.get("b", "Where could my invoice be?")  # a question to embed, in another scope
+    took = time.monotonic() - started
+    embedder.release.set()
+    slow.join(5)
+    assert took < 1.0, took
+    cache.close()

@@ -19,6 +19,10 @@ the candidates (255-bit sign sketches scanned by Hamming distance, cut where an 
 still pass with probability 0.998, at most ``max_candidates`` of them), which are then scored exactly: the
 index can only *miss* a neighbour, never invent one (``benchmarks/runner.py`` measures it against a numpy scan).
 
+Written behind, an entry's row is stored within ``write_behind_seconds`` and its vector after it, by a thread of its
+own (``_vectorizer``), so a slow embedder (MiniLM: ~9 ms a question) never delays the rows; a reader (this process
+or another) that meets a row without its vector embeds the question itself.
+
 Each row also stores the ``Signature.digest`` of its question (three 64-bit integers: a key of the values that
 must be equal, and bit masks of its words and entities), kept in memory per scope, so entries that cannot pass the
 guard are recognised without reading and parsing their question; a lookup among many candidates (a dense cluster)
@@ -125,11 +129,16 @@ class SemanticCache:
         its question is embedded once, not twice."""
         self._pending: dict[str, list[tuple[str, dict]]] = {}
         """Entries ``put`` and not yet written, by scope (write-behind only)."""
+        self._recent_lock = threading.Lock()
         self._pending_lock = threading.Lock()
         self._store_lock = threading.RLock()
         """Taken while pending entries are taken out and written, so they are written in the order they were put."""
         self._writer = None if write_behind_seconds is None else BatchWriter(
             self._store_scopes, batch_seconds=write_behind_seconds, name="workbench-semantic-cache")
+        self._vectorizer = None if write_behind_seconds is None else BatchWriter(
+            self._fill_vectors, batch_seconds=write_behind_seconds, max_batch=64, name="workbench-semantic-vectors")
+        """The written-behind rows' missing vectors, on a thread of their own: the rows' writer never waits for
+        the embedder."""
         self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -174,6 +183,7 @@ class SemanticCache:
         """Wait until every ``put`` so far is written (at once without ``write_behind_seconds``)."""
         if self._writer is not None:
             self._writer.flush()
+            self._vectorizer.flush()
 
     # -- the rest ---------------------------------------------------------------------------------------------
     def put_many(self, scope: str, items: Iterable[tuple[str, dict]]) -> int:
@@ -182,10 +192,16 @@ class SemanticCache:
         if not items:
             return 0
         norms = [normalise_question(q) for q, _ in items]
-        vectors = self._embed(norms)
+        return self._write(scope, items, norms, list(self._embed(norms)))
+
+    def _write(self, scope: str, items: list[tuple[str, dict]], norms: list[str],
+               vectors: list[np.ndarray | None], *, refresh: bool = True) -> int:
+        """Insert or replace rows in one transaction. A new row whose vector is ``None`` is written without it (an
+        empty ``embedding``) and gets it from ``_add_vectors``; a reader meanwhile embeds it itself."""
         now = self.expiry.clock()
         digests = [np.array(signature(q).digest, np.uint64).tobytes() for q, _ in items]  # without entity_terms
-        rows = [(scope, self._embedder_name, norm, q, vec.tobytes(), json.dumps(a, ensure_ascii=False), now, digest)
+        rows = [(scope, self._embedder_name, norm, q, b"" if vec is None else vec.tobytes(),
+                 json.dumps(a, ensure_ascii=False), now, digest)
                 for (q, a), norm, vec, digest in zip(items, norms, vectors, digests, strict=True)]
         with self._lock:
             self._db.execute("BEGIN")
@@ -199,11 +215,30 @@ class SemanticCache:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            if scope in self._scopes:
-                replaced = [norm for norm in norms if hash(norm) in self._scopes[scope].keys]
-                self._refresh(scope)
-                self._reload_digests(scope, replaced)
+            if refresh:
+                self._refresh_held(scope, norms)
         return len(rows)
+
+    def _refresh_held(self, scope: str, norms: list[str]) -> None:
+        """After a write: a scope held in memory reads its new rows and the digests of its replaced ones."""
+        if scope in self._scopes:
+            replaced = [norm for norm in norms if hash(norm) in self._scopes[scope].keys]
+            self._refresh(scope)
+            self._reload_digests(scope, replaced)
+
+    def _add_vectors(self, written: list[tuple[str, list[str]]], vectors: dict[str, np.ndarray]) -> None:
+        """Fill the empty ``embedding`` of rows written before their vector was computed."""
+        rows = [(vectors[n].tobytes(), scope, self._embedder_name, n) for scope, norms in written for n in norms
+                if n in vectors]
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany("UPDATE semantic_cache SET embedding = ? WHERE scope = ? AND embedder = ? AND "
+                                     "norm = ? AND length(embedding) = 0", rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def lookup(self, scope: str, question: str, vector: np.ndarray | None = None) -> Match | None:
         """The hit for ``question`` with its similarity, or ``None``. ``vector``: the embedding of
@@ -220,8 +255,9 @@ class SemanticCache:
                 return Match(json.loads(row[2]), row[1], 1.0, row[3], row[0])
             if not state.size:
                 return None
-            if vector is None:
-                vector = self._embed([norm])[0]
+        if vector is None:  # outside the lock: other lookups and the writer go on meanwhile
+            vector = self._embed([norm])[0]
+        with self._lock:
             return self._search(state, question, np.asarray(vector, dtype=np.float32).ravel())
 
     def prune(self, older_than_seconds: float | None = None) -> int:
@@ -277,6 +313,10 @@ class SemanticCache:
             "SELECT id, embedding, guard, norm FROM semantic_cache WHERE scope = ? AND embedder = ? AND id > ? "
             "ORDER BY id",
             (scope, self._embedder_name, state.last_id if state else 0)).fetchall()
+        blank = [r[3] for r in rows if not r[1]]  # written before its vector (by a writer still embedding, or one
+        if blank:                                 # that stopped in between): embedded here
+            vectors = dict(zip(blank, self._embed(blank), strict=True))
+            rows = [r if r[1] else (r[0], vectors[r[3]].tobytes(), r[2], r[3]) for r in rows]
         if state is None and not rows:  # nothing to keep: a scope is held in memory once it has entries
             return _Scope(np.empty((0, 0), np.float32), np.empty(0, np.int64), np.empty((0, 3), np.uint64))
         if state is None or (not state.size and rows):
@@ -311,33 +351,62 @@ class SemanticCache:
         return state
 
     def _store_scopes(self, scopes: list[str]) -> None:
-        """The background writer's batch: the entries waiting in these scopes, one ``put_many`` a scope."""
-        for scope in dict.fromkeys(scopes):
-            self._store_pending(scope)
-
-    def _store_pending(self, scope: str) -> None:
-        """Write the entries of ``scope`` still waiting. A failure (a full disk) loses them, as a failed ``put``
-        would: a cache is best effort, and the answers were returned."""
+        """Write the entries waiting in these scopes, in the order they were put, so they are durable within the
+        writer's period whatever the embedder's speed (MiniLM takes ~9 ms a question): the rows at once, with the
+        vectors already known (a question looked up before it was answered); the others are embedded by
+        ``_vectorizer``, in batches. A failure (a full disk) loses them, as a failed ``put`` would: a cache is best
+        effort, and the answers were returned."""
         with self._store_lock:
             with self._pending_lock:
-                items = self._pending.pop(scope, None)
-            if items:
+                batch = [(scope, self._pending.pop(scope)) for scope in dict.fromkeys(scopes) if scope in self._pending]
+            for scope, items in batch:
+                norms = [normalise_question(q) for q, _ in items]
+                vectors = [self._recent_vector(n) for n in norms]
                 with contextlib.suppress(Exception):
-                    self.put_many(scope, items)
+                    self._write(scope, items, norms, vectors, refresh=all(v is not None for v in vectors))
+                    for norm, vector in zip(norms, vectors, strict=True):
+                        if vector is None:
+                            self._vectorizer.append((scope, norm))
+
+    def _fill_vectors(self, batch: list[tuple[str, str]]) -> None:
+        """The vectorizer's batch: embed the questions of rows written without their vector and store the vectors
+        (a reader that meets such a row first embeds it itself)."""
+        with contextlib.suppress(Exception):
+            norms = list(dict.fromkeys(norm for _, norm in batch))
+            vectors = dict(zip(norms, self._embed(norms), strict=True))
+            scopes: dict[str, list[str]] = {}
+            for scope, norm in batch:
+                scopes.setdefault(scope, []).append(norm)
+            self._add_vectors(list(scopes.items()), vectors)
+            for scope, scope_norms in scopes.items():
+                with self._lock:
+                    self._refresh_held(scope, scope_norms)
+
+    def _store_pending(self, scope: str) -> None:
+        """Write the entries of ``scope`` still waiting (a lookup reads its own process's writes)."""
+        if scope in self._pending:
+            self._store_scopes([scope])
+
+    def _recent_vector(self, norm: str) -> np.ndarray | None:
+        with self._recent_lock:
+            return self._recent.get(norm)
 
     def _embed(self, norms: list[str]) -> np.ndarray:
         """The embeddings of normalised questions (float32 rows); a question embedded lately (one looked up, then
-        stored with its answer) is taken from ``_recent``. Batches larger than ``_RECENT`` are embedded as they are."""
+        stored with its answer) is taken from ``_recent``. Batches larger than ``_RECENT`` are embedded as they are.
+        No lock is held while the embedder runs."""
         if len(norms) > _RECENT:
             return np.asarray(self.embedder.embed(norms), dtype=np.float32)
-        with self._lock:
+        with self._recent_lock:
             missing = [n for n in dict.fromkeys(norms) if n not in self._recent]
-            if missing:
-                vectors = np.asarray(self.embedder.embed(missing), dtype=np.float32)
-                self._recent.update(zip(missing, vectors, strict=True))
+        fresh = dict(zip(missing, np.asarray(self.embedder.embed(missing), dtype=np.float32), strict=True)) \
+            if missing else {}
+        with self._recent_lock:
+            self._recent.update(fresh)
+            out = np.stack([fresh[n] if n in fresh else self._recent[n] for n in norms])
             for norm in norms:
-                self._recent.move_to_end(norm)
-            out = np.stack([self._recent[n] for n in norms])
+                if norm in self._recent:
+                    self._recent.move_to_end(norm)
             while len(self._recent) > _RECENT:
                 self._recent.popitem(last=False)
         return out
