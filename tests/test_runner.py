@@ -371,3 +371,33 @@ def test_fault_server_at_30_percent_nothing_is_lost(make_runner):
     assert stats["requests"] > 40 and stats["ok"] > 0  # faults happened and were retried
     assert len(runner.store.requests()) == 40
     assert Counter(r.status for r in results)["ok"] >= 30
+
+
+def test_async_semantic_lookup_runs_off_the_event_loop(make_runner, monkeypatch):
+    """A semantic-cache lookup embeds the question (~9 ms with MiniLM, far longer with a provider's embedder): in
+    ``arun`` it ran on the event loop, which served nothing else meanwhile. It runs in a worker thread now."""
+    import threading
+
+    looked_up_on = []
+
+    class RecordingSemantic:
+        def __init__(self, path, threshold, embedder=None, **kw):
+            pass
+
+        @classmethod
+        def for_config(cls, path, cache, **kw):
+            return cls(path, cache.similarity_threshold)
+
+        def get(self, scope, question):
+            looked_up_on.append(threading.current_thread())
+            return None
+
+        def put(self, scope, question, answer):
+            pass
+
+    monkeypatch.setitem(sys.modules, "workbench.caches.semantic",
+                        types.SimpleNamespace(SemanticCache=RecordingSemantic))
+    runner = make_runner(production(cache=CacheConfig(exact=False, semantic=True)))
+    assert asyncio.run(runner.arun(item())).status == "ok"
+    assert len(looked_up_on) == 1 and looked_up_on[0] is not threading.main_thread()
+    assert runner.run(item("q2")).status == "ok" and looked_up_on[1] is threading.main_thread()  # sync: as it was
