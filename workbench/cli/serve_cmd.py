@@ -29,6 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .._util.heap import freeze_startup_heap
     from ..runner.http import serve
     from ..runner.http_guard import check_bind, resolve_token
     from ..runner.source import ConfigSource
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         runner.check_log_store()  # a --db that cannot be opened: exit 2 now, not a lost row per request
     if hasattr(runner, "warm_up"):
         runner.warm_up()  # the model library and tokenizers load now, not during the first request
+    freeze_startup_heap()  # a full garbage collection no longer walks litellm's ~400k objects (0.22 s, GIL held)
     auth = "bearer token required" if token else "no authentication (loopback only)"
     print(f"serving {config.name} {config.config_hash[:19]} on http://{args.host}:{args.port} ({auth})",
           file=sys.stderr)

@@ -36,6 +36,7 @@ def _run_cell(inputs: dict) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .._util.heap import freeze_startup_heap
     from ..runner.queue import WorkQueue
     from ..runner.source import ConfigSource
     from ..runner.worker import Worker, WorkerOptions
@@ -44,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     config, runner = source.current()  # fail early on a bad config
     if hasattr(runner, "warm_up"):
         runner.warm_up()  # the model library and tokenizers load now, not during the first item
+    freeze_startup_heap()  # a full garbage collection no longer walks litellm's ~400k objects (0.22 s, GIL held)
     queue = WorkQueue(args.queue, args.db)
     options = WorkerOptions(concurrency=args.concurrency, lease_seconds=args.lease_seconds,
                             max_items=args.max_items, until_empty=args.until_empty)
