@@ -1,6 +1,7 @@
 """``workbench run`` and ``workbench escalations``: one line per input line, bad lines rejected, bad configs
 refused with exit 2, the review queue from the command line."""
 import json
+import signal
 from pathlib import Path
 
 import pytest
@@ -187,6 +188,38 @@ def test_ctrl_c_keeps_the_results_so_far_and_says_how_to_resume(config_path, tmp
     monkeypatch.setattr(Runner, "run", real)
     out = _resume_cli(config_path, tmp_path, db, ["--resume"])
     assert [o["id"] for o in out] == [f"q{i}" for i in range(5)] and "ran 3 lines" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_during_a_line_stops_after_it_is_answered_logged_and_written(config_path, tmp_path, db, capsys,
+                                                                            monkeypatch, signum):
+    """A signal used to raise inside the line: its answer could be logged and not written (a resume paid for it
+    again), or a background writer's lock left held (a SIGTERM test hung 60 s). Now the line in progress finishes:
+    answered, logged, written; then the run stops, and a second Ctrl-C would stop it at once."""
+    import os
+
+    from workbench.runner.runner import Runner
+    from workbench.store import LogStore
+
+    (tmp_path / "in.jsonl").write_text("".join(good(f"q{i}") + "\n" for i in range(5)), encoding="utf-8")
+    real, calls = Runner.run, []
+
+    def signalled_inside_the_third(self, inputs):
+        calls.append(inputs["id"])
+        if len(calls) == 3:
+            os.kill(os.getpid(), signum)  # delivered here, in the middle of the line
+        return real(self, inputs)
+
+    monkeypatch.setattr(Runner, "run", signalled_inside_the_third)
+    code = main(["run", "--config", str(config_path), "--input", str(tmp_path / "in.jsonl"), "--out",
+                 str(tmp_path / "out.jsonl"), "--db", db])
+    err = capsys.readouterr().err
+    assert code == 130 and "stopping after the current line" in err and "interrupted: 3 result(s) are in" in err
+    written = [json.loads(x)["id"] for x in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert written == ["q0", "q1", "q2"] and calls == written
+    assert sorted(r["item_id"] for r in LogStore(db).requests()) == written
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL and signal.getsignal(signal.SIGINT) is \
+        signal.default_int_handler  # put back
 
 
 @pytest.mark.parametrize("command", ["run", "validate", "chunk"])

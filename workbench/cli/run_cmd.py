@@ -74,11 +74,11 @@ def _input(path: str) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    with _sigterm_as_interrupt():
-        return _run(args)
+    with _stop_between_lines() as stop:
+        return _run(args, stop)
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, stop: _Stop | None = None) -> int:
     from ..inputs.jsonl import read_lines
     from ..runner.runner import Runner
     from .outputs import refuse_an_input_as_output
@@ -94,13 +94,15 @@ def _run(args: argparse.Namespace) -> int:
         src = _input(args.input)
         out = ResultsFile(args.out, resume=args.resume)
         try:
+            stop = stop or _Stop()
             for line in read_lines(src):
                 if out.skip(line.shown_id, None if line.problem is None else line.problem.code):
                     continue
-                result = runner.run(line.obj) if line.problem is None else runner.reject(line.shown_id,
-                                                                                          **line.error())
-                out.write(result.to_line())
-                tally.add(result)
+                with stop.line():  # a signal meanwhile stops the run after this line, not inside it
+                    result = runner.run(line.obj) if line.problem is None else runner.reject(line.shown_id,
+                                                                                              **line.error())
+                    out.write(result.to_line())
+                    tally.add(result)
         except KeyboardInterrupt:  # Ctrl-C: the results so far are kept (flushed and fsynced); say how to go on
             out.close()
             if args.out != "-":
@@ -117,22 +119,49 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a scheduler stopping the job) stops the run as Ctrl-C does: the results so far written and fsynced,
-    the pending log rows and cache entries written, the resume hint said. By default it would end the process at
-    once, losing the last moments' lines, rows and cache entries (a resume would pay for those answers again)."""
-    def interrupt(*_: Any) -> None:
-        raise KeyboardInterrupt
+@dataclass
+class _Stop:
+    """When a signal stops the run. While a line is being answered, SIGTERM and Ctrl-C only ask for a stop, taken
+    once the line is answered, logged and written: an interrupt inside it could leave a result logged but not
+    written, or a background writer's lock held (a SIGTERM test hung 60 s in CI). Between lines (reading the input,
+    perhaps waiting on stdin) and at a second Ctrl-C, the stop is immediate."""
 
+    busy: bool = False
+    requested: bool = False
+
+    @contextlib.contextmanager
+    def line(self) -> Iterator[None]:
+        self.busy = True
+        try:
+            yield
+        finally:
+            self.busy = False
+        if self.requested:
+            raise KeyboardInterrupt
+
+    def signalled(self, signum: int, _frame: Any) -> None:
+        if not self.busy or (self.requested and signum == signal.SIGINT):
+            raise KeyboardInterrupt
+        self.requested = True
+        print("stopping after the current line (Ctrl-C again to stop at once)", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _stop_between_lines() -> Iterator[_Stop]:
+    """SIGTERM (a scheduler stopping the job) stops the run as Ctrl-C does, and both wait for the line in progress
+    (``_Stop``): the results so far written and fsynced, the pending log rows and cache entries written, the resume
+    hint said. By default SIGTERM would end the process at once, losing the last moments' lines, rows and cache
+    entries (a resume would pay for those answers again)."""
+    stop = _Stop()
     if threading.current_thread() is not threading.main_thread():  # signals can only be set from the main thread
-        yield
+        yield stop
         return
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.signal(sig, stop.signalled) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        yield
+        yield stop
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _summary(tally: Tally, log_errors: int, out: str) -> None:
