@@ -650,3 +650,26 @@ def test_a_slow_embedding_does_not_hold_other_lookups(tmp_path):
     slow.join(5)
     assert took < 1.0, took
     cache.close()
+
+
+def test_recent_vectors_evicted_while_the_embedder_runs_are_still_returned(tmp_path):
+    """The embedder runs outside the lock: other threads may push the vectors this call found in the recent set out
+    of it meanwhile (64 kept). The call keeps what it found."""
+    cache = SemanticCache(tmp_path / "s.sqlite", 0.8, HashingEmbedder())
+    known, fresh = "how long do refunds take", "where is my invoice"
+    expected = cache._embed([known])[0]
+    inner = cache.embedder
+
+    class Crowding:
+        name, dim = inner.name, inner.dim
+
+        def embed(self, texts):
+            if fresh in texts:  # as if other lookups ran now, each with a question of its own
+                cache._embed([f"question number {i}" for i in range(64)])
+            return inner.embed(texts)
+
+    cache.embedder = Crowding()
+    vectors = cache._embed([known, fresh])
+    assert np.array_equal(vectors[0], expected)
+    assert vectors.shape == (2, inner.dim)
+    cache.close()

@@ -99,9 +99,9 @@ class SemanticCache:
         ``embedder``: any ``Embedder`` (default ``MiniLMEmbedder()``, whose calibrated threshold is the default 0.55). ``entity_terms``: words the guard treats as
         named entities in any case (e.g. plan names). ``expiry``: when entries go stale (default: never);
         ``limits``: how much work a lookup may do (default ``SearchLimits()``). ``write_behind_seconds`` (the
-        runner sets it) makes ``put`` return at once: a background thread embeds and writes the entries in batches
-        within that time, and a lookup of a scope with entries still waiting writes them first, so this process
-        reads its own writes; another process sees them once written."""
+        runner sets it) makes ``put`` return at once: a background thread writes the entries in batches within that
+        time (their vectors follow, from another thread), and a lookup of a scope with entries still waiting writes
+        them first, so this process reads its own writes; another process sees them once written."""
         if not 0.0 < threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
         if embedder is None:
@@ -397,19 +397,18 @@ class SemanticCache:
         No lock is held while the embedder runs."""
         if len(norms) > _RECENT:
             return np.asarray(self.embedder.embed(norms), dtype=np.float32)
+        with self._recent_lock:  # taken now: another thread may evict them while the embedder runs
+            known = {n: self._recent[n] for n in dict.fromkeys(norms) if n in self._recent}
+        missing = [n for n in dict.fromkeys(norms) if n not in known]
+        if missing:
+            known |= dict(zip(missing, np.asarray(self.embedder.embed(missing), dtype=np.float32), strict=True))
         with self._recent_lock:
-            missing = [n for n in dict.fromkeys(norms) if n not in self._recent]
-        fresh = dict(zip(missing, np.asarray(self.embedder.embed(missing), dtype=np.float32), strict=True)) \
-            if missing else {}
-        with self._recent_lock:
-            self._recent.update(fresh)
-            out = np.stack([fresh[n] if n in fresh else self._recent[n] for n in norms])
+            self._recent.update(known)
             for norm in norms:
-                if norm in self._recent:
-                    self._recent.move_to_end(norm)
+                self._recent.move_to_end(norm)
             while len(self._recent) > _RECENT:
                 self._recent.popitem(last=False)
-        return out
+        return np.stack([known[n] for n in norms])
 
     def _forget_old_scopes(self) -> None:
         """Drop the least recently used scopes while more than ``limits`` allow are in memory (the one in use, last,
