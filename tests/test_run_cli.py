@@ -167,25 +167,34 @@ def test_resume_adds_exactly_the_missing_lines_even_with_repeated_ids_and_lines_
     assert len(again) == len(lines) and "ran 0 lines" in capsys.readouterr().err
 
 
-def test_ctrl_c_keeps_the_results_so_far_and_says_how_to_resume(config_path, tmp_path, db, capsys, monkeypatch):
+def _interrupted_at_the_third(config_path, tmp_path, db, monkeypatch, action) -> tuple[int, list[str]]:
+    """``workbench run`` over 5 lines, ``action()`` called inside the third; the exit code and the lines begun."""
     from workbench.runner.runner import Runner
 
     (tmp_path / "in.jsonl").write_text("".join(good(f"q{i}") + "\n" for i in range(5)), encoding="utf-8")
     real, calls = Runner.run, []
 
-    def interrupted_at_the_third(self, inputs):
+    def run(self, inputs):
         calls.append(inputs["id"])
         if len(calls) == 3:
-            raise KeyboardInterrupt
+            action()
         return real(self, inputs)
 
-    monkeypatch.setattr(Runner, "run", interrupted_at_the_third)
+    monkeypatch.setattr(Runner, "run", run)
     code = main(["run", "--config", str(config_path), "--input", str(tmp_path / "in.jsonl"), "--out",
                  str(tmp_path / "out.jsonl"), "--db", db])
+    monkeypatch.setattr(Runner, "run", real)
+    return code, calls
+
+
+def test_ctrl_c_keeps_the_results_so_far_and_says_how_to_resume(config_path, tmp_path, db, capsys, monkeypatch):
+    def interrupt():
+        raise KeyboardInterrupt
+
+    code, _ = _interrupted_at_the_third(config_path, tmp_path, db, monkeypatch, interrupt)
     err = capsys.readouterr().err
     assert code == 130 and "interrupted: 2 result(s) are in" in err and "--resume" in err
     assert "Traceback" not in err
-    monkeypatch.setattr(Runner, "run", real)
     out = _resume_cli(config_path, tmp_path, db, ["--resume"])
     assert [o["id"] for o in out] == [f"q{i}" for i in range(5)] and "ran 3 lines" in capsys.readouterr().err
 
@@ -198,21 +207,10 @@ def test_a_signal_during_a_line_stops_after_it_is_answered_logged_and_written(co
     answered, logged, written; then the run stops, and a second Ctrl-C would stop it at once."""
     import os
 
-    from workbench.runner.runner import Runner
     from workbench.store import LogStore
 
-    (tmp_path / "in.jsonl").write_text("".join(good(f"q{i}") + "\n" for i in range(5)), encoding="utf-8")
-    real, calls = Runner.run, []
-
-    def signalled_inside_the_third(self, inputs):
-        calls.append(inputs["id"])
-        if len(calls) == 3:
-            os.kill(os.getpid(), signum)  # delivered here, in the middle of the line
-        return real(self, inputs)
-
-    monkeypatch.setattr(Runner, "run", signalled_inside_the_third)
-    code = main(["run", "--config", str(config_path), "--input", str(tmp_path / "in.jsonl"), "--out",
-                 str(tmp_path / "out.jsonl"), "--db", db])
+    code, calls = _interrupted_at_the_third(config_path, tmp_path, db, monkeypatch,
+                                            lambda: os.kill(os.getpid(), signum))  # delivered inside the line
     err = capsys.readouterr().err
     assert code == 130 and "stopping after the current line" in err and "interrupted: 3 result(s) are in" in err
     written = [json.loads(x)["id"] for x in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
