@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from workbench.caches.semantic import SemanticCache  # noqa: E402
-from workbench.models.embedders import HashingEmbedder, MiniLMEmbedder, WordLlamaEmbedder  # noqa: E402
+from workbench.models.embedders import HashingEmbedder, MiniLMEmbedder, WordLlamaEmbedder, _normalise  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 THRESHOLDS = (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
@@ -80,8 +80,7 @@ class UniversalSentenceEncoder:
 
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = np.asarray(self.model.encode(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return _normalise(np.asarray(self.model.encode(list(texts))).reshape(len(texts), self.dim))
 
 
 def paraphrase_outcomes(cache: SemanticCache, rows: list[dict[str, Any]]) -> dict[str, int]:

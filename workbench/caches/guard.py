@@ -85,6 +85,13 @@ def _forms(words: str) -> frozenset[str]:
     return frozenset(out)
 
 
+def _phrasal(particles: str) -> frozenset[str]:
+    """"log" and "sign" with each particle, as word pairs ("logged out", "sign on") and as one word ("logout")."""
+    verbs = "log logs logged logging sign signs signed signing".split()
+    return (frozenset(f"{verb} {particle}" for verb in verbs for particle in particles.split())
+            | _forms(" ".join(f"log{particle} sign{particle}" for particle in particles.split())))
+
+
 _CONTRASTS = tuple((_forms(a), _forms(b)) for a, b in (
     ("before prior earlier earliest first", "after later latest last"),
     ("more over above greater higher exceed max maximum most increase raise", "less under below fewer lower min "
@@ -93,10 +100,7 @@ _CONTRASTS = tuple((_forms(a), _forms(b)) for a, b in (
      "block"), ("start begin open resume", "stop end close pause"), ("inbound incoming receive received",
      "outbound outgoing send sent"), ("paid", "unpaid overdue"), ("partial partially", "full fully"),
     ("import", "export"), ("credit", "debit"), ("public", "private"), ("encrypt", "decrypt"))) + (
-    tuple(frozenset(f"{verb} {particle}" for verb in ("log", "logs", "logged", "logging", "sign", "signs", "signed",
-                                                      "signing") for particle in particles)
-          | _forms(" ".join(f"log{p} sign{p}" for p in particles))
-          for particles in (("in", "on"), ("out", "off"))),)
+    (_phrasal("in on"), _phrasal("out off")),)
 """Antonym groups: a question using one side and another using the other side ask different things. The last group
 is phrasal (word pairs: "sign out" / "single sign-on", "log in" / "logout")."""
 

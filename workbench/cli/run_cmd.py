@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         return _run(args, stop)
 
 
-def _run(args: argparse.Namespace, stop: _Stop | None = None) -> int:
+def _run(args: argparse.Namespace, stop: _Stop) -> int:
     from ..inputs.jsonl import read_lines
     from ..runner.runner import Runner
     from .outputs import refuse_an_input_as_output
@@ -94,7 +94,6 @@ def _run(args: argparse.Namespace, stop: _Stop | None = None) -> int:
         src = _input(args.input)
         out = ResultsFile(args.out, resume=args.resume)
         try:
-            stop = stop or _Stop()
             for line in read_lines(src):
                 if out.skip(line.shown_id, None if line.problem is None else line.problem.code):
                     continue

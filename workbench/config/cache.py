@@ -7,6 +7,7 @@ from pydantic import Field, model_validator
 
 from .base import Frozen
 
+DEFAULT_EMBEDDER = "minilm"
 CALIBRATED_THRESHOLDS = {"minilm": 0.55, "wordllama": 0.65, "hashing": 0.7}
 """Each embedder's semantic-cache threshold, chosen by ``benchmarks/embedders.py`` on the tune part of the
 hand-written paraphrases and near misses (the lowest with no wrong answer at it and one grid step below): a
@@ -21,12 +22,12 @@ class CacheConfig(Frozen):
                                           "from the response cache")
     semantic: bool = Field(False, description="answer a question similar enough to one already answered, in the "
                                               "same scope (this variant and the same documents)")
-    similarity_threshold: float = Field(0.55, gt=0.0, le=1.0, description="semantic cache: the cosine a "
+    similarity_threshold: float = Field(CALIBRATED_THRESHOLDS[DEFAULT_EMBEDDER], gt=0.0, le=1.0, description="semantic cache: the cosine a "
                                                                           "question must reach (left out: the "
                                                                           "embedder's calibrated one, 0.55 for "
                                                                           "minilm; benchmarks/embedders.py)")
     embedder: Literal["minilm", "wordllama", "hashing"] = Field(
-        "minilm", description="semantic cache: the embedder (a threshold means something only for its embedder; "
+        DEFAULT_EMBEDDER, description="semantic cache: the embedder (a threshold means something only for its embedder; "
                               "minilm: all-MiniLM-L6-v2 in numpy, wordllama: static word vectors, hashing: lexical)")
     ttl_seconds: int | None = Field(7 * 24 * 3600, ge=1, description="how long a cached answer may be served "
                                                                      "(None: no limit)")
@@ -36,5 +37,6 @@ class CacheConfig(Frozen):
     def _calibrated_threshold(cls, data: Any) -> Any:
         """No threshold given: the one calibrated for the embedder (a threshold means something only for it)."""
         if isinstance(data, dict) and data.get("similarity_threshold") is None and "embedder" in data:
-            data = {**data, "similarity_threshold": CALIBRATED_THRESHOLDS.get(data["embedder"], 0.55)}
+            calibrated = CALIBRATED_THRESHOLDS.get(data["embedder"], CALIBRATED_THRESHOLDS[DEFAULT_EMBEDDER])
+            data = {**data, "similarity_threshold": calibrated}
         return data
