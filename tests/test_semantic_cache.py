@@ -673,3 +673,33 @@ def test_recent_vectors_evicted_while_the_embedder_runs_are_still_returned(tmp_p
     assert np.array_equal(vectors[0], expected)
     assert vectors.shape == (2, inner.dim)
     cache.close()
+
+
+@pytest.mark.parametrize("behind", [None, 0.05])
+def test_a_lone_surrogate_is_refused_at_put_and_loses_nothing_else(tmp_path, behind):
+    """SQLite stores UTF-8, which cannot carry a lone surrogate (a provider's JSON may hold ``\\ud800``). It used to
+    raise deep inside SQLite, and written behind, it took its whole batch with it."""
+    from workbench.errors import DataError
+
+    cache = SemanticCache(tmp_path / "s.sqlite", 0.8, HashingEmbedder(), write_behind_seconds=behind)
+    cache.put("s", "How long do refunds take?", {"answer": "5 days"})
+    for question, answer in (("Where is \ud800 my invoice?", {"answer": "ok"}),
+                             ("Where is my invoice?", {"answer": "in \udfff Billing"})):
+        with pytest.raises(DataError) as caught:
+            cache.put("s", question, answer)
+        assert caught.value.code == "invalid_unicode"
+    cache.put("s", "When does credit expire?", {"answer": "12 months"})
+    cache.flush()
+    assert cache.get("s", "How long do refunds take?") == {"answer": "5 days"}
+    assert cache.get("s", "When does credit expire?") == {"answer": "12 months"} and len(cache) == 2
+    cache.close()
+
+
+def test_a_question_with_no_word_is_neither_stored_nor_matched(tmp_path):
+    """Its key is empty, so it would be an exact hit for every other question without a word ("???" answered as
+    "!!!" was)."""
+    cache = SemanticCache(tmp_path / "s.sqlite", 0.8, HashingEmbedder())
+    cache.put("s", "???", {"answer": "secret plan details"})
+    assert cache.get("s", "!!!") is None and cache.get("s", "???") is None and len(cache) == 0
+    assert cache.put_many("s", [("...", {"a": 1}), ("How long do refunds take?", {"a": 2})]) == 1
+    cache.close()

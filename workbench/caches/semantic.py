@@ -48,11 +48,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .._util.batching import BatchWriter
+from ..errors import DataError
 from .guard import Signature, normalise_question, signature
 from .index import SketchIndex
 from .records import Expiry, Match, SearchLimits
@@ -87,6 +88,30 @@ class _Scope:
     last_id: int = 0
     index: SketchIndex | None = None
     signatures: dict[int, Any] = field(default_factory=dict)
+
+
+class _Entry(NamedTuple):
+    """A question and its answer as the cache stores them."""
+
+    question: str
+    answer: str
+    """The answer as JSON."""
+    norm: str
+    """``normalise_question(question)``: the key."""
+
+
+def _entry(question: str, answer: dict) -> _Entry:
+    """``DataError`` when the question or the answer holds a lone surrogate, which UTF-8, and so SQLite, cannot
+    store (a provider's JSON may well carry ``\\ud800``): raised to the caller, not met later by the writer, where it
+    would lose its whole batch."""
+    stored = json.dumps(answer, ensure_ascii=False)
+    for what, text in (("question", question), ("answer", stored)):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise DataError(f"the {what} holds a lone surrogate, which UTF-8 cannot carry: not cached",
+                            code="invalid_unicode") from None
+    return _Entry(question, stored, normalise_question(question))
 
 
 class SemanticCache:
@@ -127,7 +152,7 @@ class SemanticCache:
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         """The vectors of the last ``_RECENT`` questions embedded: a miss is looked up, answered, then stored, and
         its question is embedded once, not twice."""
-        self._pending: dict[str, list[tuple[str, dict]]] = {}
+        self._pending: dict[str, list[_Entry]] = {}
         """Entries ``put`` and not yet written, by scope (write-behind only)."""
         self._recent_lock = threading.Lock()
         self._pending_lock = threading.Lock()
@@ -171,12 +196,17 @@ class SemanticCache:
 
     def put(self, scope: str, question: str, answer: dict) -> None:
         """Store (or replace) the answer to ``question`` in ``scope``: at once, or with ``write_behind_seconds``
-        by the background writer (a lookup of ``scope`` in this process sees it either way)."""
+        by the background writer (a lookup of ``scope`` in this process sees it either way). ``DataError`` when the
+        question or the answer holds a lone surrogate (SQLite stores UTF-8); a question with no word (``"???"``)
+        is not stored: its key would match every other such question."""
         if self._writer is None:
             self.put_many(scope, [(question, answer)])
             return
+        entry = _entry(question, answer)
+        if not entry.norm:
+            return
         with self._pending_lock:
-            self._pending.setdefault(scope, []).append((question, answer))
+            self._pending.setdefault(scope, []).append(entry)
         self._writer.append(scope)
 
     def flush(self) -> None:
@@ -187,22 +217,21 @@ class SemanticCache:
 
     # -- the rest ---------------------------------------------------------------------------------------------
     def put_many(self, scope: str, items: Iterable[tuple[str, dict]]) -> int:
-        """Store many answers in one transaction (one embedding batch); returns how many."""
-        items = list(items)
-        if not items:
+        """Store many answers in one transaction (one embedding batch); returns how many (as ``put``: a lone
+        surrogate is a ``DataError``, a question with no word is not stored)."""
+        entries = [e for e in (_entry(q, a) for q, a in items) if e.norm]
+        if not entries:
             return 0
-        norms = [normalise_question(q) for q, _ in items]
-        return self._write(scope, items, norms, list(self._embed(norms)))
+        return self._write(scope, entries, list(self._embed([e.norm for e in entries])))
 
-    def _write(self, scope: str, items: list[tuple[str, dict]], norms: list[str],
-               vectors: list[np.ndarray | None], *, refresh: bool = True) -> int:
+    def _write(self, scope: str, entries: list[_Entry], vectors: list[np.ndarray | None], *,
+               refresh: bool = True) -> int:
         """Insert or replace rows in one transaction. A new row whose vector is ``None`` is written without it (an
         empty ``embedding``) and gets it from ``_add_vectors``; a reader meanwhile embeds it itself."""
         now = self.expiry.clock()
-        digests = [np.array(signature(q).digest, np.uint64).tobytes() for q, _ in items]  # without entity_terms
-        rows = [(scope, self._embedder_name, norm, q, b"" if vec is None else vec.tobytes(),
-                 json.dumps(a, ensure_ascii=False), now, digest)
-                for (q, a), norm, vec, digest in zip(items, norms, vectors, digests, strict=True)]
+        rows = [(scope, self._embedder_name, e.norm, e.question, b"" if vec is None else vec.tobytes(), e.answer, now,
+                 np.array(signature(e.question).digest, np.uint64).tobytes())  # the digest without entity_terms
+                for e, vec in zip(entries, vectors, strict=True)]
         with self._lock:
             self._db.execute("BEGIN")
             try:
@@ -216,7 +245,7 @@ class SemanticCache:
                 self._db.execute("ROLLBACK")
                 raise
             if refresh:
-                self._refresh_held(scope, norms)
+                self._refresh_held(scope, [e.norm for e in entries])
         return len(rows)
 
     def _refresh_held(self, scope: str, norms: list[str]) -> None:
@@ -244,6 +273,8 @@ class SemanticCache:
         """The hit for ``question`` with its similarity, or ``None``. ``vector``: the embedding of
         ``normalise_question(question)`` if the caller already has it."""
         norm = normalise_question(question)
+        if not norm:  # no word to compare: never stored (``put``)
+            return None
         if self._pending:
             self._store_pending(scope)
         with self._lock:
@@ -359,14 +390,13 @@ class SemanticCache:
         with self._store_lock:
             with self._pending_lock:
                 batch = [(scope, self._pending.pop(scope)) for scope in dict.fromkeys(scopes) if scope in self._pending]
-            for scope, items in batch:
-                norms = [normalise_question(q) for q, _ in items]
-                vectors = [self._recent_vector(n) for n in norms]
+            for scope, entries in batch:
+                vectors = [self._recent_vector(e.norm) for e in entries]
                 with contextlib.suppress(Exception):
-                    self._write(scope, items, norms, vectors, refresh=all(v is not None for v in vectors))
-                    for norm, vector in zip(norms, vectors, strict=True):
+                    self._write(scope, entries, vectors, refresh=all(v is not None for v in vectors))
+                    for entry, vector in zip(entries, vectors, strict=True):
                         if vector is None:
-                            self._vectorizer.append((scope, norm))
+                            self._vectorizer.append((scope, entry.norm))
 
     def _fill_vectors(self, batch: list[tuple[str, str]]) -> None:
         """The vectorizer's batch: embed the questions of rows written without their vector and store the vectors
