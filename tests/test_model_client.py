@@ -190,6 +190,20 @@ def test_write_behind_cache_on_a_failing_disk_misses_instead_of_failing(server, 
     assert not call(server, cache=cache, temperature=0.3).cached and server.stats["requests"] == 3
 
 
+@pytest.mark.parametrize("behind", [None, 0.001])
+def test_an_answer_holding_a_lone_surrogate_is_not_cached_and_costs_nothing_else(tmp_path, behind):
+    """A provider's JSON may carry ``\\ud800``; SQLite stores UTF-8, which cannot. Written at once, the put raised out
+    of the model call (a paid answer lost); written behind, it lost its whole batch and stayed in memory for good."""
+    cache = ResponseCache(tmp_path / "c.sqlite", write_behind_seconds=behind)
+    bad, good = Completion(text="a lone \ud800 surrogate", model="m"), Completion(text="fine", model="m")
+    cache.put("bad", bad)
+    cache.put("good", good)
+    cache.flush()
+    assert not cache._unwritten and len(cache) == 1
+    fresh = ResponseCache(tmp_path / "c.sqlite")
+    assert fresh.get("good").text == "fine" and fresh.get("bad") is None
+
+
 def test_async_twin(server):
     c = asyncio.run(acomplete(MSGS, model="openai/gpt-4o-mini", endpoint=Endpoint(server.base_url, "k"),
                               retries=0))

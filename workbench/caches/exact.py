@@ -6,6 +6,7 @@ retry counts) are not part of it.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -71,7 +72,8 @@ class ResponseCache:
         if self.keep is not None and not self.keep(completion):
             return
         if self._writer is None:
-            self._conn().execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?)", _row(key, completion))
+            with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate in the answer: not cached (below)
+                self._conn().execute("INSERT OR REPLACE INTO responses VALUES (?, ?, ?)", _row(key, completion))
         else:
             with self._unwritten_lock:
                 self._unwritten[key] = completion
@@ -86,18 +88,29 @@ class ResponseCache:
         """The background writer's batch, in one transaction. A batch that fails (a full disk) is dropped: later
         lookups of those keys miss, as a failed ``put`` without write-behind would make them."""
         batch = {k: self._unwritten[k] for k in keys if k in self._unwritten}
-        db = self._conn()
+        rows = [_row(k, c) for k, c in batch.items()]
         try:
-            db.execute("BEGIN")
-            db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?)", [_row(k, c) for k, c in batch.items()])
-            db.execute("COMMIT")
+            self._insert(rows)
+        except UnicodeEncodeError:  # an answer holding a lone surrogate, which UTF-8 cannot carry: the others are kept
+            with contextlib.suppress(sqlite3.Error):
+                self._insert([r for r in rows if _encodable(r[1])])
         except sqlite3.Error:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+            pass
         with self._unwritten_lock:
             for k, c in batch.items():
                 if self._unwritten.get(k) is c:  # a newer put of the same key waits for its own batch
                     del self._unwritten[k]
+
+    def _insert(self, rows: list[tuple[str, str, float]]) -> None:
+        db = self._conn()
+        try:
+            db.execute("BEGIN")
+            db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?)", rows)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
 
     def purge(self, older_than_seconds: float) -> int:
         """Delete entries older than this (the retention period); returns how many."""
@@ -116,6 +129,14 @@ class ResponseCache:
 
     def __repr__(self) -> str:
         return f"ResponseCache({str(self.path)!r})"
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _row(key: str, completion: Completion) -> tuple[str, str, float]:
