@@ -6,7 +6,9 @@ near-miss guard included), on two sets, at a grid of thresholds:
   first questions; each second question is looked up. *hit*: its own pair answered; *wrong*: another question's
   answer served (a false hit); otherwise a miss;
 - **near misses** (``tests/data/near_miss_adversarial.jsonl``, 326 pairs of 12 kinds that ask different things, and
-  99 templated paraphrases): one scope per pair; any hit on a near miss is a false hit.
+  99 templated paraphrases): one scope per pair; any hit on a near miss is a false hit;
+- at the chosen threshold, two sets **written apart from the project** by authors blind to the guard:
+  ``*_fresh.jsonl`` (90 paraphrases, 160 near misses; tune and held-out parts) and ``*_fresh2.jsonl`` (75, 156).
 
 Per embedder it also prints the most any threshold can answer of the real paraphrases (``ceiling``: the cache
 serves the most similar entry the guard allows, so hits only grow as the threshold falls) and how many pairs the
@@ -135,6 +137,23 @@ def ceiling(embedder: Any, real: list[dict]) -> dict[str, Any]:
     return out
 
 
+FRESH = (("fresh tune", "paraphrases_fresh.jsonl", "near_miss_fresh.jsonl", "tune"),
+         ("fresh held out", "paraphrases_fresh.jsonl", "near_miss_fresh.jsonl", "heldout"),
+         ("fresh2", "paraphrases_fresh2.jsonl", "near_miss_fresh2.jsonl", "heldout"))
+
+
+def fresh(embedder: Any, threshold: float) -> dict[str, dict[str, int]]:
+    """The sets written apart from the project (``tests/test_near_miss_set.py`` tells their story), at one
+    threshold: paraphrases in one scope per part, near misses one scope per pair."""
+    out = {}
+    for label, para, near, split in FRESH:
+        cache = SemanticCache(":memory:", threshold=threshold, embedder=embedder)
+        out[label] = paraphrase_outcomes(cache, [r for r in load(para) if r["split"] == split])
+        cache = SemanticCache(":memory:", threshold=threshold, embedder=embedder)
+        out[label] |= pair_outcomes(cache, [r for r in load(near) if r["split"] == split])
+    return out
+
+
 def choose(rows: dict[float, dict[str, dict[str, int]]]) -> float | None:
     """The lowest threshold with no false hit of either kind on the tune part, at it and one grid step below it (a
     step of margin: the lowest clean threshold alone served two wrong answers on the held-out part)."""
@@ -176,6 +195,11 @@ def main(argv: list[str] | None = None) -> int:
             mark = " <- chosen" if t == chosen else ""
             print(f"{t:>5.2f} | {cells[0][0] + ' ; ' + cells[1][0]:>29} | {cells[0][1] + ' ; ' + cells[1][1]:>20} | "
                   f"{cells[0][2] + ' ; ' + cells[1][2]:>29}{mark}")
+        if chosen is not None:
+            results[name]["fresh"] = outcome = fresh(embedder, chosen)
+            print(f"  at {chosen}, sets written apart from the project: " + "; ".join(
+                f"{label}: paraphrases {x['hit']}/{x['wrong']}/{x['hit'] + x['wrong'] + x['miss']}, near misses "
+                f"{x['false']}/{x['near_misses']}" for label, x in outcome.items()))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")

@@ -88,11 +88,12 @@ def test_wordllama_knows_synonyms():
     assert va @ vb < 0.7
 
 
-@pytest.mark.parametrize("split, floor, wrong_at_most", [("tune", 34, 0), ("heldout", 20, 1)])
+@pytest.mark.parametrize("split, floor, wrong_at_most", [("tune", 34, 0), ("heldout", 19, 0)])
 def test_default_cache_serves_real_paraphrases(split, floor, wrong_at_most):
-    """Measured at 0.55: 34/54 and 20/36 (WordLlama at its 0.7: 6/54 and 8/36). The held-out part has one wrong
-    answer: "Can I save another delivery address?" is served the answer of "Can I change my delivery address after
-    ordering?" (cosine 0.79; no threshold below 0.8 refuses it, and the guard sees no value that differs)."""
+    """Measured at 0.55: 34/54 and 19/36 (WordLlama at its 0.7: 6/54 and 8/36). The held-out part had one wrong
+    answer, 20/36 with 1 wrong: "Can I save another delivery address?" was served the answer of "Can I change my
+    delivery address after ordering?" (cosine 0.79). The guard now requires both questions to agree on a time
+    condition (before/after, "once the order is placed"), which refuses it and one paraphrase."""
     rows = [r for r in REAL if r["split"] == split]
     hits, wrong = faq_outcomes(SemanticCache(":memory:"), rows)
     assert wrong <= wrong_at_most and hits >= floor, (hits, wrong, len(rows))

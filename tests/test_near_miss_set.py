@@ -38,3 +38,38 @@ def test_no_near_miss_gets_through(split):
 def test_paraphrases_are_kept(split):
     kept = [passes(r) for r in ROWS if r["split"] == split and r["same"]]
     assert sum(kept) / len(kept) >= 0.9
+
+
+FRESH = {name: [json.loads(x) for x in (Path(__file__).parent / "data" / f"{name}.jsonl")
+                .read_text(encoding="utf-8").splitlines()]
+         for name in ("near_miss_fresh", "near_miss_fresh2", "paraphrases_fresh", "paraphrases_fresh2")}
+"""Two sets written apart from the project, by authors who saw neither the guard nor the other sets (2026-12-07):
+``*_fresh`` (160 near misses of 12 kinds, 90 paraphrases; a third held out by hash before tuning) and ``*_fresh2``
+(156 near misses, 75 paraphrases, six other domains; held out whole, run once the tuning on the first was done).
+First runs, at MiniLM 0.55 with the guard as it was: the first set's tune part let 14 of 108 near misses through;
+its held-out part, after tuning on the tune part, 5 of 52; the second set 4 of 156 (25 with the guard before this
+tuning). Each of those is now refused, and the tests below keep them so; the second set is no longer blind."""
+
+
+def test_the_fresh_sets_are_big_and_varied_enough():
+    for name in ("near_miss_fresh", "near_miss_fresh2"):
+        kinds = Counter(r["kind"] for r in FRESH[name])
+        assert sum(kinds.values()) >= 150 and len(kinds) >= 12 and min(kinds.values()) >= 12
+        assert not any(r["same"] for r in FRESH[name])
+    assert 0.25 < sum(r["split"] == "heldout" for r in FRESH["near_miss_fresh"]) / 160 < 0.42
+    assert len({r["a"] for r in FRESH["paraphrases_fresh"]}) == 90 and len(FRESH["paraphrases_fresh2"]) == 75
+
+
+@pytest.mark.parametrize("name", ["near_miss_fresh", "near_miss_fresh2"])
+def test_the_guard_alone_refuses_every_fresh_near_miss(name):
+    through = [(r["kind"], r["a"], r["b"]) for r in FRESH[name] if passes(r)]
+    assert not through, through[:5]
+
+
+@pytest.mark.parametrize("name, kept_at_least", [("paraphrases_fresh", 0.65), ("paraphrases_fresh2", 0.62)])
+def test_the_guard_keeps_most_fresh_paraphrases(name, kept_at_least):
+    """The guard errs towards a miss: 61/90 and 49/75 pass it. Most of the rest say a negation one way and not the
+    other ("my card didn't work" / "my card was declined"), name a thing one way only ("SMS" / "texts", "2FA" /
+    "two-factor"), or start with a capitalised word read as a name."""
+    kept = [passes(r) for r in FRESH[name]]
+    assert sum(kept) / len(kept) >= kept_at_least, sum(kept)

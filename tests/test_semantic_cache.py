@@ -161,7 +161,8 @@ def test_guard_details():
     assert same("Stripe webhooks fail", "Why do stripe webhooks fail")    # entities match in any case
     assert not same("Does the plan include SSO?", "Does the plan include SAML?")
     assert not same("Is it billed monthly?", "Is it billed yearly?")
-    assert same("How do I enable webhooks?", "How do I enable webhook signing?")
+    assert same("How do I enable webhooks?", "How can I enable a webhook?")
+    assert not same("How do I enable webhooks?", "How do I enable webhook signing?")  # one more named thing
     assert not same("Does it not renew?", "Does it renew?")
     assert same("Can I export invoices on the Growth plan?", "Am I able to export invoices on the Growth plan?")
     assert not same("Is support open at 9 am?", "Is support open at 9 pm?")
@@ -180,6 +181,79 @@ def test_logging_in_and_out_are_opposites():
     assert not same("Was I signed in?", "Was I signed out?")
     assert same("How do I log out of all devices?", "How can I sign out everywhere?")
     assert same("Where do I sign in?", "Where is the sign on page?")
+
+
+def test_the_same_words_in_another_order_swap_roles_or_directions():
+    """Found in the fresh near-miss set's tune part (tests/data/near_miss_fresh.jsonl), where MiniLM put these pairs
+    at 0.97-0.99 and the guard let them through."""
+    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
+    assert not same("Can the billing contact change the account owner?",
+                    "Can the account owner change the billing contact?")
+    assert not same("Is there a fee to convert loyalty points into store credit?",
+                    "Is there a fee to convert store credit into loyalty points?")
+    assert not same("Do I get credit when my friend signs up with my referral code?",
+                    "Does my friend get credit when they sign up with my referral code?")
+    assert same("Can the account owner change the billing contact?",
+                "Is the account owner able to change the billing contact?")
+
+
+def test_all_of_something_is_not_one_of_it():
+    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
+    assert not same("How do I delete this chat conversation?", "How do I delete every chat conversation?")
+    assert not same("How do I reset my password?", "How do I reset the passwords of all users in my organization?")
+    assert not same("How do I download the statement for this account?",
+                    "How do I download statements for all my accounts?")
+    assert same("How do I log out of all devices?", "How do I sign out of every device?")
+
+
+def test_one_short_run_naming_another_thing_is_another_question():
+    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
+    assert not same("How do I change my email?", "How do I change my phone number?")
+    assert not same("How do I close my savings account?", "How do I close my credit card?")
+    assert not same("Can I return a sale item?", "Can I return a full-price item?")
+    assert not same("Can I edit my delivery instructions after ordering?", "Can I edit my tip after ordering?")
+    assert same("Where can I find my IBAN?", "Where do I see my IBAN?")          # common words around a verb
+    assert same("How do I enable two-factor authentication?", "How do I turn on two-factor authentication?")
+    assert same("Is the limit 1,000 requests?", "Is the limit 1000 requests?")   # numbers by value
+    assert same("What is the refund window?", "What is the refund period?")      # listed synonyms
+
+
+def test_the_fresh_sets_held_out_part_and_second_set_near_misses():
+    """Found in the fresh set's held-out part (5 served at MiniLM 0.55 when first run) and in the second fresh set
+    (4 of 156 served when first run, before any of these rules)."""
+    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
+    assert not same("Do I get charged if the host cancels my booking?",
+                    "Does the host get charged if I cancel my booking?")           # "cancels" is "cancel"
+    assert not same("Does an economy ticket include a checked bag?",
+                    "Does a premium economy ticket include a checked bag?")        # a modifier added
+    assert not same("How do I export my data?", "How do I export my team's data?")
+    assert not same("How do I turn on data roaming?", "How do I turn off data roaming?")
+    assert not same("How do I switch subtitles on?", "How do I switch subtitles off?")
+    assert not same("Can I change the dates on a refundable ticket?",
+                    "Can I change the dates on a non-refundable ticket?")          # "non" negates
+    assert not same("Can my landlord view my energy usage?", "Can I view my landlord's energy usage?")
+    assert not same("How much is a membership for me?", "How much is a membership for my family?")
+    assert not same("How much is a visit with an in-network doctor?",
+                    "How much is a visit with an out-of-network doctor?")
+    assert not same("Is the blue kettle in stock?", "Is the blue kettle out of stock?")
+    assert same("How do I set up single sign-on for my workspace?", "How do I set up single sign-on for our workspace?")
+
+
+def test_words_whose_neighbours_undo_their_value():
+    """"once" the conjunction is no number, a bare unit no period, "a new one" no number; "current" is "this"."""
+    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
+    assert same("Can I change my delivery address after ordering?",
+                "Is it possible to update the shipping address once the order is placed?")
+    assert not same("Can I order it once a month?", "Can I order it twice a month?")
+    assert not same("Can I change my address once the order is placed?", "Can I change my address?")  # a condition
+    assert same("What are your opening hours?", "When are you open, what hours?")
+    assert not same("Is delivery 3 days?", "Is delivery 5 days?")
+    assert not same("Can I pause for a month?", "Can I pause for a week?")
+    assert not same("How many days does delivery take?", "How many weeks does delivery take?")
+    assert same("How do I replace a damaged SIM card?", "My SIM card is damaged, how do I replace it with a new one?")
+    assert not same("Is there a one-year plan?", "Is there a two-year plan?")
+    assert same("How much data have I used this month?", "How much data have I used in the current month?")
+    assert not same("How much data did I use last month?", "How much data have I used in the current month?")
 
 
 def _planted(rng, base: np.ndarray, lo: float, hi: float, m: int) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ also requires the two questions to agree on:
 - **named entities**: capitalised tokens that are not common sentence words, acronyms (``SSO``, ``EUR``),
   camelCase and letter-digit codes (``Q1``, ``v2``), and ``entity_terms`` given by the caller (e.g. plan names typed
   in lower case). Each entity of one question must occur (in any case) among the words of the other;
-- **negation** (not, no, never, without, n't, cannot, none...), as a yes/no flag;
+- **negation** (not, no, non, never, without, n't, cannot, none...), as a yes/no flag;
 - **contrast words**: one question may not use a word whose antonym the other uses (before/after,
   upgrade/downgrade, more/less, enable/disable, add/remove, paid/unpaid, partial/full, log in/log out...);
 - **direction and roles**: the values and the words beside a direction word (from, to, into, than, vs...) must come
@@ -20,12 +20,23 @@ also requires the two questions to agree on:
   reverse; "is pro cheaper than team" is not the reverse);
 - **one swapped word**: two questions whose content words are the same but for one, at the same place ("the pro
   plan" / "the team plan", "the sender" / "the recipient", "the second edition" / "the third"), ask about different
-  things, unless the two words are inflections of each other or listed synonyms (``_SYNONYMS``).
+  things, unless the two words are inflections of each other or listed synonyms (``_SYNONYMS``);
+- **the same words in another order**: a swap of roles or directions ("can the billing contact change the account
+  owner" / the reverse; "can my landlord view my usage" / "can I view my landlord's usage");
+- **one short run swapped or added**, the rest word for word the same: "change my email" / "change my phone
+  number", "an economy ticket" / "a premium economy ticket", "for me" / "for my family";
+- **all of something** on one side only (all, every, each, whole...): "delete this chat" / "delete every chat";
+- **a time condition** on one side only (before/after..., the conjunction "once"): "change my address after
+  ordering" / "save another address";
+- **in X / out of X** ("in-network" / "out-of-network", "in stock" / "out of stock").
+
+Some words lose their value from their neighbours: the conjunction "once" ("once the order is placed") is no
+number, a bare unit ("how many days") no period, the pronoun "one" ("a new one") no number; "current" is "this".
 
 It is a lexical heuristic: it errs towards a miss (a paraphrase answered by the model), never towards a hit on a
 question that differs in one of those values.
 
-A signature takes ~20 µs (per-token results are memoised); its ``digest`` (three integers) lets the cache rule
+A signature takes ~30 µs (per-token results are memoised); its ``digest`` (three integers) lets the cache rule
 out most incompatible entries with integer operations on arrays, without their questions (``may_be_compatible``
 is implied by ``compatible``, not the converse, so the full comparison still decides every hit).
 """
@@ -47,7 +58,8 @@ _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _ORDINAL = re.compile(r"(\d+)(?:st|nd|rd|th)")
 _SCALED = re.compile(r"(\d+(?:\.\d+)?)(k|m|bn)")
 _SENTENCE_END = tuple(".!?:;\n")
-_NEGATIONS = frozenset("not no never without cannot none nobody nothing neither nor nowhere".split())
+_NEGATIONS = frozenset("not no non never without cannot none nobody nothing neither nor nowhere".split())
+"""Negation words ("non" as in "non-refundable")."""
 _NUMBER_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split())}
@@ -60,6 +72,19 @@ _MONTHS |= {m: m for m in _MONTHS.values()}
 _WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday weekend weekday weekdays".split())
 _RELATIVE = frozenset("today tonight tomorrow yesterday".split())
 _MODIFIERS = frozenset("last next this previous coming past current".split())
+_PLAIN_UNITS = frozenset("second seconds minute minutes hour hours day days week weeks month months quarter quarters "
+                         "year years decade decades".split())
+_QUANTIFIED_BY = _MODIFIERS | {"a", "an", "per", "every", "each"}
+"""A plain unit noun is a period only after a number or one of these ("3 days", "per month", "last week"); bare, it
+asks about a duration in general ("how many days until it arrives" is "how long does delivery take")."""
+_SAME_MODIFIER = {"current": "this", "present": "this", "previous": "last", "past": "last", "coming": "next"}
+"""Period modifiers that say the same ("the current month" is "this month")."""
+_PRONOUN_AFTER = frozenset("a an the this that which another any".split())
+"""Within two words before "one", these make it a pronoun ("a new one", "which one"), unless a unit follows ("a
+one-year plan")."""
+_CLAUSE_STARTS = frozenset("the my your our their his her its i you we they he she it this that these those there "
+                           "payment everything".split())
+"""After "once", these start a clause: "once the order is placed" is "after", not the number 1."""
 _UNITS = {u: u for u in "minute hour day week month quarter year decade".split()}
 _UNITS |= {u + "s": u for u in list(_UNITS)}
 _UNITS |= {"seconds": "second", "hourly": "hour", "daily": "day", "weekly": "week", "monthly": "month",
@@ -85,10 +110,17 @@ def _forms(words: str) -> frozenset[str]:
     return frozenset(out)
 
 
+_PHRASAL_VERBS = frozenset(("log logs logged logging sign signs signed signing turn turns turned turning switch "
+                            "switches switched switching opt opts opted opting check checks checked checking").split())
+
+
+_PARTICLES = frozenset("in on out off up down".split())
+
+
 def _phrasal(particles: str) -> frozenset[str]:
-    """"log" and "sign" with each particle, as word pairs ("logged out", "sign on") and as one word ("logout")."""
-    verbs = "log logs logged logging sign signs signed signing".split()
-    return (frozenset(f"{verb} {particle}" for verb in verbs for particle in particles.split())
+    """"log" and "sign" with each particle, as word pairs ("logged out", "sign on") and as one word ("logout");
+    "turn", "switch", "opt" and "check" as word pairs ("turn off", "opt in", "check out")."""
+    return (frozenset(f"{verb} {particle}" for verb in _PHRASAL_VERBS for particle in particles.split())
             | _forms(" ".join(f"log{particle} sign{particle}" for particle in particles.split())))
 
 
@@ -122,8 +154,10 @@ _DIRECTIONS = frozenset("from to into onto towards toward than vs versus".split(
 _SYNONYMS = tuple(frozenset(g.split()) for g in (
     "window period", "cost price fee charge", "cancel terminate", "refund reimbursement", "invoice bill",
     "account profile", "install setup", "quick fast", "purchase buy", "customer client", "photo picture",
-    "help support", "error failure", "reset restore", "begin start", "app application"))
+    "help support", "error failure", "reset restore", "begin start", "app application", "turn switch"))
 """Word groups that may replace each other without changing the question (the swapped-word rule allows them)."""
+_UNIVERSAL = frozenset("all every each entire whole everything everyone everybody everywhere".split())
+"""Words that make a question about all of something: "delete this chat" is not "delete every chat"."""
 _ORDINAL_WORDS = {w: str(i) for i, w in enumerate(
     "zeroth first second third fourth fifth sixth seventh eighth ninth tenth".split())}
 _KEY_TOKEN = re.compile(r"[$€£¥₹%]|\w+(?:[.,]\d+)*")
@@ -174,6 +208,13 @@ class Signature:
     """Values and direction anchors in the order they appear."""
     content: tuple[str, ...] = ()
     """The content words (not common sentence words), in order."""
+    universal: bool = False
+    """Whether the question speaks of all of something (all, every, each, entire, whole...)."""
+    tokens: tuple[str, ...] = ()
+    """The question's words in lower case, in order, without articles and pleasantries (for ``_one_span_swapped``)."""
+    inside: frozenset[str] = frozenset()
+    """``in X`` as ``+x`` and ``out of X`` as ``-x`` ("in-network" / "out-of-network", "in stock" / "out of
+    stock")."""
 
     @cached_property
     def digest(self) -> tuple[int, int, int]:
@@ -192,8 +233,12 @@ class Signature:
         return (self.negated == other.negated and self.numbers == other.numbers and self.dates == other.dates
                 and self.currencies == other.currencies
                 and not any(a * b < 0 for a, b in zip(self.contrasts, other.contrasts, strict=True))
+                and self.contrasts[0] == other.contrasts[0]  # "after ordering" is a condition the other lacks
                 and self.entities <= other.words and other.entities <= self.words
-                and _same_order(self.order, other.order) and not _one_word_swapped(self.content, other.content))
+                and self.universal == other.universal
+                and not any(f"{'-' if x[0] == '+' else '+'}{x[1:]}" in other.inside for x in self.inside)
+                and _same_order(self.order, other.order) and not _one_word_swapped(self.content, other.content)
+                and not _reordered(self.content, other.content) and not _one_span_swapped(self.tokens, other.tokens))
 
 
 def _same_order(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -219,11 +264,75 @@ def _one_word_swapped(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return not (_stem(x) == _stem(y) or any(x in g and y in g for g in _SYNONYMS))
 
 
+def _reordered(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """The same content words (up to inflection) in another order: a swap of roles or directions ("can the billing
+    contact change the account owner" / "can the account owner change the billing contact"; "convert points into
+    credit" / "convert credit into points")."""
+    if len(a) != len(b) or len(a) < 2:
+        return False
+    sa, sb = [_stem(w) for w in a], [_stem(w) for w in b]
+    return sa != sb and sorted(sa) == sorted(sb)
+
+
+_MAX_SPAN = 3
+"""The longest run of words ``_one_span_swapped`` looks at: a longer one is a rewording, not a swapped object."""
+_PERSONS = frozenset("i me my myself mine we us our ours ourselves you your yours yourself".split())
+_MAX_INSERT = 2
+"""The most words one question may add to the other, all else equal, for ``_one_span_swapped`` to see a modifier
+("premium", "team's") rather than a rewording."""
+
+
+def _one_span_swapped(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Two questions that are word for word the same but for one short run in each (the rest, at least two words,
+    around it), where a run names a thing the other does not: "change my email" / "change my phone number", "close
+    my savings account" / "close my credit card", "return a sale item" / "return a full-price item". A run of common
+    words only on either side ("can I find" / "do I see") and inflections or listed synonyms do not count. A run
+    added on one side only (one or two words, one of them a content word) is a modifier: "an economy ticket" / "a
+    premium economy ticket", "export my data" / "export my team's data"."""
+    n = min(len(a), len(b))
+    start = 0
+    while start < n and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < n - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    run_a, run_b = a[start:len(a) - end], b[start:len(b) - end]
+    if len(run_a) > _MAX_SPAN or len(run_b) > _MAX_SPAN or start + end < 2:
+        return False
+    named_a, named_b = _named(run_a), _named(run_b)
+    if not run_a or not run_b:  # words added: "an economy ticket" / "a premium economy ticket"
+        return bool(named_a or named_b) and len(run_a) + len(run_b) <= _MAX_INSERT
+    if (named_b and not named_a and set(run_a) <= _PERSONS) or (named_a and not named_b and set(run_b) <= _PERSONS):
+        return True  # a person for a group or thing: "for me" / "for my family"
+    if not named_a or not named_b:  # a verb reworded around common words: "can I find" / "do I see"
+        return False
+    return not (_matched(named_a, named_b) and _matched(named_b, named_a))
+
+
+def _named(run: tuple[str, ...]) -> set[str]:
+    """The stems of a run's content words (numbers by value: "1,000" is "1000", "2nd" is "second")."""
+    out = set()
+    for w in run:
+        if w not in _COMMON and w not in _FILLER:
+            kind = _token_value(w, frozenset())
+            out.add(kind[1] if kind is not None and kind[0] == "number" else _stem(w))
+    return out
+
+
+def _matched(these: set[str], those: set[str]) -> bool:
+    """Each of ``these`` is among ``those`` or has a listed synonym there."""
+    return all(w in those or any(w in g and not g.isdisjoint(those) for g in _STEMMED_SYNONYMS) for w in these)
+
+
+@lru_cache(maxsize=1 << 16)
 def _stem(word: str) -> str:
     for suffix in ("ing", "ies", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
     return word
+
+
+_STEMMED_SYNONYMS = tuple(frozenset(_stem(w) for w in g) for g in _SYNONYMS)
 
 
 def _bits(words: Iterable[str]) -> int:
@@ -285,6 +394,38 @@ def _calendar_value(lower: str) -> tuple[str, str] | None:
     return None
 
 
+def _in_context(kinds: list[tuple[str, str] | None], lowers: list[str]) -> list[tuple[str, str] | None]:
+    """``kinds`` without the values their neighbours undo: the conjunction "once" ("once the order is placed"), a
+    bare unit ("how many days"), the pronoun "one" ("a new one")."""
+    for i, lower in enumerate(lowers):
+        after = lowers[i + 1] if i + 1 < len(lowers) else ""
+        conjunction = lower == "once" and after in _CLAUSE_STARTS
+        bare_unit = lower in _PLAIN_UNITS and not (i and (lowers[i - 1] in _QUANTIFIED_BY or (
+            kinds[i - 1] is not None and kinds[i - 1][0] == "number")))
+        pronoun = lower == "one" and not _PRONOUN_AFTER.isdisjoint(lowers[max(0, i - 2):i]) and not (
+            after in _UNITS or after in _PLAIN_UNITS)
+        if conjunction or bare_unit or pronoun:
+            kinds[i] = None
+    return kinds
+
+
+def _inside(lowers: list[str]) -> frozenset[str]:
+    """``+x`` for each "in x", ``-x`` for each "out of x" (see ``Signature.inside``)."""
+    out = {f"+{b}" for a, b in itertools.pairwise(lowers) if a == "in" and b not in _COMMON and b not in _FILLER}
+    out |= {f"-{lowers[i + 2]}" for i in range(len(lowers) - 2) if lowers[i] == "out" and lowers[i + 1] == "of"}
+    return frozenset(out)
+
+
+def _contrast_sides(lowers: list[str], kinds: list[tuple[str, str] | None]) -> tuple[int, ...]:
+    """Per antonym group of ``_CONTRASTS``: 1 (only its first side used), -1 (only the second) or 0."""
+    used = set(lowers) | {f"{a} {b}" for a, b in itertools.pairwise(lowers)}  # word pairs for the phrasal ones
+    used |= {f"{a} {lowers[i + 2]}" for i, a in enumerate(lowers[:-2])  # "turn it off", not "sign in on"
+             if a in _PHRASAL_VERBS and lowers[i + 1] not in _PARTICLES}
+    if "once" in lowers and any(lower == "once" and kind is None for lower, kind in zip(lowers, kinds, strict=True)):
+        used.add("after")  # the conjunction: "once the order is placed"
+    return tuple((not used.isdisjoint(a)) - (not used.isdisjoint(b)) for a, b in _CONTRASTS)
+
+
 def signature(question: str, entity_terms: Iterable[str] = ()) -> Signature:
     """The values of ``question`` the guard compares (see the module docstring)."""
     text = unicodedata.normalize("NFKC", question)
@@ -294,7 +435,7 @@ def signature(question: str, entity_terms: Iterable[str] = ()) -> Signature:
     lowers = [t.lower() for t in tokens]
     found: dict[str, set[str]] = {"number": set(), "date": set(), "currency": set(), "entity": set()}
     found["currency"].update(code for sym, code in _CURRENCY_SYMBOLS.items() if sym in text)
-    kinds = [_token_value(token, terms) for token in tokens]
+    kinds = _in_context([_token_value(token, terms) for token in tokens], lowers)
     for i, (token, kind) in enumerate(zip(tokens, kinds, strict=True)):
         if kind is None:
             pass
@@ -309,18 +450,20 @@ def signature(question: str, entity_terms: Iterable[str] = ()) -> Signature:
         elif kind[0] == "unit":
             found["date"].add(kind[1])
             if i and lowers[i - 1] in _MODIFIERS:
-                found["date"].add(f"{lowers[i - 1]} {kind[1]}")
+                found["date"].add(f"{_SAME_MODIFIER.get(lowers[i - 1], lowers[i - 1])} {kind[1]}")
         else:
             found[kind[0]].add(kind[1])
         if lowers[i] in _NEGATIONS:
             negated = True
     words = frozenset(lowers)
-    used = words | {f"{a} {b}" for a, b in itertools.pairwise(lowers)}  # word pairs for the phrasal contrasts
-    contrasts = tuple((not used.isdisjoint(a)) - (not used.isdisjoint(b)) for a, b in _CONTRASTS)
+    contrasts = _contrast_sides(lowers, kinds)
     content = tuple(kind[1] if kind is not None and kind[0] in ("number", "currency") else lower  # 1,000 == 1000
-                    for kind, lower in zip(kinds, lowers, strict=True) if lower not in _COMMON and lower not in _FILLER)
+                    for kind, lower in zip(kinds, lowers, strict=True)
+                    if lower not in _COMMON and lower not in _FILLER and _stem(lower) not in _COMMON
+                    and lower != "s")  # the possessive: "my landlord's usage"
     return Signature(frozenset(found["number"]), frozenset(found["date"]), frozenset(found["currency"]), contrasts,
-                     frozenset(found["entity"]), words, negated, _order(kinds, lowers), content)
+                     frozenset(found["entity"]), words, negated, _order(kinds, lowers), content,
+                     not words.isdisjoint(_UNIVERSAL), tuple(w for w in lowers if w not in _FILLER), _inside(lowers))
 
 
 def _order(kinds: list[tuple[str, str] | None], lowers: list[str]) -> tuple[str, ...]:
