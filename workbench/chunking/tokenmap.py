@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import unicodedata
+from bisect import bisect_right
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -33,6 +35,27 @@ def _byte_lengths(encoding: Any) -> np.ndarray:
     return lengths
 
 
+@functools.cache
+def _byte_length_list(encoding: Any) -> list[int]:
+    """``_byte_lengths`` as a list (indexing a list from Python is faster than indexing an array)."""
+    return _byte_lengths(encoding).tolist()
+
+
+_SMALL = 2048
+"""Up to this many tokens, ``TokenMap`` works on lists (2–3x faster there); above, on numpy arrays."""
+
+
+def _line_byte_starts(text: str) -> list[int]:
+    """The UTF-8 byte offset of each line start, plus the byte length as a sentinel."""
+    raw = text.encode("utf-8")
+    out, at = [0], raw.find(b"\n")
+    while at >= 0:
+        out.append(at + 1)
+        at = raw.find(b"\n", at + 1)
+    out.append(len(raw))
+    return out
+
+
 def grapheme_safe(text: str, pos: int) -> bool:
     """A cut at ``pos`` splits no grapheme cluster we know of (combining marks, ZWJ sequences, selectors, CRLF)."""
     if pos <= 0 or pos >= len(text):
@@ -53,22 +76,31 @@ class TokenMap:
         enc = tokenizer._encoding
         self.tokenizer, self.text = tokenizer, text
         self.ascii = text.isascii()
-        try:
-            ids = enc.encode_to_numpy(text, disallowed_special=())
-        except AttributeError:  # pragma: no cover - older tiktoken
-            ids = np.asarray(enc.encode(text, disallowed_special=()), dtype=np.int64)
-        self.ends = np.cumsum(_byte_lengths(enc)[ids])
+        self.line_starts = line_starts
+        ids = enc.encode_ordinary(text)  # special tokens as plain text: encode(text, disallowed_special=())
+        if len(ids) <= _SMALL:  # plain lists: numpy's per-call cost outweighs its speed on a short document
+            ends = list(accumulate(map(_byte_length_list(enc).__getitem__, ids)))
+            starts = line_starts if self.ascii else _line_byte_starts(text)
+            self.cum: list[int] = [bisect_right(ends, b) for b in starts]
+            """Tokens before each line start (exact where ``aligned``)."""
+            self.aligned: list[bool] = [(ends[k - 1] if k else 0) == b for k, b in zip(self.cum, starts, strict=True)]
+            self.ends, self.byte_starts = ends, starts  # arrays on demand (``_ends``), for the cuts inside a line
+            return
+        self.ends: Any = np.cumsum(_byte_lengths(enc)[np.asarray(ids, dtype=np.int64)])
+        """The byte offset where each token ends (a list or an array)."""
         if self.ascii:
-            self.byte_starts = np.asarray(line_starts, dtype=np.int64)
+            self.byte_starts: Any = np.asarray(line_starts, dtype=np.int64)
         else:
             raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
             self.byte_starts = np.concatenate(([0], np.flatnonzero(raw == 10) + 1, [raw.size])).astype(np.int64)
         idx = np.searchsorted(self.ends, self.byte_starts, side="right")
         before = np.where(idx > 0, self.ends[np.maximum(idx - 1, 0)], 0)
-        self.cum: list[int] = idx.tolist()
-        """Tokens before each line start (exact where ``aligned``)."""
-        self.aligned: list[bool] = (before == self.byte_starts).tolist()
-        self.line_starts = line_starts
+        self.cum = idx.tolist()
+        self.aligned = (before == self.byte_starts).tolist()
+
+    @functools.cached_property
+    def _ends(self) -> np.ndarray:
+        return np.asarray(self.ends, dtype=np.int64)
 
     def _char_bytes(self, line: int) -> np.ndarray:
         """Byte offset of every character of ``line`` (plus its end), absolute."""
@@ -83,21 +115,22 @@ class TokenMap:
         """``(pos, tokens before pos, aligned)`` for character positions inside ``line``."""
         if not positions:
             return []
+        ends = self._ends
         offsets = self._char_bytes(line)[np.asarray(positions) - self.line_starts[line]]
-        idx = np.searchsorted(self.ends, offsets, side="right")
-        before = np.where(idx > 0, self.ends[np.maximum(idx - 1, 0)], 0)
+        idx = np.searchsorted(ends, offsets, side="right")
+        before = np.where(idx > 0, ends[np.maximum(idx - 1, 0)], 0)
         return list(zip(positions, idx.tolist(), (before == offsets).tolist(), strict=True))
 
     def token_cuts(self, line: int, lo: int, hi: int) -> list[tuple[int, int]]:
         """``(pos, tokens before pos)`` for token ends inside ``line`` that fall on a character start, with
         ``lo < tokens <= hi`` (the last-resort cut points)."""
-        chars = self._char_bytes(line)
-        first = int(np.searchsorted(self.ends, chars[0], side="right"))
-        last = int(np.searchsorted(self.ends, chars[-1], side="left"))
+        chars, all_ends = self._char_bytes(line), self._ends
+        first = int(np.searchsorted(all_ends, chars[0], side="right"))
+        last = int(np.searchsorted(all_ends, chars[-1], side="left"))
         t0, t1 = max(lo, first), min(hi, last)
         if t1 <= t0:
             return []
-        ends = self.ends[t0:t1]
+        ends = all_ends[t0:t1]
         k = np.searchsorted(chars, ends)
         ok = (k < chars.size) & (chars[np.minimum(k, chars.size - 1)] == ends)
         toks = np.arange(t0 + 1, t1 + 1)
