@@ -28,7 +28,14 @@ also requires the two questions to agree on:
 - **all of something** on one side only (all, every, each, whole...): "delete this chat" / "delete every chat";
 - **a time condition** on one side only (before/after..., the conjunction "once"): "change my address after
   ordering" / "save another address";
-- **in X / out of X** ("in-network" / "out-of-network", "in stock" / "out of stock").
+- **in X / out of X** ("in-network" / "out-of-network", "in stock" / "out of stock");
+- **roles of preposition phrases**: a word that is the object of "from" / "out of" in one question and of "to" /
+  "into" in the other ("a shuttle from the arena to downtown" / "to the arena from downtown"), or that plays
+  another part where the other has a phrase of the same kind ("my friend transfers her ticket to me" / "I transfer
+  my ticket to my friend");
+- **who owns what**: a possessor ("my landlord's service") that is another part in the other question;
+- **prefixes**: a word and the same word with un-, de-, dis-, re-, pre-, post-, ex-, mis-, non- ("list" /
+  "delist", "order" / "pre-order").
 
 Some words lose their value from their neighbours: the conjunction "once" ("once the order is placed") is no
 number, a bare unit ("how many days") no period, the pronoun "one" ("a new one") no number; "current" is "this".
@@ -150,6 +157,11 @@ _CONTRACTIONS = [(re.compile(p), r) for p, r in (
     (r"['’]re\b", " are"), (r"['’]ve\b", " have"), (r"['’]ll\b", " will"), (r"\bi['’]m\b", "i am"),
     (r"['’]d\b", " would"), (r"\bcannot\b", "can not"))]
 _DIRECTIONS = frozenset("from to into onto towards toward than vs versus".split())
+_SOURCES, _TARGETS = frozenset({"from"}), frozenset("to into onto towards toward".split())
+_OBJECT_MARKS = frozenset("the a an my your our their his her its this that these those".split())
+_PERSON_OBJECTS = frozenset("me us him them".split())
+_PREFIXES = ("un", "de", "dis", "re", "pre", "post", "ex", "mis", "non")
+"""Prefixes that make another word of a word ("list" / "delist", "order" / "pre-order")."""
 """Words whose two sides are ordered: what comes before and after them must stay where it is."""
 _SYNONYMS = tuple(frozenset(g.split()) for g in (
     "window period", "cost price fee charge", "cancel terminate", "refund reimbursement", "invoice bill",
@@ -212,6 +224,14 @@ class Signature:
     """Whether the question speaks of all of something (all, every, each, entire, whole...)."""
     tokens: tuple[str, ...] = ()
     """The question's words in lower case, in order, without articles and pleasantries (for ``_one_span_swapped``)."""
+    roles: frozenset[tuple[str, str]] = frozenset()
+    """``("from" | "to", word)``: the objects of source and target prepositions ("from the arena", "out of your
+    service"; "to my friend", "into savings"; an infinitive "to switch" is no object)."""
+    prefixed: frozenset[str] = frozenset()
+    """Prefixes written apart ("re-activate", "pre-order": ``re``, ``pre``) and words made of a prefix and another
+    word (``delist``: ``de|list``)."""
+    possessors: frozenset[str] = frozenset()
+    """Words followed by a possessive ``'s`` ("landlord" in "my landlord's service")."""
     inside: frozenset[str] = frozenset()
     """``in X`` as ``+x`` and ``out of X`` as ``-x`` ("in-network" / "out-of-network", "in stock" / "out of
     stock")."""
@@ -237,8 +257,38 @@ class Signature:
                 and self.entities <= other.words and other.entities <= self.words
                 and self.universal == other.universal
                 and not any(f"{'-' if x[0] == '+' else '+'}{x[1:]}" in other.inside for x in self.inside)
+                and _same_roles(self, other) and _same_roles(other, self)
+                and _possessors_kept(self, other) and _possessors_kept(other, self)
+                and not _prefix_antonyms(self, other) and not _prefix_antonyms(other, self)
                 and _same_order(self.order, other.order) and not _one_word_swapped(self.content, other.content)
                 and not _reordered(self.content, other.content) and not _one_span_swapped(self.tokens, other.tokens))
+
+
+def _same_roles(a: Signature, b: Signature) -> bool:
+    """No word of ``a``'s preposition phrases plays another part in ``b``: the object of the other kind of
+    preposition ("from the arena to downtown" / "to the arena from downtown", "into your service" / "out of your
+    service"), or, where ``b`` has a phrase of the same kind about something else, a word outside it ("my friend
+    transfers her ticket to me" / "I transfer my ticket to my friend"). A phrase one question lacks decides nothing
+    ("a limit on the number" / "a limit to the number")."""
+    kinds_b = {role for role, _ in b.roles}
+    for role, word in a.roles:
+        if word in b.words and (role, word) not in b.roles and (
+                role in kinds_b or ("to" if role == "from" else "from", word) in b.roles):
+            return False
+    return True
+
+
+def _possessors_kept(a: Signature, b: Signature) -> bool:
+    """Who owns what stays: a word that owns something in ``a`` ("my landlord's service") is no other part in ``b``
+    ("can my landlord cancel my service")."""
+    return all(w in b.possessors or w not in b.words for w in a.possessors)
+
+
+def _prefix_antonyms(a: Signature, b: Signature) -> bool:
+    """``a`` uses a word that ``b`` uses with a prefix ("list" / "delist", "activate" / "reactivate"), or ``b``
+    writes a prefix apart ("re-activate") that ``a`` lacks."""
+    return any(p in b.prefixed and p not in a.prefixed for p in _PREFIXES) or any(
+        f"{p}|{w}" in b.prefixed for w in a.words for p in _PREFIXES if f"{p}|{w}" not in a.prefixed)
 
 
 def _same_order(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -409,6 +459,44 @@ def _in_context(kinds: list[tuple[str, str] | None], lowers: list[str]) -> list[
     return kinds
 
 
+def _roles(lowers: list[str], kinds: list[tuple[str, str] | None]) -> frozenset[tuple[str, str]]:
+    """``Signature.roles``: the words of the phrase after a source or target preposition (past determiners and
+    possessives, up to three content words or values); after "to" only when a determiner, a possessive or a value
+    follows it, or a person ("to me"): "to switch" is an infinitive. "out of" is a source."""
+    out = set()
+    for i, lower in enumerate(lowers):
+        role = "from" if lower in _SOURCES or (lower == "out" and lowers[i + 1:i + 2] == ["of"]) else \
+            "to" if lower in _TARGETS else None
+        if role is None:
+            continue
+        j = i + 2 if lower == "out" else i + 1
+        marked = j < len(lowers) and (lowers[j] in _OBJECT_MARKS or lowers[j] in _PERSON_OBJECTS)
+        while j < len(lowers) and lowers[j] in _OBJECT_MARKS:
+            j += 1
+        if j >= len(lowers) or not (lower != "to" or marked or kinds[j] is not None):
+            continue
+        for k in range(j, min(j + 3, len(lowers))):
+            if lowers[k] in _COMMON and lowers[k] not in _PERSON_OBJECTS or lowers[k] in _DIRECTIONS:
+                break
+            out.add((role, lowers[k]))
+    return frozenset(out)
+
+
+def _possessors(lowers: list[str], kinds: list[tuple[str, str] | None]) -> frozenset[str]:
+    """``Signature.possessors``: words before a possessive ``'s``; not a common word ("what's" is "what is") nor a
+    number, date or unit ("this month's invoice")."""
+    return frozenset(a for i, (a, b) in enumerate(itertools.pairwise(lowers))
+                     if b == "s" and a not in _COMMON and kinds[i] is None and a not in _PLAIN_UNITS)
+
+
+def _prefixed(words: frozenset[str]) -> frozenset[str]:
+    """``Signature.prefixed``: prefixes written apart, and ``prefix|word`` for each word that is a prefix and a word
+    of at least three letters also used somewhere (``delist`` -> ``de|list``; the other question decides)."""
+    out = {p for p in _PREFIXES if p in words}
+    out |= {f"{p}|{w[len(p):]}" for w in words for p in _PREFIXES if w.startswith(p) and len(w) - len(p) >= 3}
+    return frozenset(out)
+
+
 def _inside(lowers: list[str]) -> frozenset[str]:
     """``+x`` for each "in x", ``-x`` for each "out of x" (see ``Signature.inside``)."""
     out = {f"+{b}" for a, b in itertools.pairwise(lowers) if a == "in" and b not in _COMMON and b not in _FILLER}
@@ -419,8 +507,9 @@ def _inside(lowers: list[str]) -> frozenset[str]:
 def _contrast_sides(lowers: list[str], kinds: list[tuple[str, str] | None]) -> tuple[int, ...]:
     """Per antonym group of ``_CONTRASTS``: 1 (only its first side used), -1 (only the second) or 0."""
     used = set(lowers) | {f"{a} {b}" for a, b in itertools.pairwise(lowers)}  # word pairs for the phrasal ones
-    used |= {f"{a} {lowers[i + 2]}" for i, a in enumerate(lowers[:-2])  # "turn it off", not "sign in on"
-             if a in _PHRASAL_VERBS and lowers[i + 1] not in _PARTICLES}
+    used |= {f"{a} {lowers[k]}" for i, a in enumerate(lowers) if a in _PHRASAL_VERBS  # "turn it off", "check my
+             for k in range(i + 2, min(i + 4, len(lowers)))                       # cat in"; not "sign in on"
+             if _PARTICLES.isdisjoint(lowers[i + 1:k])}
     if "once" in lowers and any(lower == "once" and kind is None for lower, kind in zip(lowers, kinds, strict=True)):
         used.add("after")  # the conjunction: "once the order is placed"
     return tuple((not used.isdisjoint(a)) - (not used.isdisjoint(b)) for a, b in _CONTRASTS)
@@ -463,7 +552,9 @@ def signature(question: str, entity_terms: Iterable[str] = ()) -> Signature:
                     and lower != "s")  # the possessive: "my landlord's usage"
     return Signature(frozenset(found["number"]), frozenset(found["date"]), frozenset(found["currency"]), contrasts,
                      frozenset(found["entity"]), words, negated, _order(kinds, lowers), content,
-                     not words.isdisjoint(_UNIVERSAL), tuple(w for w in lowers if w not in _FILLER), _inside(lowers))
+                     not words.isdisjoint(_UNIVERSAL), tuple(w for w in lowers if w not in _FILLER),
+                     _roles(lowers, kinds), _prefixed(words),
+                     _possessors(lowers, kinds), _inside(lowers))
 
 
 def _order(kinds: list[tuple[str, str] | None], lowers: list[str]) -> tuple[str, ...]:
