@@ -265,6 +265,18 @@ def test_the_third_fresh_sets_near_misses():
     assert same("How do I return an item?", "How can I return the item?")
 
 
+def test_the_fourth_fresh_sets_near_misses():
+    """Its first run, with the guard tuned on the first three sets, served 3 of 144; all three are here."""
+    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
+    assert not same("What happens if the hotel cancels on me?", "What happens if I cancel on the hotel?")
+    assert not same("When my colleague shares a file with me, does it count against my storage quota?",
+                    "When I share a file with my colleague, does it count against my storage quota?")
+    assert not same("Does my policy cover any driver of my car?", "Does my policy cover only me as the driver of my car?")
+    assert same("Is there a limit on the number of invoices on the Starter plan?",
+                "Is there a limit to the number of invoices on the Starter plan?")
+    assert same("Can I pay with my card?", "Can I use my card to pay?")
+
+
 def test_words_whose_neighbours_undo_their_value():
     """"once" the conjunction is no number, a bare unit no period, "a new one" no number; "current" is "this"."""
     same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731

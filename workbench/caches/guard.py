@@ -26,6 +26,7 @@ also requires the two questions to agree on:
 - **one short run swapped or added**, the rest word for word the same: "change my email" / "change my phone
   number", "an economy ticket" / "a premium economy ticket", "for me" / "for my family";
 - **all of something** on one side only (all, every, each, whole...): "delete this chat" / "delete every chat";
+  **part of it** on one side only (only, except...): "cover any driver" / "cover only me";
 - **a time condition** on one side only (before/after..., the conjunction "once"): "change my address after
   ordering" / "save another address";
 - **in X / out of X** ("in-network" / "out-of-network", "in stock" / "out of stock");
@@ -158,6 +159,10 @@ _CONTRACTIONS = [(re.compile(p), r) for p, r in (
     (r"['’]d\b", " would"), (r"\bcannot\b", "can not"))]
 _DIRECTIONS = frozenset("from to into onto towards toward than vs versus".split())
 _SOURCES, _TARGETS = frozenset({"from"}), frozenset("to into onto towards toward".split())
+_ROLE_PREPOSITIONS = frozenset("with on for by".split())
+"""Prepositions whose phrases keep their object's part too ("cancels on me" / "I cancel on the hotel")."""
+_EXCLUSIVE = frozenset("only solely exclusively except excluding".split())
+"""Words that restrict a question to part of something: "cover any driver" is not "cover only me"."""
 _OBJECT_MARKS = frozenset("the a an my your our their his her its this that these those".split())
 _PERSON_OBJECTS = frozenset("me us him them".split())
 _PREFIXES = ("un", "de", "dis", "re", "pre", "post", "ex", "mis", "non")
@@ -225,8 +230,8 @@ class Signature:
     tokens: tuple[str, ...] = ()
     """The question's words in lower case, in order, without articles and pleasantries (for ``_one_span_swapped``)."""
     roles: frozenset[tuple[str, str]] = frozenset()
-    """``("from" | "to", word)``: the objects of source and target prepositions ("from the arena", "out of your
-    service"; "to my friend", "into savings"; an infinitive "to switch" is no object)."""
+    """``("from" | "to" | "with" | "on" | "for" | "by", word)``: the objects of prepositions ("from the arena", "out
+    of your service"; "to my friend", "into savings"; "with me"; an infinitive "to switch" is no object)."""
     prefixed: frozenset[str] = frozenset()
     """Prefixes written apart ("re-activate", "pre-order": ``re``, ``pre``) and words made of a prefix and another
     word (``delist``: ``de|list``)."""
@@ -256,6 +261,7 @@ class Signature:
                 and self.contrasts[0] == other.contrasts[0]  # "after ordering" is a condition the other lacks
                 and self.entities <= other.words and other.entities <= self.words
                 and self.universal == other.universal
+                and self.words.isdisjoint(_EXCLUSIVE) == other.words.isdisjoint(_EXCLUSIVE)
                 and not any(f"{'-' if x[0] == '+' else '+'}{x[1:]}" in other.inside for x in self.inside)
                 and _same_roles(self, other) and _same_roles(other, self)
                 and _possessors_kept(self, other) and _possessors_kept(other, self)
@@ -267,13 +273,14 @@ class Signature:
 def _same_roles(a: Signature, b: Signature) -> bool:
     """No word of ``a``'s preposition phrases plays another part in ``b``: the object of the other kind of
     preposition ("from the arena to downtown" / "to the arena from downtown", "into your service" / "out of your
-    service"), or, where ``b`` has a phrase of the same kind about something else, a word outside it ("my friend
-    transfers her ticket to me" / "I transfer my ticket to my friend"). A phrase one question lacks decides nothing
-    ("a limit on the number" / "a limit to the number")."""
-    kinds_b = {role for role, _ in b.roles}
+    service"), or, where ``b`` has a phrase of the same kind about something else, a word outside every phrase ("my
+    friend transfers her ticket to me" / "I transfer my ticket to my friend", "the hotel cancels on me" / "I cancel
+    on the hotel"). A phrase one question lacks decides nothing, nor does a word in another phrase ("a limit on the
+    number on the Starter plan" / "a limit to the number on the Starter plan")."""
+    kinds_b, objects_b = {role for role, _ in b.roles}, {word for _, word in b.roles}
     for role, word in a.roles:
         if word in b.words and (role, word) not in b.roles and (
-                role in kinds_b or ("to" if role == "from" else "from", word) in b.roles):
+                (role in kinds_b and word not in objects_b) or ("to" if role == "from" else "from", word) in b.roles):
             return False
     return True
 
@@ -460,13 +467,13 @@ def _in_context(kinds: list[tuple[str, str] | None], lowers: list[str]) -> list[
 
 
 def _roles(lowers: list[str], kinds: list[tuple[str, str] | None]) -> frozenset[tuple[str, str]]:
-    """``Signature.roles``: the words of the phrase after a source or target preposition (past determiners and
-    possessives, up to three content words or values); after "to" only when a determiner, a possessive or a value
-    follows it, or a person ("to me"): "to switch" is an infinitive. "out of" is a source."""
+    """``Signature.roles``: the words of the phrase after a source or target preposition, or after with, on, for, by
+    (past determiners and possessives, up to three content words or values); after "to" only when a determiner, a
+    possessive or a value follows it, or a person ("to me"): "to switch" is an infinitive. "out of" is a source."""
     out = set()
     for i, lower in enumerate(lowers):
         role = "from" if lower in _SOURCES or (lower == "out" and lowers[i + 1:i + 2] == ["of"]) else \
-            "to" if lower in _TARGETS else None
+            "to" if lower in _TARGETS else lower if lower in _ROLE_PREPOSITIONS else None
         if role is None:
             continue
         j = i + 2 if lower == "out" else i + 1
