@@ -160,6 +160,7 @@ _CONTRACTIONS = [(re.compile(p), r) for p, r in (
     (r"['’]re\b", " are"), (r"['’]ve\b", " have"), (r"['’]ll\b", " will"), (r"\bi['’]m\b", "i am"),
     (r"['’]d\b", " would"), (r"\bcannot\b", "can not"))]
 _DIRECTIONS = frozenset("from to into onto towards toward than vs versus".split())
+"""Words whose two sides are ordered: what comes before and after them must stay where it is."""
 _SOURCES, _TARGETS = frozenset({"from"}), frozenset("to into onto towards toward".split())
 _ROLE_PREPOSITIONS = frozenset("with on for by".split())
 """Prepositions whose phrases keep their object's part too ("cancels on me" / "I cancel on the hotel")."""
@@ -169,7 +170,6 @@ _OBJECT_MARKS = frozenset("the a an my your our their his her its this that thes
 _PERSON_OBJECTS = frozenset("me us him them".split())
 _PREFIXES = ("un", "de", "dis", "re", "pre", "post", "ex", "mis", "non")
 """Prefixes that make another word of a word ("list" / "delist", "order" / "pre-order")."""
-"""Words whose two sides are ordered: what comes before and after them must stay where it is."""
 _SYNONYMS = tuple(frozenset(g.split()) for g in (
     "window period", "cost price fee charge", "cancel terminate", "refund reimbursement", "invoice bill",
     "account profile", "install setup", "quick fast", "purchase buy", "customer client", "photo picture",
@@ -279,10 +279,10 @@ def _same_roles(a: Signature, b: Signature) -> bool:
     friend transfers her ticket to me" / "I transfer my ticket to my friend", "the hotel cancels on me" / "I cancel
     on the hotel"). A phrase one question lacks decides nothing, nor does a word in another phrase ("a limit on the
     number on the Starter plan" / "a limit to the number on the Starter plan")."""
-    kinds_b, objects_b = {role for role, _ in b.roles}, {word for _, word in b.roles}
+    phrases_b, objects_b = {role for role, _ in b.roles}, {word for _, word in b.roles}
     for role, word in a.roles:
         if word in b.words and (role, word) not in b.roles and (
-                (role in kinds_b and word not in objects_b) or ("to" if role == "from" else "from", word) in b.roles):
+                (role in phrases_b and word not in objects_b) or ("to" if role == "from" else "from", word) in b.roles):
             return False
     return True
 
@@ -485,7 +485,7 @@ def _roles(lowers: list[str], kinds: list[tuple[str, str] | None]) -> frozenset[
         if j >= len(lowers) or not (lower != "to" or marked or kinds[j] is not None):
             continue
         for k in range(j, min(j + 3, len(lowers))):
-            if lowers[k] in _COMMON and lowers[k] not in _PERSON_OBJECTS or lowers[k] in _DIRECTIONS:
+            if (lowers[k] in _COMMON and lowers[k] not in _PERSON_OBJECTS) or lowers[k] in _DIRECTIONS:
                 break
             out.add((role, lowers[k]))
     return frozenset(out)

