@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .._util.batching import BatchWriter
 from .._util.paths import workspace
+from .._util.unicode import is_valid_unicode
 from ..models.records import Completion
 
 
@@ -93,7 +94,7 @@ class ResponseCache:
             self._insert(rows)
         except UnicodeEncodeError:  # an answer holding a lone surrogate, which UTF-8 cannot carry: the others are kept
             with contextlib.suppress(sqlite3.Error):
-                self._insert([r for r in rows if _encodable(r[1])])
+                self._insert([r for r in rows if is_valid_unicode(r[1])])
         except sqlite3.Error:
             pass
         with self._unwritten_lock:
@@ -129,14 +130,6 @@ class ResponseCache:
 
     def __repr__(self) -> str:
         return f"ResponseCache({str(self.path)!r})"
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _row(key: str, completion: Completion) -> tuple[str, str, float]:

@@ -53,6 +53,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._util.batching import BatchWriter
+from .._util.unicode import is_valid_unicode
 from ..errors import DataError
 from .guard import Signature, normalise_question, signature
 from .index import SketchIndex
@@ -106,11 +107,9 @@ def _entry(question: str, answer: dict) -> _Entry:
     would lose its whole batch."""
     stored = json.dumps(answer, ensure_ascii=False)
     for what, text in (("question", question), ("answer", stored)):
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
+        if not is_valid_unicode(text):
             raise DataError(f"the {what} holds a lone surrogate, which UTF-8 cannot carry: not cached",
-                            code="invalid_unicode") from None
+                            code="invalid_unicode")
     return _Entry(question, stored, normalise_question(question))
 
 

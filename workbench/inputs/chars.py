@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import re
 
+# the lone-surrogate check lives in _util (the caches use it too); here with the other character classes
+from .._util.unicode import SURROGATE_RE as SURROGATE_RE
+from .._util.unicode import is_valid_unicode as is_valid_unicode
+
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
-SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 _EMOJI = "\u00a9\u00ae\u203c-\u3299\ufe0f\U0001f000-\U0001faff\U000e0020-\U000e007f"
 _JOINING = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\u0900-\u0dff\ufb50-\ufdff\ufe70-\ufeff"
@@ -70,8 +73,3 @@ def zero_width_chars(text: str) -> list[str]:
 def strip_zero_width(text: str) -> str:
     """``text`` without the zero-width characters of ``ZERO_WIDTH_RE``."""
     return text if ANY_ZERO_WIDTH.search(text) is None else ZERO_WIDTH_RE.sub("", text)
-
-
-def is_valid_unicode(text: str) -> bool:
-    """False when ``text`` holds a lone surrogate, which no UTF-8 encoding can carry."""
-    return text.isascii() or SURROGATE_RE.search(text) is None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .chars import SURROGATE_RE
+from .chars import is_valid_unicode
 from .result import Flag
 
 MAX_DEPTH = 32
@@ -20,7 +20,7 @@ MAX_DEPTH = 32
 
 
 def _bad_text(s: str) -> bool:
-    return not s.isascii() and SURROGATE_RE.search(s) is not None
+    return not is_valid_unicode(s)
 
 
 def shape_problem(obj: Any, max_depth: int = MAX_DEPTH) -> Flag | None:
