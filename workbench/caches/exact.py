@@ -18,6 +18,7 @@ from .._util.batching import BatchWriter
 from .._util.paths import workspace
 from .._util.unicode import is_valid_unicode
 from ..models.records import Completion
+from .transaction import executemany_atomically
 
 
 class ResponseCache:
@@ -103,15 +104,7 @@ class ResponseCache:
                     del self._unwritten[k]
 
     def _insert(self, rows: list[tuple[str, str, float]]) -> None:
-        db = self._conn()
-        try:
-            db.execute("BEGIN")
-            db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?)", rows)
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
+        executemany_atomically(self._conn(), "INSERT OR REPLACE INTO responses VALUES (?, ?, ?)", rows)
 
     def purge(self, older_than_seconds: float) -> int:
         """Delete entries older than this (the retention period); returns how many."""

@@ -58,6 +58,7 @@ from ..errors import DataError
 from .guard import Signature, normalise_question, signature
 from .index import SketchIndex
 from .records import Expiry, Match, SearchLimits
+from .transaction import executemany_atomically
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS semantic_cache (
@@ -232,17 +233,11 @@ class SemanticCache:
                  np.array(signature(e.question).digest, np.uint64).tobytes())  # the digest without entity_terms
                 for e, vec in zip(entries, vectors, strict=True)]
         with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(
-                    "INSERT INTO semantic_cache (scope, embedder, norm, question, embedding, answer, created, guard) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope, embedder, norm) DO UPDATE SET "
-                    "question = excluded.question, answer = excluded.answer, created = excluded.created, "
-                    "guard = excluded.guard", rows)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+            executemany_atomically(
+                self._db, "INSERT INTO semantic_cache (scope, embedder, norm, question, embedding, answer, created, "
+                "guard) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope, embedder, norm) DO UPDATE SET "
+                "question = excluded.question, answer = excluded.answer, created = excluded.created, "
+                "guard = excluded.guard", rows)
             if refresh:
                 self._refresh_held(scope, [e.norm for e in entries])
         return len(rows)
@@ -259,14 +254,8 @@ class SemanticCache:
         rows = [(vectors[n].tobytes(), scope, self._embedder_name, n) for scope, norms in written for n in norms
                 if n in vectors]
         with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany("UPDATE semantic_cache SET embedding = ? WHERE scope = ? AND embedder = ? AND "
-                                     "norm = ? AND length(embedding) = 0", rows)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+            executemany_atomically(self._db, "UPDATE semantic_cache SET embedding = ? WHERE scope = ? AND embedder = ? "
+                                             "AND norm = ? AND length(embedding) = 0", rows)
 
     def lookup(self, scope: str, question: str, vector: np.ndarray | None = None) -> Match | None:
         """The hit for ``question`` with its similarity, or ``None``. ``vector``: the embedding of
