@@ -24,7 +24,8 @@ also requires the two questions to agree on:
 - **the same words in another order**: a swap of roles or directions ("can the billing contact change the account
   owner" / the reverse; "can my landlord view my usage" / "can I view my landlord's usage");
 - **one short run swapped or added**, the rest word for word the same: "change my email" / "change my phone
-  number", "an economy ticket" / "a premium economy ticket", "for me" / "for my family";
+  number", "an economy ticket" / "a premium economy ticket", "for me" / "for my family", "cancel order 2" / "get a
+  refund for order 2" (actions count, though common words; listed synonyms such as change/update pass);
 - **all of something** on one side only (all, every, each, whole...): "delete this chat" / "delete every chat";
   **part of it** on one side only (only, except...): "cover any driver" / "cover only me";
 - **a time condition** on one side only (before/after..., the conjunction "once"): "change my address after
@@ -173,7 +174,8 @@ _PREFIXES = ("un", "de", "dis", "re", "pre", "post", "ex", "mis", "non")
 _SYNONYMS = tuple(frozenset(g.split()) for g in (
     "window period", "cost price fee charge", "cancel terminate", "refund reimbursement", "invoice bill",
     "account profile", "install setup", "quick fast", "purchase buy", "customer client", "photo picture",
-    "help support", "error failure", "reset restore", "begin start", "app application", "turn switch"))
+    "help support", "error failure", "reset restore", "begin start", "app application", "turn switch",
+    "change update modify edit", "delete remove erase"))
 """Word groups that may replace each other without changing the question (the swapped-word rule allows them)."""
 _UNIVERSAL = frozenset("all every each entire whole everything everyone everybody everywhere".split())
 """Words that make a question about all of something: "delete this chat" is not "delete every chat"."""
@@ -336,6 +338,8 @@ def _reordered(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 _MAX_SPAN = 3
 """The longest run of words ``_one_span_swapped`` looks at: a longer one is a rewording, not a swapped object."""
 _PERSONS = frozenset("i me my myself mine we us our ours ourselves you your yours yourself".split())
+_ACTIONS = frozenset("add remove create delete update change cancel enable disable send set compare calculate".split())
+"""Common words that still name what is done: "cancel order 2" is not "get a refund for order 2"."""
 _MAX_INSERT = 2
 """The most words one question may add to the other, all else equal, for ``_one_span_swapped`` to see a modifier
 ("premium", "team's") rather than a rewording."""
@@ -369,10 +373,10 @@ def _one_span_swapped(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 
 
 def _named(run: tuple[str, ...]) -> set[str]:
-    """The stems of a run's content words (numbers by value: "1,000" is "1000", "2nd" is "second")."""
+    """The stems of a run's content words and actions (numbers by value: "1,000" is "1000", "2nd" is "second")."""
     out = set()
     for w in run:
-        if w not in _COMMON and w not in _FILLER:
+        if (w not in _COMMON and w not in _FILLER) or w in _ACTIONS:
             kind = _token_value(w, frozenset())
             out.add(kind[1] if kind is not None and kind[0] == "number" else _stem(w))
     return out
