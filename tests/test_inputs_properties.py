@@ -131,3 +131,25 @@ def test_language_of_ascii_text_matches_the_general_vote(text):
 
     words = text.translate(_ASCII_NON_LETTERS).split()
     assert detect_language(text) == (_latin_language(words, text) if words else "und")
+
+
+CAPSY = st.lists(st.sampled_from(["AB", "HELLO", "A", "x", "Yes", "!", ".", ",", "?", " ", "\t", "\n", "\x1c", "\x0b",
+                                  "Ä", "ÖL", "-", "7"]), max_size=20).map("".join)
+
+
+@FAST
+@given(st.one_of(CAPSY, st.text(alphabet=st.characters(max_codepoint=127), max_size=60)))
+def test_the_capitals_gate_is_the_capitals_regex(text):
+    """On ASCII text a byte-shape scan decides first; it must agree with the regex on every text."""
+    from workbench.inputs.injection import _CAPS_RE, _caps
+
+    assert _caps(text) == (_CAPS_RE.search(text) is not None)
+
+
+@FAST
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
+def test_ascii_words_are_the_words_of_the_regex(text):
+    from workbench.inputs.injection import _WORD_RE, _words
+
+    lower = text.lower()
+    assert _words(lower) == set(_WORD_RE.findall(lower))

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from .patterns import PATTERNS
 
@@ -22,9 +23,14 @@ MAX_SCAN_CHARS = 20_000
 """Only the first and last ``MAX_SCAN_CHARS // 2`` characters of a long text are scanned."""
 
 _WORD_RE = re.compile(r"\w+")
-_ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")})
-"""ASCII text with this translation, split on spaces, gives exactly the words ``\\w+`` finds (and faster)."""
+_ASCII_NON_WORD = bytes(c if chr(c).isalnum() or chr(c) == "_" else 32 for c in range(128)) + bytes(range(128, 256))
+"""ASCII bytes with this translation, split on spaces, give exactly the words ``\\w+`` finds (and faster)."""
 _CAPS_RE = re.compile(r"[A-ZÄÖÜ]{2,}[!.,]?\s+[A-ZÄÖÜ]{2,}")
+_CAPS_SHAPE = bytes(65 if chr(c).isupper() else 32 if chr(c).isspace() else 46 if chr(c) in "!.," else 120
+                    for c in range(256))
+"""ASCII upper-case letters to ``A``, white space to a space, ``!.,`` to ``.``: where ``_CAPS_RE`` can match on ASCII
+text, the shape holds ``_CAPS_SHAPE_RE`` (a byte scan for ``AA``, five times faster than the regex on prose)."""
+_CAPS_SHAPE_RE = re.compile(rb"AA\.? +AA")
 _ASCII_CHARS = frozenset(map(chr, range(128)))
 _KEY = 4
 """Triggers are indexed by their first ``_KEY`` characters, and a text's words by theirs."""
@@ -35,8 +41,15 @@ def _single_letters(text: str, words: set[str]) -> int:
     return len(words & _ASCII_CHARS) if text.isascii() else sum(len(w) == 1 for w in words)
 
 
+def _caps(text: str) -> bool:
+    """Two words in capitals in a row (``_CAPS_RE``); on ASCII text, only where their shape could match."""
+    if text.isascii() and _CAPS_SHAPE_RE.search(text.encode("ascii").translate(_CAPS_SHAPE)) is None:
+        return False
+    return _CAPS_RE.search(text) is not None
+
+
 _GATES = {
-    "caps": lambda text, words: _CAPS_RE.search(text) is not None,
+    "caps": lambda text, words: _caps(text),
     "letters": lambda text, words: _single_letters(text, words) >= 4,
 }
 
@@ -110,7 +123,7 @@ class _Triggers:
     def candidates(self, text: str, words: set[str]) -> list[int]:
         """Indexes of the patterns whose trigger occurs in ``text`` (its lower-cased ``words``), in pattern order."""
         chosen = set(self.always)
-        for key in {w[:_KEY] for w in words}.intersection(self.by_key):
+        for key in self.by_key.keys() & set(map(_FIRST_CHARS, words)):
             for trigger, ids in self.by_key[key]:
                 if not ids <= chosen and _opened(trigger, words):
                     chosen |= ids
@@ -121,6 +134,7 @@ class _Triggers:
         return sorted(chosen)
 
 
+_FIRST_CHARS = itemgetter(slice(_KEY))
 _TRIGGERS = _Triggers.of(_COMPILED)
 
 
@@ -148,7 +162,7 @@ def _scan_window(text: str) -> str:
 def _words(lower: str) -> set[str]:
     """The distinct words (``\\w+``) of a lower-cased text."""
     if lower.isascii():
-        return set(lower.translate(_ASCII_NON_WORD).split())
+        return set(lower.encode("ascii").translate(_ASCII_NON_WORD).decode("ascii").split())
     return set(_WORD_RE.findall(lower))
 
 
