@@ -167,18 +167,27 @@ _PLAIN_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*\}\}")
 
 
 @functools.lru_cache(maxsize=512)
-def _is_plain(source: str) -> bool:
-    """True when the only template syntax in ``source`` is ``{{ name }}``: then substitution renders it exactly
-    as Jinja would (``str`` of the value, no autoescape), without building a Jinja context."""
+def _plain_parts(source: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """``(texts, names)`` when the only template syntax in ``source`` is ``{{ name }}``: the text around the
+    placeholders (one more than the names) and the names in order. Substituting ``str`` of each value renders it
+    exactly as Jinja would (no autoescape), without building a Jinja context. None for any other syntax."""
     rest = _PLAIN_VARIABLE.sub("\0", source)  # a brace next to a placeholder ("{{{ a }}") is Jinja's to parse
-    return not any(mark in rest for mark in ("{{", "}}", "{%", "%}", "{#", "#}", "{\0", "\0}", "\r"))
+    if any(mark in rest for mark in ("{{", "}}", "{%", "%}", "{#", "#}", "{\0", "\0}", "\r")):
+        return None
+    parts = _PLAIN_VARIABLE.split(source)  # text, name, text, name, ..., text
+    return tuple(parts[0::2]), tuple(parts[1::2])
 
 
 def _render(source: str, data: dict[str, Any]) -> str:
+    plain = _plain_parts(source)
+    if plain is not None and all(name in data for name in plain[1]):
+        texts, names = plain
+        out = [texts[0]]
+        for name, text in zip(names, texts[1:], strict=True):  # the text after each placeholder
+            out += (str(data[name]), text)
+        return "".join(out).strip()
     from jinja2 import TemplateError
 
-    if _is_plain(source) and all(m.group(1) in data for m in _PLAIN_VARIABLE.finditer(source)):
-        return _PLAIN_VARIABLE.sub(lambda m: str(data[m.group(1)]), source).strip()
     try:
         return _compile(source).render(**data).strip()
     except TemplateError as e:

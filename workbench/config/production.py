@@ -46,6 +46,8 @@ class TrafficSplit(Frozen):
     def assign(self, key: str) -> str:
         """The variant for ``key``: deterministic, proportional to the weights."""
         names = sorted(name for name, weight in self.weights.items() if weight > 0)
+        if len(names) == 1:  # one variant takes all traffic: no hash to compute
+            return names[0]
         total = sum(self.weights[name] for name in names)
         point, edge = bucket(key) * total, 0.0
         for name in names:

@@ -290,8 +290,10 @@ class Runner:
 
     # ---- outcomes ------------------------------------------------------------------------------------------
     def _finish(self, turn: _Turn) -> RunnerResult:
-        final = turn.done or self._outcome(turn)
-        final = dataclasses.replace(final, latency_ms=(time.perf_counter() - turn.start) * 1000.0)
+        if turn.done is not None:
+            final = dataclasses.replace(turn.done, latency_ms=(time.perf_counter() - turn.start) * 1000.0)
+        else:
+            final = self._outcome(turn)  # its latency is taken now (``_from``)
         if turn.escalate is not None:
             final = dataclasses.replace(final, escalation_id=self._write_escalation(turn))
         self.metrics.observe(final)
@@ -312,15 +314,17 @@ class Runner:
                                       self.config.escalation.on_failure)
 
     def _from(self, turn: _Turn, r: Result, status: Status, **changes: Any) -> RunnerResult:
-        base = RunnerResult(
+        """The runner's result for the pipeline's ``r``, with ``changes``; its latency runs to now."""
+        fields = dict(
             id=turn.item_id, status=status, output=r.output, variant=turn.variant, model=r.model,
             answered_by=r.answered_by, tier=r.tier, cost_usd=None if r.cost_usd is None else float(r.cost_usd),
             saved_usd=r.saved_usd, cost_basis=r.cost_basis, cache=r.cache,
             error=None if status == Status.OK else r.error,
             fallback=self._is_fallback(turn, r.answered_by, r.tier), input_tokens=r.input_tokens,
             flags=tuple(dict.fromkeys(f.get("code") for f in r.flags if f.get("code"))),
-            output_tokens=r.output_tokens, pipeline=r)
-        return dataclasses.replace(base, **changes) if changes else base
+            output_tokens=r.output_tokens, pipeline=r, latency_ms=(time.perf_counter() - turn.start) * 1000.0)
+        fields.update(changes)
+        return RunnerResult(**fields)
 
     def _rejected(self, turn: _Turn) -> RunnerResult:
         r = turn.result
