@@ -153,3 +153,33 @@ def test_ascii_words_are_the_words_of_the_regex(text):
 
     lower = text.lower()
     assert _words(lower) == set(_WORD_RE.findall(lower))
+
+
+CODEY = st.lists(st.sampled_from(["x", "a.b", " ", "    ", "\t", "=", "==", "(", ")", ";", "{", "def ", "Refunds", ".",
+                                  "**", "`", "[a](b)", "]", "(", "-> y", "=>", ":", "_", "9"]), max_size=12).map("".join)
+
+
+@FAST
+@given(st.one_of(CODEY, st.text(max_size=40)))
+def test_line_class_shortcuts_change_no_verdict(line):
+    """The possessive code regex matches where its greedy spelling does, and a line the inline gate turns away
+    holds no inline Markdown."""
+    import re
+
+    from workbench.inputs import classes
+
+    greedy = re.compile(classes._CODE_LINE.pattern.replace("*+", "*").replace("++", "+"))
+    assert (classes._CODE_LINE.search(line) is None) == (greedy.search(line) is None)
+    assert (classes._CODE_LINE.match(line) is None) == (greedy.match(line) is None)
+    if not classes._maybe_inline(line):
+        assert classes._MD_INLINE.search(line) is None
+
+
+@FAST
+@given(st.one_of(NUMBERISH, st.text(alphabet=st.characters(max_codepoint=127), max_size=60)))
+def test_the_number_gate_on_a_shape_finds_what_the_regex_finds(text):
+    from workbench.inputs import pii
+
+    shape = text.encode("ascii").translate(pii._NUMBER_SHAPE)
+    assert [m.span() for m in pii._NUMBER_SHAPE_GATE.finditer(shape)] == [m.span() for m in
+                                                                          pii._NUMBER_GATE.finditer(text)]

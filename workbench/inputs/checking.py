@@ -54,6 +54,8 @@ def _too_long(text: str, field: str, policy: InputPolicy) -> Flag | None:
 
 def _char_flags(raw: str, fixed: str | None, field: str) -> list[Flag]:
     suspect = {id(t): chars.suspicious(t) for t in (raw, fixed) if t is not None}
+    if not any(suspect.values()):  # the usual case: no character of any class below
+        return []
     found = []
     for code, finder in (("control_chars", chars.control_chars), ("bidi", chars.bidi_chars),
                          ("zero_width", chars.zero_width_chars)):

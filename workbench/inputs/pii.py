@@ -61,6 +61,10 @@ _SECRET_HINTS = ("sk-", "akia", "asia", "gh", "xox", "aiza", "eyj", "key", "toke
                  "bearer", "auth")
 _NUMBER_GATE = re.compile(r"\d[\d \-.()/]{5,}\d")
 """Every number kind has a run of 7+ characters of digits and separators; ordinary text mostly has none."""
+_NUMBER_SHAPE = bytes(49 if chr(b).isdigit() else 45 if chr(b) in " -.()/" else 120 for b in range(128)) + b"x" * 128
+_NUMBER_SHAPE_GATE = re.compile(rb"1[1-]{5,}1")
+"""``_NUMBER_GATE`` on ASCII text, run on its shape (digits to ``1``, separators to ``-``): the same matches at the same
+offsets, a quarter of the time (``\\d`` in a ``str`` regex tests Unicode categories)."""
 
 
 def luhn_ok(digits: str) -> bool:
@@ -149,7 +153,9 @@ def _numbers(text: str) -> list[PiiMatch]:
     spans a newline, and their look-arounds treat a newline as they treat the ends of the text."""
     found: list[PiiMatch] = []
     line_end = -1
-    for gate in _NUMBER_GATE.finditer(text):
+    gates = (_NUMBER_SHAPE_GATE.finditer(text.encode("ascii").translate(_NUMBER_SHAPE)) if text.isascii()
+             else _NUMBER_GATE.finditer(text))
+    for gate in gates:
         if gate.start() < line_end:
             continue  # this line is scanned already
         line_start = text.rfind("\n", 0, gate.start()) + 1
