@@ -9,10 +9,13 @@ import hashlib
 import json
 from typing import Any
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+"""One encoder for every call (``json.dumps`` with options builds a new one each time); encoding keeps no state."""
+
 
 def canonical_json(obj: Any) -> str:
     """The canonical JSON text of ``obj``: sorted keys, ``(",", ":")`` separators, ``ensure_ascii=False``."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(obj)
 
 
 def bucket(key: str) -> float:

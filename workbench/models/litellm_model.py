@@ -11,15 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from .credentials import api_base_of
+from .keys import TRANSPORT_PARAMS
 from .litellm_env import import_litellm
 from .pricing import PriceBook, default_pricebook
 from .records import Attempt, Completion, CostBasis, Message, Usage
 from .tokens import tokenizer_for
 from .translate import translate
-
-# Parameters that never change what the model says; everything else goes into cache keys.
-TRANSPORT_PARAMS = frozenset({"api_key", "timeout", "max_retries", "num_retries", "metadata", "headers",
-                              "extra_headers", "stream_options"})
 
 
 @dataclass(frozen=True)
