@@ -4,6 +4,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from workbench._util import batching
 from workbench._util.batching import BatchWriter
 
@@ -74,7 +76,8 @@ def test_many_threads_append_and_nothing_is_lost():
     assert sorted(got) == [(k, i) for k in range(4) for i in range(300)]
 
 
-def test_every_item_is_written_within_the_bound_whatever_the_traffic():
+@pytest.mark.parametrize("inline", [False, True], ids=["thread", "full-batches-inline"])
+def test_every_item_is_written_within_the_bound_whatever_the_traffic(inline):
     """Idle periods, lone items and bursts: each item reaches ``write`` at most ``batch_seconds`` (plus scheduling
     slack) after its ``append``. Before, a lone item waited out the idle timeout (10 s) for a full batch."""
     written: dict[int, float] = {}
@@ -83,7 +86,7 @@ def test_every_item_is_written_within_the_bound_whatever_the_traffic():
         now = time.monotonic()
         written.update(dict.fromkeys(batch, now))
 
-    writer = BatchWriter(write, batch_seconds=0.2, max_batch=500)
+    writer = BatchWriter(write, batch_seconds=0.2, max_batch=8 if inline else 500, write_full_batches=inline)
     appended: dict[int, float] = {}
     pattern = [0.0, 0.5, 0.0, 0.0, 0.35, 0.05, 0.05, 1.0] + [0.001] * 50 + [0.6]
     for i, pause in enumerate(pattern):
@@ -94,3 +97,42 @@ def test_every_item_is_written_within_the_bound_whatever_the_traffic():
     late = {i: round(written[i] - appended[i], 3) for i in appended if i not in written or
             written[i] - appended[i] > 0.3}
     assert len(written) == len(pattern) and not late, late
+
+
+def test_a_full_batch_is_written_by_the_thread_that_filled_it():
+    """``write_full_batches``: the appending thread writes a full batch itself (no hand-over to another thread); the
+    background thread writes the rest. Order is kept and writes never overlap."""
+    written: list[tuple[str, list[int]]] = []
+    busy = threading.Lock()
+
+    def write(batch):
+        assert busy.acquire(blocking=False), "two writes at once"
+        written.append((threading.current_thread().name, list(batch)))
+        busy.release()
+
+    writer = BatchWriter(write, batch_seconds=5.0, max_batch=4, name="bg", write_full_batches=True)
+    for i in range(10):
+        writer.append(i)
+    me = threading.current_thread().name
+    assert written == [(me, [0, 1, 2, 3]), (me, [4, 5, 6, 7])]
+    assert writer.flush(timeout=10)
+    assert written[2:] == [("bg", [8, 9])]
+
+
+def test_full_batches_from_many_threads_lose_nothing_and_keep_each_threads_order():
+    got: list[tuple[int, int]] = []
+    writer = BatchWriter(got.extend, batch_seconds=0.01, max_batch=5, max_pending=40, write_full_batches=True)
+
+    def produce(t):
+        for i in range(300):
+            writer.append((t, i))
+
+    threads = [threading.Thread(target=produce, args=(t,)) for t in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert writer.flush(timeout=10)
+    assert sorted(got) == [(t, i) for t in range(4) for i in range(300)]
+    for t in range(4):
+        assert [i for u, i in got if u == t] == list(range(300))

@@ -42,7 +42,8 @@ class ResponseCache:
         self._unwritten: dict[str, Completion] = {}
         self._unwritten_lock = threading.Lock()
         self._writer = None if write_behind_seconds is None else BatchWriter(
-            self._write, batch_seconds=write_behind_seconds, name="workbench-response-cache")
+            self._write, batch_seconds=write_behind_seconds, max_batch=128, name="workbench-response-cache",
+            write_full_batches=True)
 
     def _conn(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)

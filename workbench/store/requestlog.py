@@ -28,12 +28,14 @@ from .logstore import LogStore, default_db_url, safe_url
 
 @dataclass(frozen=True)
 class WriteBehind:
-    """How request rows are written behind the requests: in batches, by one background thread."""
+    """How request rows are written behind the requests: in batches, a full one by the request that filled it, the
+    rest by one background thread within ``batch_seconds``."""
 
     batch_seconds: float = 0.2
     """How long a row may wait to be written with others."""
-    max_batch: int = 500
-    """Rows written in one transaction at most."""
+    max_batch: int = 128
+    """Rows written in one transaction at most; a full batch is written by the request that filled it (about 1.5 ms
+    with SQLite), from ~640 requests a second on."""
     max_pending: int = 20_000
     """Rows waiting that make ``append`` wait for them to be written (back-pressure, not loss)."""
 
@@ -56,7 +58,7 @@ class RequestLog:
         self._lock, self._opening = threading.Lock(), threading.Lock()
         self._writer = None if write_behind is None else BatchWriter(
             self._write_rows, batch_seconds=write_behind.batch_seconds, max_batch=write_behind.max_batch,
-            max_pending=write_behind.max_pending, name="workbench-request-log")
+            max_pending=write_behind.max_pending, name="workbench-request-log", write_full_batches=True)
 
     # ---- the store -----------------------------------------------------------------------------------------
     def open(self) -> LogStore | None:
