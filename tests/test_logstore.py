@@ -283,3 +283,10 @@ def test_an_id_of_any_length_is_logged_bounded_and_distinct(store):
     assert kept == [stored_id(long_a), stored_id(long_b)] and kept[0].startswith("a" * 400)
     eid = escalate(store, item_id=long_a, reason="failed:timeout", inputs={"question": "q"})
     assert get_escalation(store, eid)["item_id"] == stored_id(long_a)
+
+
+def test_only_a_sqlite_log_writes_full_batches_on_the_request_thread(tmp_path):
+    """A full batch of rows is written by the request that filled it only for a local SQLite file: a server
+    database's connect timeout must never hold a request, so there the background thread writes every batch."""
+    assert RequestLog(f"sqlite:///{tmp_path / 'log.sqlite'}")._writer.write_full_batches
+    assert not RequestLog("postgresql+psycopg://u@127.0.0.1:1/db")._writer.write_full_batches

@@ -28,14 +28,14 @@ from .logstore import LogStore, default_db_url, safe_url
 
 @dataclass(frozen=True)
 class WriteBehind:
-    """How request rows are written behind the requests: in batches, a full one by the request that filled it, the
-    rest by one background thread within ``batch_seconds``."""
+    """How request rows are written behind the requests: in batches, within ``batch_seconds``, by one background
+    thread (with SQLite, a full batch by the request that filled it)."""
 
     batch_seconds: float = 0.2
     """How long a row may wait to be written with others."""
     max_batch: int = 128
-    """Rows written in one transaction at most; a full batch is written by the request that filled it (about 1.5 ms
-    with SQLite), from ~640 requests a second on."""
+    """Rows written in one transaction at most; with SQLite a full batch is written by the request that filled it
+    (about 1.5 ms), from ~640 requests a second on."""
     max_pending: int = 20_000
     """Rows waiting that make ``append`` wait for them to be written (back-pressure, not loss)."""
 
@@ -58,7 +58,10 @@ class RequestLog:
         self._lock, self._opening = threading.Lock(), threading.Lock()
         self._writer = None if write_behind is None else BatchWriter(
             self._write_rows, batch_seconds=write_behind.batch_seconds, max_batch=write_behind.max_batch,
-            max_pending=write_behind.max_pending, name="workbench-request-log", write_full_batches=True)
+            max_pending=write_behind.max_pending, name="workbench-request-log",
+            # SQLite: a full batch is written by the request that filled it (a local file, ~1.5 ms). A server
+            # database's connect timeout must never hold a request: there the thread writes every batch
+            write_full_batches=self.url.startswith("sqlite"))
 
     # ---- the store -----------------------------------------------------------------------------------------
     def open(self) -> LogStore | None:
