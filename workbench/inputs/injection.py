@@ -166,6 +166,9 @@ def _words(lower: str) -> set[str]:
     return set(_WORD_RE.findall(lower))
 
 
+_NO_PATTERN_SCORE = round(1.0 / (1.0 + math.exp(-BIAS)), 4)
+
+
 def injection_score(text: str, *, gate: bool = True) -> InjectionScore:
     """Score ``text`` (see the module docstring); ``reasons`` lists the patterns that fired.
 
@@ -174,6 +177,8 @@ def injection_score(text: str, *, gate: bool = True) -> InjectionScore:
     window = _scan_window(text)
     lower = window.lower()
     order = _TRIGGERS.candidates(window, _words(lower)) if gate else range(len(_COMPILED))
+    if not order:  # most texts: no pattern can fire
+        return InjectionScore(_NO_PATTERN_SCORE, [])
     fired: dict[str, float] = {}
     for i in order:
         p = _COMPILED[i]

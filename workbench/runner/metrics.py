@@ -51,14 +51,18 @@ class Metrics:
             self.registry = _Registry()
             make = {"counter": _Counter, "gauge": _Gauge, "histogram": _Histogram}
         self.prometheus = backend is not None
+        self._requests: dict[tuple[str, str, str], Any] = {}
         for name, kind, doc, labels in _SPECS:
             extra = {"buckets": LATENCY_BUCKETS} if kind == "histogram" else {}
             setattr(self, name, make[kind](_base_name(name, kind), doc, labels, registry=self.registry, **extra))
 
     def observe(self, result: RunnerResult) -> None:
         """Count one finished request: status, variant, tier, latency, cost, cache hit, error, escalation."""
-        labels = {"status": result.status, "variant": result.variant or "", "tier": result.tier or ""}
-        self.requests_total.labels(**labels).inc()
+        key = (result.status, result.variant or "", result.tier or "")
+        counter = self._requests.get(key)
+        if counter is None:  # labels() validates and locks on every call: each label set is looked up once
+            counter = self._requests[key] = self.requests_total.labels(status=key[0], variant=key[1], tier=key[2])
+        counter.inc()
         self.request_latency_seconds.observe(max(0.0, result.latency_ms / 1000.0))
         if result.cost_usd:
             self.cost_usd_total.inc(result.cost_usd)
