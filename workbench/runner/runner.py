@@ -28,6 +28,7 @@ from .._util.paths import workspace
 from ..caches.exact import ResponseCache
 from ..chunking.select import format_context
 from ..config.production import ProductionConfig, load_production_config
+from ..inputs.pii import holds_personal_data
 from ..inputs.shape import printable, shape_problem
 from ..models.records import Completion
 from ..models.wrappers import Model
@@ -379,8 +380,6 @@ class Runner:
 def _capturable(completion: Completion) -> bool:
     """The capture policy for the runner's response cache: an answer holding personal data or a secret is never
     stored (the log store keeps only redacted text; a cache must not keep more)."""
-    from ..inputs.pii import holds_personal_data
-
     return not holds_personal_data(completion.text)
 
 

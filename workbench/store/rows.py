@@ -55,13 +55,17 @@ def input_hash(inputs: Any) -> str:
 
 def text_chars(value: Any, top: bool = True) -> int:
     """Characters of every string in an input at any depth (the top-level ``id`` excluded)."""
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, dict):
-        return sum(text_chars(v, False) for k, v in value.items() if not (top and k == "id"))
-    if isinstance(value, list | tuple):
-        return sum(text_chars(v, False) for v in value)
-    return 0
+    stack = [v for k, v in value.items() if k != "id"] if top and isinstance(value, dict) else [value]
+    total = 0
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            total += len(v)
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list | tuple):
+            stack.extend(v)
+    return total
 
 
 def scrub_value(value: Any, redact_pii: bool = True) -> Any:
