@@ -241,6 +241,43 @@ def test_bad_lines_are_refused_and_max_items(qdir, fake_runner, capsys):
     assert [x["status"] for x in lines] == ["ok", "pending"] and lines[1]["id"] == 7
 
 
+def test_enqueue_reads_its_input_as_the_ledger_takes_it(qdir, monkeypatch):
+    """A file of any size: ``submit`` records the items a chunk at a time while they are read, never the whole
+    file at once; order and idempotence are kept."""
+    from workbench.runner import queue as queue_module
+    from workbench.runner.queue import WorkQueue
+
+    monkeypatch.setattr(queue_module, "SUBMIT_CHUNK", 10)
+    drawn: list[int] = []
+    recorded_when: list[int] = []
+    queue = WorkQueue(qdir["queue"], qdir["ledger"])
+    real_add = queue.ledger.add
+
+    def add(items, kind="run"):
+        recorded_when.append(len(drawn))
+        return real_add(items, kind=kind)
+
+    monkeypatch.setattr(queue.ledger, "add", add)
+
+    def items():
+        for i in range(25):
+            drawn.append(i)
+            yield f"s{i:02d}", {"id": f"s{i:02d}", "question": str(i)}
+
+    report = queue.submit(items())
+    assert recorded_when == [10, 20, 25]  # each chunk recorded before the next is read
+    assert (report.added, report.known, report.pushed) == (25, 0, 25)
+    assert [r["item_id"] for r in queue.ledger.rows()] == [f"s{i:02d}" for i in range(25)]
+    assert queue.submit(items()).known == 25
+    queue.close()
+
+
+def test_enqueue_of_a_missing_file_fails_before_any_queue_is_made(qdir, capsys):
+    assert main(["enqueue", "--input", str(qdir["tmp"] / "nope.jsonl"), "--queue", qdir["queue"]]) == 2
+    assert "nope.jsonl" in capsys.readouterr().err
+    assert not Path(qdir["queue"]).exists()
+
+
 def test_worker_with_the_real_runner(qdir, monkeypatch):
     pytest.importorskip("workbench.runner.runner")
     from workbench.runner.queue import WorkQueue

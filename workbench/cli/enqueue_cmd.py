@@ -19,15 +19,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..runner.queue import WorkQueue, read_inputs
+    from ..runner.queue import WorkQueue, iter_inputs
 
     if args.config:
         from ..config.production import load_production_config
 
         load_production_config(args.config)
-    items, errors = read_inputs(args.input)
-    for message in errors:
-        print(f"error: {message}", file=sys.stderr)
+    errors: list[str] = []
+    items = iter_inputs(args.input, errors)  # read as the ledger takes them: a file of any size fits in memory
     import sqlalchemy as sa
 
     from ..errors import QueueUnavailableError
@@ -42,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
                                          "already recorded are kept (enqueue is idempotent by id)") from None
     finally:
         queue.close()
+        for message in errors:
+            print(f"error: {message}", file=sys.stderr)
     print(f"enqueued {report.added} item(s) on {queue.url} ({report.known} already known, "
           f"{report.pushed} pushed, {len(errors)} line(s) refused)", file=sys.stderr)
     return 1 if errors else 0

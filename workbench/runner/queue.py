@@ -16,13 +16,14 @@ workers on several machines a shared ``--db``).
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from .._util.paths import workspace
 from ..errors import QueueUnavailableError, UsageError
@@ -31,6 +32,8 @@ from .ledger import Ledger
 from .result import bare_line
 
 QUEUE_NAME = "workbench"
+SUBMIT_CHUNK = 1000
+"""Items recorded in the ledger per transaction by ``WorkQueue.submit``."""
 
 
 def queue_url(url: str | None = None) -> str:
@@ -141,10 +144,15 @@ class WorkQueue:
         return len(ids)
 
     def submit(self, items: Iterable[tuple[str, dict[str, Any]]], kind: str = "run") -> SubmitReport:
-        """Record items in the ledger (idempotent by id), then push the new ones and any never-pushed ones."""
-        added, known = self.ledger.add(items, kind=kind)
+        """Record items in the ledger (idempotent by id), then push the new ones and any never-pushed ones. ``items``
+        is read ``SUBMIT_CHUNK`` at a time, one transaction each: a file of any size is enqueued in bounded memory,
+        and a failure part-way keeps the chunks already recorded (the same enqueue again adds the rest)."""
+        added = known = 0
+        for chunk in _chunks(items):
+            new, seen = self.ledger.add(chunk, kind=kind)
+            added, known = added + len(new), known + len(seen)
         unpushed = self.reap(broker_empty=False)
-        return SubmitReport(added=len(added), known=len(known), pushed=len(unpushed))
+        return SubmitReport(added=added, known=known, pushed=len(unpushed))
 
     def reap(self, *, broker_empty: bool | None = None) -> list[str]:
         """Re-enqueue expired leases and lost or never-pushed pending items; returns their ids."""
@@ -196,10 +204,24 @@ class WorkQueue:
 def read_inputs(path: str | Path) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
     """Items ``(id, input)`` from a JSONL file, and one error message per line that cannot be enqueued (not JSON,
     not an object, no usable ``id``). Duplicate ids within the file keep the first."""
-    items: list[tuple[str, dict[str, Any]]] = []
     errors: list[str] = []
+    return list(iter_inputs(path, errors)), errors
+
+
+def iter_inputs(path: str | Path, errors: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``read_inputs`` one line at a time (what ``workbench enqueue`` uses: the file is never held whole); each
+    refused line's message is appended to ``errors``. The file is opened now: a missing one is a ``UsageError``
+    here, before any queue is made."""
+    try:
+        f = open(path, "rb")  # noqa: SIM115 - the generator closes it
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror}") from e
+    return _inputs(f, path, errors)
+
+
+def _inputs(f: BinaryIO, path: str | Path, errors: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
     seen: set[str] = set()
-    with open(path, "rb") as f:
+    with f:
         for line in read_lines(f):
             if line.problem is not None:
                 errors.append(f"{path}: {line.message}")
@@ -208,5 +230,11 @@ def read_inputs(path: str | Path) -> tuple[list[tuple[str, dict[str, Any]]], lis
                 errors.append(f"{path}:{line.number}: duplicate id {line.id!r} (the first one is enqueued)")
                 continue
             seen.add(str(line.id))
-            items.append((str(line.id), line.obj))
-    return items, errors
+            yield str(line.id), line.obj
+
+
+def _chunks(items: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
+    """Tuples of ``SUBMIT_CHUNK`` items (the last one shorter)."""
+    it = iter(items)
+    while chunk := tuple(itertools.islice(it, SUBMIT_CHUNK)):
+        yield chunk
