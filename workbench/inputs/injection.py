@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import itemgetter
 
+from .._util.asciimap import ascii_table
 from .patterns import PATTERNS
 
 BIAS = -3.0
@@ -23,11 +24,10 @@ MAX_SCAN_CHARS = 20_000
 """Only the first and last ``MAX_SCAN_CHARS // 2`` characters of a long text are scanned."""
 
 _WORD_RE = re.compile(r"\w+")
-_ASCII_NON_WORD = bytes(c if chr(c).isalnum() or chr(c) == "_" else 32 for c in range(128)) + bytes(range(128, 256))
+_ASCII_NON_WORD = ascii_table(lambda ch: ch if ch.isalnum() or ch == "_" else " ")
 """ASCII bytes with this translation, split on spaces, give exactly the words ``\\w+`` finds (and faster)."""
 _CAPS_RE = re.compile(r"[A-ZÄÖÜ]{2,}[!.,]?\s+[A-ZÄÖÜ]{2,}")
-_CAPS_SHAPE = bytes(65 if chr(c).isupper() else 32 if chr(c).isspace() else 46 if chr(c) in "!.," else 120
-                    for c in range(256))
+_CAPS_SHAPE = ascii_table(lambda ch: "A" if ch.isupper() else " " if ch.isspace() else "." if ch in "!.," else "x")
 """ASCII upper-case letters to ``A``, white space to a space, ``!.,`` to ``.``: where ``_CAPS_RE`` can match on ASCII
 text, the shape holds ``_CAPS_SHAPE_RE`` (a byte scan for ``AA``, five times faster than the regex on prose)."""
 _CAPS_SHAPE_RE = re.compile(rb"AA\.? +AA")

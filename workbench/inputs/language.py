@@ -12,6 +12,8 @@ import bisect
 import re
 from collections import Counter
 
+from .._util.asciimap import ascii_table
+
 _STOPWORDS = {
     "en": "the and is are was were of to in that it for with on as at by this have from not be you your what "
           "how why which who can do does i my we they would should will there their about an or",
@@ -58,7 +60,7 @@ _UNIT = 27_720
 _UNIT_VOTES = {w: tuple((lang, _UNIT // len(langs)) for lang in langs) for w, langs in _VOTES.items()}
 _HINT_UNITS = _UNIT * 3 // 4
 _WORD_RE = re.compile(r"[^\W\d_]+")
-_ASCII_NON_LETTERS = bytes(c if chr(c).isalpha() else 32 for c in range(128)) + bytes(range(128, 256))
+_ASCII_NON_LETTERS = ascii_table(lambda ch: ch if ch.isalpha() else " ")
 """ASCII letters kept, every other ASCII byte a space (a table for ``bytes.translate``, faster than ``str``'s)."""
 _HINT_RE = re.compile("[" + "".join(_LETTER_HINTS) + "]")
 _NON_LATIN = re.compile("[^\x00-\u024f\u1e00-\u1eff\u2000-\u206f]")
