@@ -13,9 +13,9 @@ its own errors: an exception from it is reported once on stderr and the batch co
 
 With ``write_full_batches=True`` a full batch (``max_batch`` items) is written by the thread whose ``append`` filled
 it, and the background thread keeps only the time bound (a lone item, a quiet period). For cheap writes (SQLite
-rows): handing every batch to another thread made both threads fight over the GIL, and the rows cost the process
-three times their own time (33 us a row instead of 11 in ``benchmarks/runner.py``). Writes never overlap and keep
-the order of ``append``; a caller that finds a write under way leaves its batch to the thread.
+rows): handing every batch to another thread made both threads fight over the GIL, and under a sustained stream of
+runner requests the rows cost the process three times their own time (33 us a row instead of 11). Writes never
+overlap and keep the order of ``append``; a caller that finds a write under way leaves its batch to the thread.
 
 A forked child starts with an empty queue (the parent writes what it had) and its own thread. An idle thread
 ends after ``IDLE_SECONDS``.
@@ -39,7 +39,8 @@ _LIVE: weakref.WeakSet[BatchWriter] = weakref.WeakSet()
 
 
 class BatchWriter(Generic[T]):
-    """Calls ``write(batch)`` from one background thread; see the module docstring."""
+    """Calls ``write(batch)`` from one background thread (a full batch from the appending thread with
+    ``write_full_batches``); see the module docstring."""
 
     def __init__(self, write: Callable[[list[T]], None], *, batch_seconds: float = 0.2, max_batch: int = 500,
                  max_pending: int = 20_000, name: str = "workbench-writer", write_full_batches: bool = False):
