@@ -6,7 +6,7 @@ import json
 
 from workbench.cli import main
 from workbench.inputs.jsonl import MAX_LINE_BYTES, parse_line, split_lines
-from workbench.runner.queue import read_inputs
+from workbench.runner.queue import iter_inputs
 
 DEEP = b'{"id": "deep", "question": ' + b"[" * 5000 + b"]" * 5000 + b"}"
 LINES = [  # (raw line, the code every reader gives it; None for a usable input)
@@ -91,7 +91,8 @@ def test_validate_run_and_the_queue_refuse_the_same_lines_with_the_same_codes(tm
     assert len(out) == len(LINES)
     by_run = {n: o["error"]["code"] for n, o in enumerate(out, 1) if o["status"] == "rejected"}
 
-    items, errors = read_inputs(src)
+    errors: list[str] = []
+    items = list(iter_inputs(src, errors))
     refused_by_queue = {int(e.split(": line ")[1].split()[0]) for e in errors}
 
     assert by_validate == by_run == expected

@@ -201,17 +201,11 @@ class WorkQueue:
         self.ledger.close()
 
 
-def read_inputs(path: str | Path) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
-    """Items ``(id, input)`` from a JSONL file, and one error message per line that cannot be enqueued (not JSON,
-    not an object, no usable ``id``). Duplicate ids within the file keep the first."""
-    errors: list[str] = []
-    return list(iter_inputs(path, errors)), errors
-
-
 def iter_inputs(path: str | Path, errors: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """``read_inputs`` one line at a time (what ``workbench enqueue`` uses: the file is never held whole); each
-    refused line's message is appended to ``errors``. The file is opened now: a missing one is a ``UsageError``
-    here, before any queue is made."""
+    """Items ``(id, input)`` from a JSONL file, one line at a time (the file is never held whole); a line that
+    cannot be enqueued (not JSON, not an object, no usable ``id``) appends its message to ``errors``. Duplicate ids
+    within the file keep the first. The file is opened now: a missing one is a ``UsageError`` here, before any
+    queue is made."""
     try:
         f = open(path, "rb")  # noqa: SIM115 - the generator closes it
     except OSError as e:
