@@ -78,9 +78,9 @@ class TokenMap:
         self.ascii = text.isascii()
         self.line_starts = line_starts
         ids = enc.encode_ordinary(text)  # special tokens as plain text: encode(text, disallowed_special=())
+        starts = line_starts if self.ascii else _line_byte_starts(text)
         if len(ids) <= _SMALL:  # plain lists: numpy's per-call cost outweighs its speed on a short document
             ends = list(accumulate(map(_byte_length_list(enc).__getitem__, ids)))
-            starts = line_starts if self.ascii else _line_byte_starts(text)
             self.cum: list[int] = [bisect_right(ends, b) for b in starts]
             """Tokens before each line start (exact where ``aligned``)."""
             self.aligned: list[bool] = [(ends[k - 1] if k else 0) == b for k, b in zip(self.cum, starts, strict=True)]
@@ -88,11 +88,7 @@ class TokenMap:
             return
         self.ends: Any = np.cumsum(_byte_lengths(enc)[np.asarray(ids, dtype=np.int64)])
         """The byte offset where each token ends (a list or an array)."""
-        if self.ascii:
-            self.byte_starts: Any = np.asarray(line_starts, dtype=np.int64)
-        else:
-            raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
-            self.byte_starts = np.concatenate(([0], np.flatnonzero(raw == 10) + 1, [raw.size])).astype(np.int64)
+        self.byte_starts: Any = np.asarray(starts, dtype=np.int64)
         idx = np.searchsorted(self.ends, self.byte_starts, side="right")
         before = np.where(idx > 0, self.ends[np.maximum(idx - 1, 0)], 0)
         self.cum = idx.tolist()

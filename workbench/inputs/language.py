@@ -92,9 +92,9 @@ def _latin_language(words: list[str], text: str, lower: bool = False) -> str:
     """The stopword vote: each word's vote split evenly among the languages that use it, plus letter hints; counted
     in whole units of ``1 / _UNIT`` so that sums and ties are exact. ``lower``: the words are lower-cased already
     (and ``text`` is ASCII, so it holds no letter hint)."""
-    counts = Counter([w for w in words if w in _UNIT_VOTES] if lower else map(str.lower, words))
+    counts = Counter([w for w in (words if lower else map(str.lower, words)) if w in _UNIT_VOTES])
     scores: dict[str, int] = {}
-    for w, n in counts.items() if lower else ((w, counts[w]) for w in counts.keys() & _UNIT_VOTES.keys()):
+    for w, n in counts.items():
         for lang, units in _UNIT_VOTES[w]:
             scores[lang] = scores.get(lang, 0) + n * units
     for ch in () if lower else set(_HINT_RE.findall(text.lower())):

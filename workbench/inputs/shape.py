@@ -19,17 +19,13 @@ MAX_DEPTH = 32
 """Deepest nesting of objects and lists an input may have (an input is a question and documents: 3 levels)."""
 
 
-def _bad_text(s: str) -> bool:
-    return not is_valid_unicode(s)
-
-
 def shape_problem(obj: Any, max_depth: int = MAX_DEPTH) -> Flag | None:
     """The first ``too_deep`` or ``invalid_unicode`` finding in ``obj`` (with its dotted path), else None."""
     stack: list[tuple[Any, int, tuple]] = [(obj, 0, ())]
     while stack:
         node, depth, path = stack.pop()
         if isinstance(node, str):
-            if _bad_text(node):
+            if not is_valid_unicode(node):
                 return Flag("invalid_unicode", _dotted(path), None, ["lone surrogate"])
             continue
         if isinstance(node, dict):
@@ -41,7 +37,7 @@ def shape_problem(obj: Any, max_depth: int = MAX_DEPTH) -> Flag | None:
         if depth >= max_depth:
             return Flag("too_deep", _dotted(path), None, [f"nested more than {max_depth} levels"])
         for key, value in items:
-            if isinstance(key, str) and _bad_text(key):
+            if isinstance(key, str) and not is_valid_unicode(key):
                 return Flag("invalid_unicode", _dotted(path), None, ["lone surrogate in a key"])
             stack.append((value, depth + 1, (*path, key)))
     return None
@@ -83,6 +79,6 @@ def _dotted(path: tuple) -> str | None:
 def printable(value: Any) -> Any:
     """``value`` safe to write as UTF-8 JSON: a string's lone surrogates as ``\\udxxx`` escapes (an id echoed
     back in a rejection), anything else unchanged."""
-    if isinstance(value, str) and _bad_text(value):
+    if isinstance(value, str) and not is_valid_unicode(value):
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
     return value
