@@ -183,3 +183,20 @@ def test_the_number_gate_on_a_shape_finds_what_the_regex_finds(text):
     shape = text.encode("ascii").translate(pii._NUMBER_SHAPE)
     assert [m.span() for m in pii._NUMBER_SHAPE_GATE.finditer(shape)] == [m.span() for m in
                                                                           pii._NUMBER_GATE.finditer(text)]
+
+
+HINTY = st.lists(st.one_of(st.sampled_from(["sk-", "akia", "gh", "xox", "key", "token", "passw", "pwd", "auth", "a",
+                                            " ", "-", "s", "k"]), st.text(max_size=6)), max_size=60).map("".join)
+
+
+@FAST
+@given(HINTY)
+def test_the_first_secret_hint_is_the_first_of_the_finds(text):
+    """One search for any hint (short texts) and a find per hint (long ones) agree on where the first hint is."""
+    from workbench.inputs import pii
+
+    lower = text.lower()
+    finds = [i for i in map(lower.find, pii._SECRET_HINTS) if i >= 0]
+    assert pii._first_hint(lower) == min(finds, default=-1)
+    m = pii._SECRET_HINT.search(lower)
+    assert (-1 if m is None else m.start()) == min(finds, default=-1)

@@ -90,14 +90,27 @@ def iban_ok(candidate: str) -> bool:
     return int(number) % 97 == 1
 
 
+_SECRET_HINT = re.compile("|".join(map(re.escape, _SECRET_HINTS)))
+_HINT_SEARCH_CHARS = 160
+"""Below this length one search for any hint beats a ``str.find`` per hint (0.3 vs 1.2 µs for an id); above, the
+finds win (6.2 vs 7.8 µs at 600 characters)."""
+
+
+def _first_hint(lower: str) -> int:
+    """Where the first of ``_SECRET_HINTS`` occurs in ``lower`` (-1: none does): every secret pattern needs one."""
+    if len(lower) < _HINT_SEARCH_CHARS:
+        m = _SECRET_HINT.search(lower)
+        return -1 if m is None else m.start()
+    return min((i for i in map(lower.find, _SECRET_HINTS) if i >= 0), default=-1)
+
+
 def _secrets(text: str) -> list[PiiMatch]:
-    lower = text.lower()
-    positions = [i for i in map(lower.find, _SECRET_HINTS) if i >= 0]
-    if not positions:
+    first = _first_hint(text.lower())
+    if first < 0:
         return []
     found = [PiiMatch("secret", m.start(), m.end()) for lit, rx in _SECRET_RES if lit in text
              for m in rx.finditer(text)]
-    for m in _KEYED_SECRET.finditer(text, max(0, min(positions) - 10)):
+    for m in _KEYED_SECRET.finditer(text, max(0, first - 10)):
         token = m.group(1)
         if any(c.isdigit() for c in token) or len(token) >= 24:
             found.append(PiiMatch("secret", m.start(1), m.end(1)))
