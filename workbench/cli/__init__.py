@@ -74,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     except WorkbenchError as e:
         print(f"error [{e.code}]: {e}", file=sys.stderr)
         return e.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:  # Ctrl-C, or a signal a command turned into a stop (``run_cmd.Stopped``)
         print("interrupted", file=sys.stderr)
-        return 130
+        return 128 + getattr(e, "signum", 2)  # 130 after Ctrl-C (SIGINT), 143 after SIGTERM
     except BrokenPipeError:
         return 0
 

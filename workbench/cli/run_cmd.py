@@ -118,6 +118,15 @@ def _run(args: argparse.Namespace, stop: _Stop) -> int:
     return 0
 
 
+class Stopped(KeyboardInterrupt):
+    """A stop asked for by a signal: the command exits ``128 + signum`` (130 after Ctrl-C, 143 after SIGTERM, as a
+    shell reports a process the signal ended), so a scheduler can tell its own stop from a user's."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 @dataclass
 class _Stop:
     """When a signal stops the run. While a line is being answered, SIGTERM and Ctrl-C only ask for a stop, taken
@@ -126,7 +135,8 @@ class _Stop:
     perhaps waiting on stdin) and at a second Ctrl-C, the stop is immediate."""
 
     busy: bool = False
-    requested: bool = False
+    requested: int = 0
+    """The signal that asked for a stop (0: none)."""
 
     @contextlib.contextmanager
     def line(self) -> Iterator[None]:
@@ -136,12 +146,12 @@ class _Stop:
         finally:
             self.busy = False
         if self.requested:
-            raise KeyboardInterrupt
+            raise Stopped(self.requested)
 
     def signalled(self, signum: int, _frame: Any) -> None:
         if not self.busy or (self.requested and signum == signal.SIGINT):
-            raise KeyboardInterrupt
-        self.requested = True
+            raise Stopped(signum)
+        self.requested = signum
         print("stopping after the current line (Ctrl-C again to stop at once)", file=sys.stderr)
 
 
