@@ -33,6 +33,9 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+FULL_BATCH = 128
+"""The batch size of the runner's writers (request rows, response-cache entries): a full batch is written in about
+1.5 ms with SQLite, reached from ~640 requests a second on."""
 IDLE_SECONDS = 10.0
 """A writer's thread ends after this long with nothing to write (the next ``append`` starts a new one)."""
 _LIVE: weakref.WeakSet[BatchWriter] = weakref.WeakSet()

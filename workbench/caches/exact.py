@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .._util.batching import BatchWriter
+from .._util.batching import FULL_BATCH, BatchWriter
 from .._util.paths import workspace
 from .._util.unicode import is_valid_unicode
 from ..models.records import Completion
@@ -42,7 +42,7 @@ class ResponseCache:
         self._unwritten: dict[str, Completion] = {}
         self._unwritten_lock = threading.Lock()
         self._writer = None if write_behind_seconds is None else BatchWriter(
-            self._write, batch_seconds=write_behind_seconds, max_batch=128, name="workbench-response-cache",
+            self._write, batch_seconds=write_behind_seconds, max_batch=FULL_BATCH, name="workbench-response-cache",
             write_full_batches=True)
 
     def _conn(self) -> sqlite3.Connection:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .._util.batching import BatchWriter
+from .._util.batching import FULL_BATCH, BatchWriter
 from ..errors import LogStoreError
 from .logstore import LogStore, default_db_url, safe_url
 
@@ -33,9 +33,8 @@ class WriteBehind:
 
     batch_seconds: float = 0.2
     """How long a row may wait to be written with others."""
-    max_batch: int = 128
-    """Rows written in one transaction at most; with SQLite a full batch is written by the request that filled it
-    (about 1.5 ms), from ~640 requests a second on."""
+    max_batch: int = FULL_BATCH
+    """Rows written in one transaction at most; with SQLite a full batch is written by the request that filled it."""
     max_pending: int = 20_000
     """Rows waiting that make ``append`` wait for them to be written (back-pressure, not loss)."""
 
