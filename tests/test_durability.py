@@ -143,7 +143,7 @@ def test_a_sigkilled_server_keeps_every_cache_entry(tmp_path):
     with killed_server(tmp_path, config, f"sqlite:///{tmp_path / 'log.db'}") as url:
         ask_in_bursts(url, own_document)
     caches = tmp_path / "home" / "runner"
-    for name, table in (("responses.sqlite", "responses"), ("semantic.sqlite", "semantic_cache")):
+    for name, table in (("responses.sqlite", "entries"), ("semantic.sqlite", "semantic_cache")):
         with sqlite3.connect(caches / name) as db:
             assert db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == N, name  # noqa: S608 - our names
 
@@ -187,7 +187,7 @@ def test_a_server_stopped_with_sigterm_mid_traffic_writes_a_row_for_every_answer
     assert len(answered) >= 20
     assert sorted(r["item_id"] for r in rows(db)) == sorted(answered)
     with sqlite3.connect(tmp_path / "home" / "runner" / "responses.sqlite") as cache:
-        assert cache.execute("SELECT COUNT(*) FROM responses").fetchone()[0] == len(answered)
+        assert cache.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == len(answered)
 
 
 def test_the_app_closes_its_runner_at_shutdown():

@@ -204,6 +204,50 @@ def test_an_answer_holding_a_lone_surrogate_is_not_cached_and_costs_nothing_else
     assert fresh.get("good").text == "fine" and fresh.get("bad") is None
 
 
+def test_a_cache_file_of_text_keys_is_moved_to_16_byte_keys_and_keeps_its_answers(tmp_path):
+    """Files made before 2026-12-07 hold a ``responses`` table keyed by the 71-character key text. Opened now, their
+    entries move to ``entries`` (16-byte keys, no key text kept) and are still served; the old table is gone."""
+    import json
+    import sqlite3
+
+    from workbench.caches.exact import stored_key
+
+    path, key = tmp_path / "old.sqlite", "sha256:" + "ab" * 32
+    old = Completion(text="kept across the upgrade", model="m")
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE responses (key TEXT PRIMARY KEY, completion TEXT NOT NULL, created REAL NOT NULL)")
+        db.execute("INSERT INTO responses VALUES (?, ?, ?)", (key, json.dumps(old.to_dict()), 1.0e9))
+    cache = ResponseCache(path)
+    assert cache.get(key).text == "kept across the upgrade" and len(cache) == 1
+    assert cache.purge(1.0) == 1 and len(cache) == 0  # its age came along
+    with sqlite3.connect(path) as db:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert tables == {"entries"}
+    cache.put(key, old)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT key FROM entries").fetchall() == [(stored_key(key),)]
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert len(stored_key(key)) == 16 and key.encode() not in path.read_bytes()  # the dropped table overwritten
+    ResponseCache(path)  # opening a moved file again changes nothing
+    assert ResponseCache(path).get(key).text == "kept across the upgrade"
+
+
+def test_many_processes_opening_an_old_cache_file_at_once_move_it_once(tmp_path):
+    import json
+    import sqlite3
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE responses (key TEXT PRIMARY KEY, completion TEXT NOT NULL, created REAL NOT NULL)")
+        db.executemany("INSERT INTO responses VALUES (?, ?, ?)",
+                       [(f"k{i}", json.dumps(Completion(text=f"a{i}", model="m").to_dict()), 2.0e9)
+                        for i in range(500)])
+    with ThreadPoolExecutor(6) as pool:  # a connection per cache object, as separate processes have
+        caches = list(pool.map(lambda _: ResponseCache(path), range(6)))
+    assert all(len(c) == 500 for c in caches) and caches[3].get("k499").text == "a499"
+
+
 def test_async_twin(server):
     c = asyncio.run(acomplete(MSGS, model="openai/gpt-4o-mini", endpoint=Endpoint(server.base_url, "k"),
                               retries=0))
