@@ -98,7 +98,7 @@ def request_row(result: Any, inputs: Any, settings: LoggingSettings, *, ts: floa
             "answered_by": result.answered_by, "saved_usd": result.saved_usd, "tier": result.tier,
             "input_tokens": result.input_tokens, "output_tokens": result.output_tokens, "cost_usd": result.cost_usd,
             "cost_basis": result.cost_basis, "latency_ms": result.latency_ms, "cache": result.cache,
-            "status": result.status, "error_code": (result.error or {}).get("code"),
+            "status": str.__str__(result.status), "error_code": (result.error or {}).get("code"),
             "output_hash": None if result.output is None else content_hash(result.output),
             "fallback": bool(result.fallback), "degraded": result.status == "degraded",
             "escalated": result.status == "escalated", "flags": ",".join(result.flags)[:512] or None,
