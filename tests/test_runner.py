@@ -401,3 +401,29 @@ def test_async_semantic_lookup_runs_off_the_event_loop(make_runner, monkeypatch)
     assert asyncio.run(runner.arun(item())).status == "ok"
     assert len(looked_up_on) == 1 and looked_up_on[0] is not threading.main_thread()
     assert runner.run(item("q2")).status == "ok" and looked_up_on[1] is threading.main_thread()  # sync: as it was
+
+
+def test_the_runner_walks_an_inputs_shape_once_and_still_refuses_a_bad_one(make_runner, monkeypatch):
+    """The runner looks at an input's shape before anything reads it; the input policy used to walk it again."""
+    import workbench.inputs.checking as checking
+    import workbench.runner.runner as runner_module
+    from workbench.inputs.shape import shape_problem
+
+    walks = Counter()
+
+    def counted(where):
+        def walk(obj, *args):
+            walks[where] += 1
+            return shape_problem(obj, *args)
+        return walk
+
+    monkeypatch.setattr(runner_module, "shape_problem", counted("runner"))
+    monkeypatch.setattr(checking, "shape_problem", counted("policy"))
+    runner = make_runner()
+    assert runner.run(item()).status == "ok" and walks == {"runner": 1}
+    nested: list = []
+    for _ in range(40):
+        nested = [nested]
+    deep = item("deep", meta=nested)
+    assert runner.run(deep).error["code"] == "too_deep"
+    assert InputPolicy().check(deep).code == "too_deep" and walks["policy"] == 1  # alone, the policy still walks

@@ -113,14 +113,16 @@ def result_from(found: list[Flag], policy: InputPolicy, classes: dict, normalise
                        normalised=normalised, changes=changes or {})
 
 
-def check_object(policy: InputPolicy, obj: Any, prior: Iterable[Flag] = ()) -> InputResult:
-    """Check ``obj`` under ``policy`` (see the module docstring). ``prior`` findings (from parsing) come first."""
+def check_object(policy: InputPolicy, obj: Any, prior: Iterable[Flag] = (), *, shape_checked: bool = False) -> InputResult:
+    """Check ``obj`` under ``policy`` (see the module docstring). ``prior`` findings (from parsing) come first;
+    ``shape_checked``: the caller found no ``shape_problem`` in ``obj``."""
     found = list(prior)
     if not isinstance(obj, dict):
         found.append(Flag("not_object", None, None, [type(obj).__name__]))
         return result_from(found, policy, dict(_UNCLASSIFIED), obj)
     missing_fields = _structure_flags(obj, policy)
-    malformed = shape_problem(obj) or (None if missing_fields else documents_problem(obj))
+    malformed = (None if shape_checked else shape_problem(obj)) or (
+        None if missing_fields else documents_problem(obj))
     if malformed is not None:  # no text is read
         return result_from([*found, malformed], policy, dict(_UNCLASSIFIED), None)
     try:

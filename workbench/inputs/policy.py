@@ -66,12 +66,13 @@ class InputPolicy(BaseModel):
         """What this policy does about ``code``."""
         return self.actions.get(code, DEFAULT_ACTIONS[code])
 
-    def check(self, obj: Any) -> InputResult:
+    def check(self, obj: Any, *, shape_checked: bool = False) -> InputResult:
         """Validate, normalise and classify ``obj``; bad content gives a rejected or flagged result, never an
-        exception. ``obj`` is not modified."""
+        exception. ``obj`` is not modified. ``shape_checked``: the caller found no ``shape.shape_problem`` in
+        ``obj`` already (the runner looks before anything reads an input), so it is not walked again."""
         from .checking import check_object
 
-        return check_object(self, obj)
+        return check_object(self, obj, shape_checked=shape_checked)
 
     def to_yaml(self) -> str:
         """The policy as YAML (every field, defaults included)."""

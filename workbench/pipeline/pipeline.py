@@ -61,16 +61,17 @@ class Pipeline:
             self._semantic.embedder.embed(["warm up"])
 
     # ---- ① ② ③ -------------------------------------------------------------------------------------------
-    def prepare(self, inputs: dict[str, Any], check: Any = None) -> Prepared | Result:
+    def prepare(self, inputs: dict[str, Any], check: Any = None, *, shape_checked: bool = False) -> Prepared | Result:
         """Validate, select context and render; a rejected input comes back as a ``Result``. ``check`` is this
         config's input-policy result for ``inputs`` when the caller already has it (it is the same for every
-        variant that shares the policy)."""
+        variant that shares the policy); ``shape_checked``: the caller found no ``shape_problem`` in ``inputs``
+        (``InputPolicy.check``)."""
         # a declared field missing or mistyped is named first; then the policy (shape, documents, text checks)
         problem = fields_problem(self._fields, inputs) if isinstance(inputs, dict) else None
         if problem is not None:  # no text check, no model call
             return Result(Status.REJECTED, error=problem, cost_usd=0.0, answer_cost_usd=0.0, input_status="rejected",
                           config_hash=self.config.hash)
-        check = check if check is not None else self.config.input_policy.check(inputs)
+        check = check if check is not None else self.config.input_policy.check(inputs, shape_checked=shape_checked)
         if check.status == "rejected":
             return Result(Status.REJECTED, error={"code": check.code, "message": check.message}, cost_usd=0.0,
                           answer_cost_usd=0.0,

@@ -276,7 +276,7 @@ class Runner:
         try:
             turn.variant = self.config.split.assign_input(inputs)
             turn.pipeline = self.pipelines[turn.variant]
-            turn.prepared = turn.pipeline.prepare(inputs)
+            turn.prepared = turn.pipeline.prepare(inputs, shape_checked=isinstance(inputs, dict))  # walked above
             if isinstance(turn.prepared, Result):
                 turn.result = turn.prepared
                 turn.done = self._rejected(turn)
