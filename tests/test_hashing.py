@@ -31,3 +31,17 @@ def test_key_order_does_not_matter(value):
 def test_different_content_different_hash():
     assert content_hash({"a": 1}) != content_hash({"a": 2})
     assert content_hash("x").startswith("sha256:") and len(content_hash("x")) == 7 + 64
+
+
+@given(json_values)
+def test_the_encoder_made_once_writes_what_json_dumps_writes(value):
+    assert canonical_json(value) == json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_a_cycle_is_still_a_value_error():
+    import pytest
+
+    loop: list = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="Circular"):
+        canonical_json({"a": loop})
