@@ -124,6 +124,18 @@ def test_invalid_output_is_retried_then_fails(config):
     assert r.status == "ok" and r.output == "30 days." and r.cost_usd == pytest.approx(0.002)
 
 
+def test_a_retry_adds_its_tokens_and_attempts_and_one_unpriced_answer_leaves_the_cost_unknown(config):
+    class Unpriced(FakeModel):
+        def complete(self, messages, **settings):
+            c = super().complete(messages, **settings)
+            return c if c.text else Completion("", "fake/model", Usage(10, 5), None, "unpriced", 1.0,
+                                               attempts=(Attempt("fake/model", True, 1.0),))
+
+    r = Pipeline(config, cache=None, models={"medium": Unpriced("", "30 days.")})(INPUTS)
+    assert r.status == "ok" and r.cost_usd is None and r.answer_cost_usd is None  # never summed as 0
+    assert (r.input_tokens, r.output_tokens, r.attempts, r.saved_usd) == (20, 10, 2, 0.0)
+
+
 def test_schema_validation_of_structured_output(config):
     schema = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
     cfg = config.variant(output={"json_schema": schema, "retries": 0})

@@ -155,14 +155,16 @@ class Pipeline:
         if done is not None:
             return done
         completions: list[Completion] = []
+        problem = None
         for _ in range(self.config.output.retries + 1):
             try:
                 completions.append(self.model(prepared.tier).complete(self._messages(prepared), **self._settings))
             except WorkbenchError as e:
                 return self._result(prepared, completions, start, error=e)
-            if self.output_problem(completions[-1]) is None:
+            problem = self.output_problem(completions[-1])
+            if problem is None:
                 break
-        return self._remember(prepared, self._result(prepared, completions, start))
+        return self._remember(prepared, self._result(prepared, completions, start, problem=problem))
 
     async def aexecute(self, prepared: Prepared | Result, start: float | None = None) -> Result:
         """The async twin of ``execute``. A semantic-cache lookup (an embedding: ~9 ms with MiniLM) runs in a worker
@@ -173,15 +175,17 @@ class Pipeline:
         if done is not None:
             return done
         completions: list[Completion] = []
+        problem = None
         for _ in range(self.config.output.retries + 1):
             try:
                 completions.append(await self.model(prepared.tier).acomplete(self._messages(prepared),
                                                                              **self._settings))
             except WorkbenchError as e:
                 return self._result(prepared, completions, start, error=e)
-            if self.output_problem(completions[-1]) is None:
+            problem = self.output_problem(completions[-1])
+            if problem is None:
                 break
-        return self._remember(prepared, self._result(prepared, completions, start))
+        return self._remember(prepared, self._result(prepared, completions, start, problem=problem))
 
     # ---- the semantic cache --------------------------------------------------------------------------------
     def _before_model(self, prepared: Prepared | Result, start: float) -> Result | None:
@@ -233,34 +237,46 @@ class Pipeline:
         return None
 
     def _result(self, p: Prepared, completions: list[Completion], start: float,
-                error: WorkbenchError | None = None) -> Result:
+                error: WorkbenchError | None = None, problem: str | None = None) -> Result:
+        """The result of the calls made: ``error`` when the last one raised, else ``problem``, the last answer's
+        ``output_problem`` (found by the caller, which tested it to decide on a retry)."""
         last = completions[-1] if completions else None
-        problem = self.output_problem(last) if last is not None and error is None else None
         status = Status.OK if last is not None and error is None and problem is None else Status.FAILED
         err = error.to_dict() if error else ({"code": "invalid_output", "message": problem} if problem else None)
+        cost, saved, answer_cost = _Sums(), _Sums(), _Sums()
+        input_tokens = output_tokens = attempts = 0
+        for c in completions:
+            cost.add(c.cost_usd)
+            saved.add(c.saved_usd if c.cached else 0.0)
+            answer_cost.add(c.answer_cost_usd)
+            input_tokens += c.usage.input_tokens
+            output_tokens += c.usage.output_tokens
+            attempts += 0 if c.cached else len(c.attempts)
         return Result(
             status=status, output=last.text if last else None, data=last.data if last else None,
             model=(last.priced_as or last.model) if last else None, answered_by=last.model if last else None,
             priced_as=last.priced_as if last else None, tier=p.tier,
-            cost_usd=_total(c.cost_usd for c in completions),
-            saved_usd=_total(c.saved_usd if c.cached else 0.0 for c in completions),
-            answer_cost_usd=_total(c.answer_cost_usd for c in completions),
+            cost_usd=cost.total, saved_usd=saved.total, answer_cost_usd=answer_cost.total,
             cost_basis=last.cost_basis if last else None,
             latency_ms=(time.perf_counter() - start) * 1000,
-            input_tokens=sum(c.usage.input_tokens for c in completions),
-            output_tokens=sum(c.usage.output_tokens for c in completions),
+            input_tokens=input_tokens, output_tokens=output_tokens,
             cache="exact" if last is not None and last.cached else "miss", error=err,
             input_status=p.check.status, classes=dict(p.check.classes), flags=[f.to_dict() for f in p.check.flags],
             context=[{"source": c.source, "start": c.start, "end": c.end, "tokens": c.tokens,
                       "section": list(c.section)} for c in p.context],
-            attempts=sum(len(c.attempts) for c in completions if not c.cached) + _failed_attempts(error),
-            config_hash=self.config.hash)
+            attempts=attempts + _failed_attempts(error), config_hash=self.config.hash)
 
 
-def _total(values: Any) -> float | None:
-    """The sum, or None when any value is unknown (unpriced is never summed as 0)."""
-    values = list(values)
-    return None if any(v is None for v in values) else float(sum(values))
+class _Sums:
+    """A sum that is None once any value is unknown (unpriced is never summed as 0)."""
+
+    __slots__ = ("total",)
+
+    def __init__(self) -> None:
+        self.total: float | None = 0.0
+
+    def add(self, value: float | None) -> None:
+        self.total = None if value is None or self.total is None else self.total + float(value)
 
 
 def _chunker_for(config: PipelineConfig) -> ChunkerConfig:
