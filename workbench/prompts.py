@@ -11,6 +11,7 @@ fail before any model call, naming the variable.
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import functools
 import re
 from pathlib import Path
@@ -96,8 +97,6 @@ class PromptTemplate(BaseModel):
 
     def sections_for(self, model: str | None) -> Sections:
         """The sections a model gets: the first variant whose ``match`` fits it, else the defaults."""
-        import fnmatch
-
         for v in self.variants:
             if model and fnmatch.fnmatchcase(model, v.match):
                 return v.sections
