@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from workbench.cli import main
 from workbench.inputs.jsonl import MAX_LINE_BYTES, parse_line, split_lines
 from workbench.runner.queue import iter_inputs
@@ -97,9 +99,9 @@ def test_validate_run_and_the_queue_refuse_the_same_lines_with_the_same_codes(tm
 
     assert by_validate == by_run == expected
     assert refused_by_queue == set(expected)
-    # an object refused by its shape still says which item it was (its id made printable); one that did not parse
-    # (5,000 or 100k deep) cannot
-    shown = {7: None, 8: None, 9: "d40", 10: "\\ud800", 11: "s"}
+    # an object refused by its shape still says which item it was (its id made printable), also one too deep to
+    # parse (5,000 or 100k deep: its top level read without descending)
+    shown = {7: "deep", 8: "d100k", 9: "d40", 10: "\\ud800", 11: "s"}
     assert {n: rows[n - 1]["id"] for n in shown} == {n: out[n - 1]["id"] for n in shown} == shown
     assert [i for i, _ in items] == ["bom", "7", "ok-2", "ok-3", "i" * 500]
 
@@ -131,3 +133,17 @@ def test_an_id_is_judged_by_one_rule_even_a_huge_integer():
 
     assert valid_id("i" * 500) and valid_id(10**499) and valid_id(7)
     assert not any(valid_id(v) for v in ("i" * 501, 10**500, 10**5000, "", " ", True, 2.5, None, ["a"]))
+
+
+@pytest.mark.parametrize(("raw", "shown"), [
+    (b'{"id": "first", "q": ' + b"[" * 3000 + b"]" * 3000 + b"}", "first"),
+    (b'{"q": ' + b'["]}\\"[{", ' * 2000 + b"0" + b"]" * 2000 + b', "id": 7}', 7),  # brackets in strings, id after
+    (b'{"id": "a", "q": ' + b"[" * 3000 + b"]" * 3000 + b', "id": "b"}', "b"),  # the last one, as json.loads keeps
+    (b'{"q": ' + b"[" * 3000 + b"]" * 3000 + b"}", None),  # none
+    (b'{"id": true, "q": ' + b"[" * 3000 + b"]" * 3000 + b"}", None),  # not a usable id
+    (b'{"id": "x", "q": ' + b"[" * 3000 + b"]" * 2999 + b"}", None),  # unbalanced: not an object
+    (b'[{"id": "x"}, ' + b"[" * 3000 + b"]" * 3000 + b"]", None),  # a list
+])
+def test_a_line_too_deep_to_parse_keeps_its_top_level_id(raw, shown):
+    line = parse_line(raw, 1)
+    assert line.problem.code == "too_deep" and line.obj is None and line.shown_id == shown

@@ -9,7 +9,7 @@ never a boolean, at most 500 characters) has a ``problem``: a ``Flag`` whose cod
 whole), and an object nested too deeply (``too_deep``) or holding a lone surrogate anywhere
 (``invalid_unicode``: ``workbench.inputs.shape``) has one too. Such an object is dropped unread, but its top-level
 ``id``, when usable, is kept printable (a lone surrogate escaped) in ``shown_id``, so its rejection can say which
-item it was. What a caller does with a problem is its own business: ``validate`` writes a row, ``run`` a rejected
+item it was; for an object too deep for the parser, the id is read without descending (``_top_level_id``). What a caller does with a problem is its own business: ``validate`` writes a row, ``run`` a rejected
 line, the queue refuses the line.
 
     for line in read_lines(f):
@@ -19,6 +19,8 @@ line, the queue refuses the line.
 from __future__ import annotations
 
 import json
+import json.decoder
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -118,8 +120,10 @@ def parse_line(raw: bytes | None, number: int, *, lenient_utf8: bool = False) ->
             return Line(number, problem=finding)
         text, replaced = raw.decode("utf-8", errors="replace"), finding
     obj, problem = _parse(text)
-    if problem is not None and problem.code in ("too_deep", "invalid_unicode") and isinstance(obj, dict):
-        ident = obj.get("id")  # the object is dropped; only its id, made printable, is kept
+    if problem is not None and problem.code in ("too_deep", "invalid_unicode") and (obj is None or
+                                                                                 isinstance(obj, dict)):
+        # the object is dropped; only its id, made printable, is kept (read without parsing when it did not parse)
+        ident = _top_level_id(text) if obj is None else obj.get("id")
         return Line(number, None, problem, replaced, printable(ident) if valid_id(ident) else None)
     return Line(number, obj, problem, replaced)
 
@@ -141,6 +145,60 @@ def _parse(text: str) -> tuple[Any, Flag | None]:
     if not valid_id(obj.get("id")):
         return obj, Flag("missing_id", "id", None, [_id_problem(obj["id"])] if "id" in obj else [])
     return obj, None
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+_STRUCTURE = re.compile(r'["\[\]{}]')
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+
+
+def _top_level_id(text: str) -> Any:
+    """The top-level ``id`` of a JSON object too deep for the parser, read without descending into the other values
+    (iteratively: any depth, linear time); the last one, as the parser keeps. None when there is none, or the
+    text is not such an object."""
+    found, pos = None, _SPACE.match(text).end()
+    if not text.startswith("{", pos):
+        return None
+    pos += 1
+    try:
+        while True:
+            pos = _SPACE.match(text, pos).end()
+            if not text.startswith('"', pos):
+                return found if text.startswith("}", pos) else None
+            key, pos = json.decoder.scanstring(text, pos + 1)
+            pos = _SPACE.match(text, pos).end()
+            if not text.startswith(":", pos):
+                return None
+            pos = _SPACE.match(text, pos + 1).end()
+            if text.startswith(("{", "["), pos):
+                pos = _skip_container(text, pos)
+            else:
+                value, pos = _DECODER.raw_decode(text, pos)
+                found = value if key == "id" else found
+            pos = _SPACE.match(text, pos).end()
+            if text.startswith(",", pos):
+                pos += 1
+            elif text.startswith("}", pos):
+                return found
+            else:
+                return None
+    except (ValueError, IndexError):
+        return None
+
+
+def _skip_container(text: str, pos: int) -> int:
+    """The offset after the object or list opening at ``pos`` (strings skipped whole, brackets counted)."""
+    depth = 0
+    while m := _STRUCTURE.search(text, pos):
+        ch = m.group()
+        if ch == '"':
+            _, pos = json.decoder.scanstring(text, m.end())
+            continue
+        depth += 1 if ch in "[{" else -1
+        pos = m.end()
+        if depth == 0:
+            return pos
+    raise ValueError("unterminated object or list")
 
 
 def split_lines(f: Any, max_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes | None]]:
