@@ -41,8 +41,12 @@ def near_miss_hits(cache: SemanticCache, rows: list[dict]) -> list[tuple[str, st
 
 
 def test_the_defaults_are_minilm_at_0_55():
+    from workbench.caches.semantic import DEFAULT_THRESHOLD
+    from workbench.config.cache import DEFAULT_EMBEDDER
+
     cache = SemanticCache(":memory:")
     assert isinstance(cache.embedder, MiniLMEmbedder) and cache.threshold == 0.55
+    assert CALIBRATED_THRESHOLDS[DEFAULT_EMBEDDER] == DEFAULT_THRESHOLD  # one value, named on both sides of a layer
     config = CacheConfig(semantic=True)
     assert (config.embedder, config.similarity_threshold) == ("minilm", 0.55)
     built = SemanticCache.for_config(":memory:", config)

@@ -54,7 +54,6 @@ import numpy as np
 
 from .._util.batching import BatchWriter
 from .._util.unicode import is_valid_unicode
-from ..config.cache import CALIBRATED_THRESHOLDS, DEFAULT_EMBEDDER
 from ..errors import DataError
 from .guard import Signature, normalise_question, signature
 from .index import SketchIndex
@@ -115,16 +114,21 @@ def _entry(question: str, answer: dict) -> _Entry:
     return _Entry(question, stored, normalise_question(question))
 
 
+DEFAULT_THRESHOLD = 0.55
+"""MiniLM's calibrated threshold, ``config.cache.CALIBRATED_THRESHOLDS["minilm"]`` (``caches`` may not import
+``config``: docs/architecture.md; a test keeps the two equal)."""
+
+
 class SemanticCache:
     """Answers by question similarity within a scope; see the module docstring."""
 
     def __init__(self, path: str | Path | None,  # noqa: PLR0913 - keyword-only
-                 threshold: float = CALIBRATED_THRESHOLDS[DEFAULT_EMBEDDER], embedder: Any = None, *,
+                 threshold: float = DEFAULT_THRESHOLD, embedder: Any = None, *,
                  entity_terms: Iterable[str] = (), expiry: Expiry | None = None,
                  limits: SearchLimits | None = None, write_behind_seconds: float | None = None):
         """``path``: the SQLite file (``None``: the workspace's ``cache/semantic.sqlite``; ``":memory:"`` works).
         ``embedder``: any ``Embedder`` (default ``MiniLMEmbedder()``; the default threshold is its calibrated one,
-        ``config.cache.CALIBRATED_THRESHOLDS``). ``entity_terms``: words the guard treats as named entities in any
+        ``DEFAULT_THRESHOLD``). ``entity_terms``: words the guard treats as named entities in any
         case (e.g. plan names). ``expiry``: when entries go stale (default: never);
         ``limits``: how much work a lookup may do (default ``SearchLimits()``). ``write_behind_seconds`` (the
         runner sets it) makes ``put`` return at once: a background thread writes the entries in batches within that
