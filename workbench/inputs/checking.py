@@ -113,7 +113,8 @@ def result_from(found: list[Flag], policy: InputPolicy, classes: dict, normalise
                        normalised=normalised, changes=changes or {})
 
 
-def check_object(policy: InputPolicy, obj: Any, prior: Iterable[Flag] = (), *, shape_checked: bool = False) -> InputResult:
+def check_object(policy: InputPolicy, obj: Any, prior: Iterable[Flag] = (), *,
+                 shape_checked: bool = False) -> InputResult:
     """Check ``obj`` under ``policy`` (see the module docstring). ``prior`` findings (from parsing) come first;
     ``shape_checked``: the caller found no ``shape_problem`` in ``obj``."""
     found = list(prior)

@@ -9,8 +9,9 @@ never a boolean, at most 500 characters) has a ``problem``: a ``Flag`` whose cod
 whole), and an object nested too deeply (``too_deep``) or holding a lone surrogate anywhere
 (``invalid_unicode``: ``workbench.inputs.shape``) has one too. Such an object is dropped unread, but its top-level
 ``id``, when usable, is kept printable (a lone surrogate escaped) in ``shown_id``, so its rejection can say which
-item it was; for an object too deep for the parser, the id is read without descending (``_top_level_id``). What a caller does with a problem is its own business: ``validate`` writes a row, ``run`` a rejected
-line, the queue refuses the line.
+item it was (for an object too deep for the parser, the id is read without descending: ``_top_level_id``). What
+a caller does with a problem is its own business: ``validate`` writes a row, ``run`` a rejected line, the queue
+refuses the line.
 
     for line in read_lines(f):
         if line.problem: ...            # line.problem.code, line.message
