@@ -101,7 +101,9 @@ def _first_hint(lower: str) -> int:
     if len(lower) < _HINT_SEARCH_CHARS:
         m = _SECRET_HINT.search(lower)
         return -1 if m is None else m.start()
-    return min((i for i in map(lower.find, _SECRET_HINTS) if i >= 0), default=-1)
+    if not any(map(lower.__contains__, _SECRET_HINTS)):  # the usual case, in C: no generator step per hint
+        return -1
+    return min(i for i in map(lower.find, _SECRET_HINTS) if i >= 0)
 
 
 def _secrets(text: str) -> list[PiiMatch]:
