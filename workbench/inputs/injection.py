@@ -166,7 +166,12 @@ def _words(lower: str) -> set[str]:
     return set(_WORD_RE.findall(lower))
 
 
-_NO_PATTERN_SCORE = round(1.0 / (1.0 + math.exp(-BIAS)), 4)
+def _squash(total: float) -> float:
+    """The logistic score of a pattern total (``BIAS`` plus the weights that fired), to four places."""
+    return round(1.0 / (1.0 + math.exp(-total)), 4)
+
+
+_NO_PATTERN_SCORE = _squash(BIAS)
 
 
 def injection_score(text: str, *, gate: bool = True) -> InjectionScore:
@@ -185,9 +190,7 @@ def injection_score(text: str, *, gate: bool = True) -> InjectionScore:
         if p.name not in fired and p.fires(window, lower):
             fired[p.name] = p.weight
     fired_list = [(w, name) for name, w in fired.items()]
-    total = BIAS + sum(fired.values())
-    score = 1.0 / (1.0 + math.exp(-total))
-    return InjectionScore(round(score, 4), [name for _, name in sorted(fired_list, key=lambda x: (-x[0], x[1]))])
+    return InjectionScore(_squash(BIAS + sum(fired.values())), [name for _, name in sorted(fired_list, key=lambda x: (-x[0], x[1]))])
 
 
 def injection_metrics(rows: Iterable[dict], threshold: float = DEFAULT_THRESHOLD) -> dict:
