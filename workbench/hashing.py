@@ -20,7 +20,7 @@ turned into the ``ValueError`` the encoder raises."""
 
 def canonical_json(obj: Any) -> str:
     """The canonical JSON text of ``obj``: sorted keys, ``(",", ":")`` separators, ``ensure_ascii=False``."""
-    if _C_ENCODE is None or isinstance(obj, str):  # a lone string: the encoder's own shortcut
+    if _C_ENCODE is None:
         return _CANONICAL.encode(obj)
     try:
         return "".join(_C_ENCODE(obj, 0))
