@@ -23,6 +23,7 @@ from pathlib import Path
 from .._util.batching import FULL_BATCH, BatchWriter
 from .._util.paths import workspace
 from .._util.unicode import is_valid_unicode
+from .._util.wal import use_wal
 from ..models.records import Completion
 from .transaction import executemany_atomically
 
@@ -57,7 +58,7 @@ class ResponseCache:
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
+            use_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA secure_delete=ON")  # a purged entry is overwritten, not left in free pages
             self._local.db = db

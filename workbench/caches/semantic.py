@@ -54,6 +54,7 @@ import numpy as np
 
 from .._util.batching import BatchWriter
 from .._util.unicode import is_valid_unicode
+from .._util.wal import use_wal
 from ..errors import DataError
 from .guard import Signature, normalise_question, signature
 from .index import SketchIndex
@@ -173,7 +174,7 @@ class SemanticCache:
         the embedder."""
         self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         if self.path != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
+            use_wal(self._db)
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA secure_delete=ON")  # a purged entry is overwritten, not left in free pages
         self._db.executescript(_SCHEMA)

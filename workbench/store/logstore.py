@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .._util.paths import workspace
+from .._util.wal import use_wal
 from ..errors import LogStoreError
 
 
@@ -148,9 +149,10 @@ def _sqlite_engine(url: sa.URL, begin: str, synchronous: str) -> Engine:
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # transactions are begun below, so DDL is transactional too
+        use_wal(dbapi_conn)
         cur = dbapi_conn.cursor()
         # secure_delete: deleted or rewritten rows are overwritten, not left in free pages (the capture policy)
-        for pragma in ("journal_mode=WAL", "busy_timeout=30000", f"synchronous={synchronous}", "secure_delete=ON"):
+        for pragma in ("busy_timeout=30000", f"synchronous={synchronous}", "secure_delete=ON"):
             cur.execute(f"PRAGMA {pragma}")
         cur.close()
 
