@@ -4,11 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from workbench.chunking import make_chunker
 from workbench.chunking.base import Chunk
+from workbench.chunking.markup import parse
 from workbench.chunking.quality import chunk_quality
-from workbench.chunking.structure import StructureChunker
+from workbench.chunking.structure import StructureChunker, _one_pack, sections
 
 ROOT = Path(__file__).resolve().parent.parent
 FILLER = "This sentence is about invoices and their totals. " * 12
@@ -184,3 +187,39 @@ def test_quality_targets_on_real_docs(real_docs):
 def test_shared_external_present(shared_external):
     """The real-docs tests above include the PEPs and the Rust book whenever this one runs (not skipped)."""
     assert (shared_external / "docs-peps" / "peps").is_dir()
+
+
+_LINES = st.sampled_from([
+    "# Top", "## Sub", "### Deeper", "  ## Indented", "/ slash line", "Title\n=====", "Sub\n---", "Rst\n***",
+    "plain words here.", "/ Slash title\n=============", "  indented text", "\ttab text", "- item",
+    "```\ncode\n```", "| a | b |", "", "", "\r", "café ünïcode 漢字", "👩‍👩‍👧‍👦 emoji", "<|endoftext|>", ".", "/",
+    "Some words.", "More words follow here, a few of them."])
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines=st.lists(_LINES, min_size=1, max_size=14), limit=st.sampled_from([8, 12, 16, 32, 64, 512]),
+       fmt=st.sampled_from(["markdown", "rst"]), trailing=st.sampled_from(["", "\n", "\n\n"]),
+       model=st.sampled_from([None, "gpt-4o", "text-davinci-003"]))
+@example(lines=["## Sub", "Some words.", "# Top", "Some words."], limit=16, fmt="markdown", trailing="\n",
+         model=None)  # a shallower section after a pack of at least limit / 8 tokens starts a chunk of its own
+@example(lines=["Some words.", "/ Slash title\n=============", "Some words."], limit=64, fmt="markdown", trailing="",
+         model="gpt-4o")  # o200k: ".\n\n/" is one pre-token, so no token ends where the heading's line starts
+def test_a_document_that_fits_is_chunked_as_the_token_map_would(lines, limit, fmt, trailing, model):
+    """The shortcut for a document within the limit (one chunk, no token map) gives what the general path gives."""
+    text = "\n\n".join(lines) + trailing
+    if not text.strip():
+        return
+    chunker = StructureChunker(max_tokens=limit, format=fmt, model=model)
+    markup = parse(text, fmt)
+    expected = chunker._chunks_by_map(text, markup, sections(markup), chunker.tokenizer.encode(text), "doc.md")
+    assert chunker.chunk(text, source="doc.md") == expected
+
+
+def test_the_shortcut_is_taken_only_where_it_is_one_pack():
+    def one_pack(text: str) -> bool:
+        markup = parse(text, "markdown")
+        return _one_pack(text, markup, sections(markup))
+
+    assert one_pack("# Refunds\n\nWithin 30 days.\n\n## Credit\n\nExpires in 12 months.\n")
+    assert not one_pack("## Sub first\n\nText.\n\n# Then a top heading\n\nText.\n")  # a shallower section
+    assert not one_pack("# A\n\nText.\n\n   ## Indented heading\n\nText.\n")  # after spaces: no token end

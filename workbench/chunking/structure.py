@@ -71,6 +71,18 @@ def common_path(paths: list[tuple[str, ...]]) -> tuple[str, ...]:
     return first[:size]
 
 
+def _one_pack(text: str, markup: Markup, secs: list[Section]) -> bool:
+    """Whether a document that fits within the limit packs into one chunk: no section is shallower than the first
+    (so packing never stops at one), and every section starts on a line whose first character is neither a space
+    nor ``/``, where no cl100k/o200k pre-token crosses (so a token ends there, as packing requires)."""
+    level, starts = secs[0].level, markup.starts
+    for sec in secs[1:]:
+        at = starts[sec.first]
+        if sec.level < level or at >= len(text) or text[at].isspace() or text[at] == "/":
+            return False
+    return True
+
+
 class StructureChunker(ChunkerConfig):
     """Chunks Markdown or reStructuredText along its structure (see the module docstring for the rules)."""
 
@@ -84,10 +96,19 @@ class StructureChunker(ChunkerConfig):
             return []
         fmt: Format = sniff(text, source) if self.format == "auto" else self.format
         markup = parse(text, fmt)
-        tmap = TokenMap(self.tokenizer, text, markup.starts)
+        ids = self.tokenizer.encode(text)
+        secs = sections(markup)
+        if len(ids) <= self.max_tokens and exact_sums(self.tokenizer) and _one_pack(text, markup, secs):
+            return [Chunk(text, 0, len(text), len(ids), common_path([s.path for s in secs]), source)]
+        return self._chunks_by_map(text, markup, secs, ids, source)
+
+    def _chunks_by_map(self, text: str, markup: Markup, secs: list[Section], ids: list[int],
+                       source: str | None) -> list[Chunk]:
+        """The general path: token counts at every line start (``TokenMap``), then packs and splits."""
+        tmap = TokenMap(self.tokenizer, text, markup.starts, ids)
         splitter = SpanSplitter(markup, tmap, self.max_tokens, self._mask(markup, tmap))
         out: list[Chunk] = []
-        for start, end, tokens, path in self._pack(sections(markup), tmap, splitter):
+        for start, end, tokens, path in self._pack(secs, tmap, splitter):
             out.append(Chunk(text[start:end], start, end, tokens, path, source))
         return out if exact_sums(self.tokenizer) else self._recounted(text, out)
 

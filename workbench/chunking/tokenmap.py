@@ -72,12 +72,14 @@ def grapheme_safe(text: str, pos: int) -> bool:
 class TokenMap:
     """Tokens before each line start (and, on demand, before any position inside a line)."""
 
-    def __init__(self, tokenizer: Tokenizer, text: str, line_starts: list[int]) -> None:
+    def __init__(self, tokenizer: Tokenizer, text: str, line_starts: list[int], ids: list[int] | None = None) -> None:
+        """``ids``: ``tokenizer.encode(text)`` when the caller has it already."""
         enc = tokenizer._encoding
         self.tokenizer, self.text = tokenizer, text
         self.ascii = text.isascii()
         self.line_starts = line_starts
-        ids = enc.encode_ordinary(text)  # special tokens as plain text: encode(text, disallowed_special=())
+        if ids is None:
+            ids = tokenizer.encode(text)
         starts = line_starts if self.ascii else _line_byte_starts(text)
         if len(ids) <= _SMALL:  # plain lists: numpy's per-call cost outweighs its speed on a short document
             ends = list(accumulate(map(_byte_length_list(enc).__getitem__, ids)))

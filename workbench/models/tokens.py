@@ -34,8 +34,8 @@ class Tokenizer:
     _encoding: Any
 
     def encode(self, text: str) -> list[int]:
-        """The token ids of ``text`` (special-token text counts as plain text)."""
-        return self._encoding.encode(text, disallowed_special=())
+        """The token ids of ``text`` (special-token text counts as plain text: ``encode_ordinary``)."""
+        return self._encoding.encode_ordinary(text)
 
     def decode(self, tokens: list[int]) -> str:
         """The text of ``tokens``."""
@@ -43,7 +43,7 @@ class Tokenizer:
 
     def count(self, text: str) -> int:
         """How many tokens ``text`` is."""
-        return len(self._encoding.encode(text, disallowed_special=()))
+        return len(self._encoding.encode_ordinary(text))
 
     def count_messages(self, messages: list[dict[str, Any]]) -> int:
         """Prompt tokens of a chat request, with OpenAI's per-message framing (3 per message + 3)."""
