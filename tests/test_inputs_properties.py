@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from workbench.inputs import InputPolicy, check, normalise
@@ -95,6 +95,20 @@ def test_content_type_line_gates_agree_with_the_plain_regexes(line):
     assert classes._code_line(line) == (classes._CODE_LINE.search(line) is not None)
     assert (classes._maybe_table(line) and classes._TABLE_LINE.match(line) is not None) == \
         (classes._TABLE_LINE.match(line) is not None)
+
+
+DOC_LINE = st.one_of(LINE, st.sampled_from(["# Title", "## Part", "```", "~~~", "- item", "1. step", "> quote",
+                                             "---", "| a | b |", "[a link](http://x)", "**bold**", "", "  ", "prose"]))
+
+
+@FAST
+@given(st.lists(DOC_LINE, max_size=40))
+@example(["# Title", "## Part", *["prose"] * 20])  # two Markdown lines first, then too much prose for Markdown
+def test_content_type_stopping_early_gives_what_counting_every_line_gives(lines):
+    from workbench.inputs import classes
+
+    assert classes._type_of_lines(*classes._line_counts(lines)) == \
+        classes._type_of_lines(*classes._line_counts(lines, early=False))
 
 
 NUMBERISH = st.lists(st.one_of(st.text(alphabet="0123456789 -.()/+\n", max_size=12), st.sampled_from(

@@ -53,11 +53,16 @@ def _is_json(text: str) -> bool:
     return True
 
 
-def _line_counts(lines: list[str]) -> tuple[int, int, int, int]:
-    """(non-blank lines, markdown lines, table lines, code lines); fenced lines count as markdown and code."""
+def _line_counts(lines: list[str], *, early: bool = True) -> tuple[int, int, int, int]:
+    """(non-blank lines, markdown lines, table lines, code lines); fenced lines count as markdown and code.
+
+    ``early``: stop as soon as the lines seen make the text Markdown whatever the others hold (two Markdown lines,
+    at least 15 % of the non-blank lines even if every line left is non-blank); the counts are then those so far."""
     total = md = table = code = 0
     fenced = False
+    left = len(lines)
     for line in lines:
+        left -= 1
         if not line.strip():
             continue
         total += 1
@@ -74,6 +79,8 @@ def _line_counts(lines: list[str]) -> tuple[int, int, int, int]:
             md += 1
         elif _code_line(line):
             code += 1
+        if early and md >= 2 and md * 20 >= 3 * (total + left):  # Markdown whatever follows (_type_of_lines)
+            break
     return total, md, table, code
 
 
