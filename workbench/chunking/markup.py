@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Format = Literal["markdown", "rst"]
 BLANK, TEXT, HEADING, UNDER, LIST, TABLE, FENCE, CODE, HTML, LINKDEF, DIRECTIVE, FIELD = range(12)
@@ -40,9 +40,9 @@ _ADORN_CHARS = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _RST_SPECIAL = _ADORN_CHARS | frozenset(" \t\r0123456789")
 
 
-@dataclass(frozen=True, slots=True)
-class Heading:
-    """A heading block."""
+class Heading(NamedTuple):
+    """A heading block (a named tuple: a document may have thousands, each made in a third of the time of a frozen
+    dataclass)."""
 
     line: int
     """Index of its first line (the overline of an overlined reST title, the text line of a setext one)."""

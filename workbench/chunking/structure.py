@@ -18,8 +18,7 @@ Tokens are counted once per document (:class:`~workbench.chunking.tokenmap.Token
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import Field
 
@@ -30,8 +29,7 @@ from .text import exact_sums, split_long
 from .tokenmap import TokenMap
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
+class Section(NamedTuple):
     """Lines ``[first, end)`` under one heading (``level`` 0 for text before the first heading)."""
 
     first: int
