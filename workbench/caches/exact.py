@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .._util.batching import FULL_BATCH, BatchWriter
+from .._util.jsontext import dumps_with
 from .._util.paths import workspace
 from .._util.unicode import is_valid_unicode
 from .._util.wal import use_wal
@@ -141,8 +142,11 @@ def stored_key(key: str) -> bytes:
     return hashlib.sha256(str(key).encode("utf-8", "surrogatepass")).digest()[:16]
 
 
+_DUMPS = dumps_with(ensure_ascii=False)
+
+
 def _row(key: str, completion: Completion) -> tuple[bytes, str, float]:
-    return stored_key(key), json.dumps(completion.to_dict(), ensure_ascii=False), time.time()
+    return stored_key(key), _DUMPS(completion.to_dict()), time.time()
 
 
 def _has_table(db: sqlite3.Connection, name: str) -> bool:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
+from .._util.jsontext import dumps_with
 from ..config.production import LoggingSettings
 from ..hashing import bucket, content_hash
 from ..inputs.pii import find_pii, redact
@@ -79,9 +79,12 @@ def scrub_value(value: Any, redact_pii: bool = True) -> Any:
     return value
 
 
+_DUMPS = dumps_with(ensure_ascii=False, default=str)
+
+
 def raw_json(inputs: Any, redact_pii: bool = True) -> str:
     """The input as JSON with every string scrubbed (``scrub``)."""
-    return json.dumps(scrub_value(inputs, redact_pii), ensure_ascii=False, default=str)
+    return _DUMPS(scrub_value(inputs, redact_pii))
 
 
 def request_row(result: Any, inputs: Any, settings: LoggingSettings, *, ts: float,
