@@ -92,7 +92,7 @@ def _latin_language(words: list[str], text: str, lower: bool = False) -> str:
     """The stopword vote: each word's vote split evenly among the languages that use it, plus letter hints; counted
     in whole units of ``1 / _UNIT`` so that sums and ties are exact. ``lower``: the words are lower-cased already
     (and ``text`` is ASCII, so it holds no letter hint)."""
-    counts = Counter([w for w in (words if lower else map(str.lower, words)) if w in _UNIT_VOTES])
+    counts = Counter(filter(_UNIT_VOTES.__contains__, words if lower else map(str.lower, words)))
     scores: dict[str, int] = {}
     for w, n in counts.items():
         for lang, units in _UNIT_VOTES[w]:
