@@ -15,6 +15,8 @@ Rules (each chunk is a verbatim slice, at most ``max_tokens``, chunks tile the d
 * **Whitespace.** A chunk keeps the blank lines that follow it, so chunks meet exactly and cover every character.
 
 Tokens are counted once per document (:class:`~workbench.chunking.tokenmap.TokenMap`) and chunk counts are exact.
+A document within the limit whose sections would all pack together (``_one_pack``) is one chunk at once, counted
+without the token map: most documents a pipeline is given are that short.
 """
 from __future__ import annotations
 
