@@ -189,8 +189,8 @@ def injection_score(text: str, *, gate: bool = True) -> InjectionScore:
         p = _COMPILED[i]
         if p.name not in fired and p.fires(window, lower):
             fired[p.name] = p.weight
-    fired_list = [(w, name) for name, w in fired.items()]
-    return InjectionScore(_squash(BIAS + sum(fired.values())), [name for _, name in sorted(fired_list, key=lambda x: (-x[0], x[1]))])
+    strongest_first = sorted(fired, key=lambda name: (-fired[name], name))
+    return InjectionScore(_squash(BIAS + sum(fired.values())), strongest_first)
 
 
 def injection_metrics(rows: Iterable[dict], threshold: float = DEFAULT_THRESHOLD) -> dict:
