@@ -73,7 +73,7 @@ def common_path(paths: list[tuple[str, ...]]) -> tuple[str, ...]:
 
 def _one_pack(text: str, markup: Markup, secs: list[Section]) -> bool:
     """Whether a document that fits within the limit packs into one chunk: no section is shallower than the first
-    (so packing never stops at one), and every section starts on a line whose first character is neither a space
+    (so packing never stops at one), and every section starts on a line whose first character is neither white space
     nor ``/``, where no cl100k/o200k pre-token crosses (so a token ends there, as packing requires)."""
     level, starts = secs[0].level, markup.starts
     for sec in secs[1:]:
