@@ -183,3 +183,121 @@ def test_a_streamed_run_whose_client_hangs_up_still_ends_logged_and_counted(tmp_
                           timeout=60).status_code == 200
     logged = sorted(r["item_id"] for r in LogStore(db).requests())
     assert logged == sorted([f"gone-{i}" for i in range(10)] + ["stays"])
+
+
+class _Line:
+    def __init__(self, line: dict[str, Any]):
+        self.line = line
+
+    def to_line(self) -> dict[str, Any]:
+        return self.line
+
+
+class _ThreadRecorder:
+    """A runner that answers at once and says which thread it was prepared in (as ``Runner.arun`` does)."""
+
+    def __init__(self) -> None:
+        self.threads: list[str] = []
+
+    def current(self) -> tuple[Any, Any]:
+        return None, self
+
+    async def arun(self, inputs: dict[str, Any], *, executor: Any = None) -> _Line:
+        import asyncio
+
+        name = await asyncio.get_running_loop().run_in_executor(executor, lambda: threading.current_thread().name)
+        self.threads.append(name)
+        return _Line({"id": inputs.get("id"), "status": "ok"})
+
+
+def test_large_inputs_are_prepared_in_threads_of_their_own():
+    """Eight 7.5 MB inputs at once held every thread of the default pool (6 on two cores): a small request waited
+    6 s. Bodies of at least ``LARGE_BODY_BYTES`` now go to the two threads kept for them."""
+    from workbench.runner.http import LARGE_BODY_BYTES, create_app
+
+    runner = _ThreadRecorder()
+    with ServerThread(create_app(runner)) as s:
+        small = httpx.post(f"{s.url}/v1/run", json={"id": "s", "question": "q"})
+        large = httpx.post(f"{s.url}/v1/run", json={"id": "l", "question": "q", "pad": "x" * LARGE_BODY_BYTES})
+        streamed = httpx.post(f"{s.url}/v1/run", json={"id": "l2", "question": "q", "stream": True,
+                                                       "pad": "x" * LARGE_BODY_BYTES})
+    assert small.status_code == large.status_code == streamed.status_code == 200
+    assert not runner.threads[0].startswith("workbench-large")
+    assert runner.threads[1].startswith("workbench-large") and runner.threads[2].startswith("workbench-large")
+
+
+def _guarded(**limits: Any) -> Any:
+    """``Guard`` around an app that reads a POST's body and answers its size (a GET's body it never reads)."""
+    from workbench.runner.http_guard import Guard
+
+    async def app(scope: dict, receive: Any, send: Any) -> None:
+        size, more = 0, scope["method"] == "POST"
+        while more:
+            message = await receive()
+            size, more = size + len(message.get("body", b"")), message.get("more_body", False)
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": str(size).encode()})
+
+    return Guard(app, **limits)
+
+
+def _status(sock: Any) -> int:
+    return int(sock.recv(4096).split(b"\r\n")[0].split()[1])
+
+
+def test_a_body_trickled_without_pausing_long_enough_still_gets_a_408():
+    """A byte every 5 s never met the 10 s pause timeout: a 10 MB body could take months. The whole body now has a
+    deadline too."""
+    import socket
+
+    with ServerThread(_guarded(body_timeout=2.0, body_deadline=1.5)) as s, \
+            socket.create_connection(("127.0.0.1", s.port), timeout=20) as sock:
+        sock.sendall(b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+        start = time.perf_counter()
+        sock.settimeout(0.4)
+        answer = b""
+        while not answer and time.perf_counter() - start < 15:
+            try:
+                sock.sendall(b"x")
+                answer = sock.recv(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+        assert b" 408 " in answer.split(b"\r\n")[0] and b"not all sent within" in answer
+        assert time.perf_counter() - start < 6
+
+
+def test_the_bodies_held_by_all_requests_together_are_bounded():
+    """Forty clients trickling 10 MB bodies held 400 MB: each one was under the cap. While the bodies held would pass
+    ``max_buffered``, a new one gets a 503 with ``Retry-After``; once they are answered there is room again."""
+    import socket
+
+    with ServerThread(_guarded(max_body=1000, max_buffered=1500)) as s, \
+            socket.create_connection(("127.0.0.1", s.port), timeout=20) as slow:
+        slow.sendall(b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + b"a" * 900)
+        time.sleep(0.3)
+        refused = httpx.post(f"{s.url}/x", content=b"b" * 1000)
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+        assert refused.json()["error"]["code"] == "busy" and refused.headers["x-request-id"]
+        slow.sendall(b"a" * 100)
+        assert _status(slow) == 200
+    with ServerThread(_guarded(max_body=1000, max_buffered=1500)) as s:
+        for _ in range(3):  # what each request held is given back
+            assert httpx.post(f"{s.url}/x", content=b"c" * 1000).text == "1000"
+
+
+def test_a_request_that_announces_a_body_it_may_not_have_is_answered_and_closed():
+    """``GET /healthz`` with a ``Content-Length`` and a body sent a byte at a time was never timed out: the body is
+    never read, uvicorn's keep-alive timer stops at the first byte, and 1,100 such connections starved the server."""
+    import socket
+
+    with ServerThread(_guarded()) as s, socket.create_connection(("127.0.0.1", s.port), timeout=20) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nx")
+        sock.settimeout(5)
+        data = b""
+        while chunk := sock.recv(4096):  # b"" once the server closes; TimeoutError (a failure) if it never does
+            data += chunk
+        assert data.startswith(b"HTTP/1.1 200") and b"connection: close" in data.lower()
+        plain = httpx.get(f"{s.url}/healthz")  # without a body: kept alive as before
+        assert plain.status_code == 200 and plain.headers.get("connection") != "close"

@@ -169,3 +169,65 @@ def test_a_short_or_empty_token_is_refused_before_serving(tmp_path, monkeypatch)
         resolve_token()
     monkeypatch.delenv("WORKBENCH_API_TOKEN")
     assert resolve_token() is None
+
+
+def test_ids_are_checked_as_workbench_run_checks_them_before_anything_runs(served):
+    """An id of ``NaN`` was run and logged, then its answer could not be written: a 500 after the model was paid
+    (and a retrying client paid again). ``NaN``/``Infinity`` are not JSON; an id that is there but not usable is
+    refused as ``workbench run`` refuses its line; an input without an id is still run (over HTTP the id is
+    optional)."""
+    for constant in (b"NaN", b"Infinity", b"-Infinity"):
+        r = httpx.post(f"{served.url}/v1/run", content=b'{"id": ' + constant + b', "question": "q"}', timeout=30)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json", r.text
+    for bad in (1.5, True, "", "x" * 501, [1]):
+        r = httpx.post(f"{served.url}/v1/run", json={**QUESTION, "id": bad}, timeout=30)
+        line = r.json()
+        assert r.status_code == 200 and line["status"] == "rejected" and line["error"]["code"] == "missing_id", line
+        assert line["model"] is None
+    r = httpx.post(f"{served.url}/v1/run", json={k: v for k, v in QUESTION.items() if k != "id"}, timeout=30)
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+
+
+def _raw_exchange(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(4096):
+            data += chunk
+        return data
+
+
+def test_requests_that_are_not_http_get_the_api_error_shape_and_a_request_id(served):
+    """uvicorn answers bytes that are not an HTTP request itself, with plain text and no request id; and a WebSocket
+    upgrade got its 403 the same way."""
+    for request in (b"GARBAGE\r\n\r\n", b"POST /v1/run HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+                    b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"):
+        data = _raw_exchange(served.port, request)
+        head, _, body = data.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400") and b"x-request-id: " in head.lower(), data
+        assert json.loads(body)["error"]["code"] == "bad_request"
+    upgrade = (b"GET /v1/run HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+               b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as sock:
+        sock.sendall(upgrade)
+        head = sock.recv(4096).split(b"\r\n\r\n")[0]
+    assert head.startswith(b"HTTP/1.1 405") and b"x-request-id: " in head.lower(), head
+
+
+def test_tokens_no_client_could_send_are_refused_and_a_file_gives_its_first_line(tmp_path, monkeypatch):
+    """A token file with a comment on its second line kept the newline in the token, a token of spaces or with a
+    non-ASCII letter was taken: each started a server that answered every request 401."""
+    from workbench.errors import UsageError
+    from workbench.runner.http_guard import resolve_token
+
+    two_lines = tmp_path / "two"
+    two_lines.write_text("first-line-token-0123456789\n# made on Monday\n", encoding="utf-8")
+    assert resolve_token(str(two_lines)) == "first-line-token-0123456789"
+    monkeypatch.setenv("WORKBENCH_API_TOKEN", "  padded-token-0123456789  ")
+    assert resolve_token() == "padded-token-0123456789"
+    for bad in ("café-token-0123456789", "two words token 0123456789", "tab\there-token-0123456789"):
+        monkeypatch.setenv("WORKBENCH_API_TOKEN", bad)
+        with pytest.raises(UsageError, match="printable ASCII"):
+            resolve_token()
+    monkeypatch.setenv("WORKBENCH_API_TOKEN", " " * 20)  # blank is unset: a public bind is then refused
+    assert resolve_token() is None

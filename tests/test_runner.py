@@ -101,6 +101,25 @@ def test_async_run_matches_sync(make_runner):
     assert (a.status, a.output, a.model) == (s.status, s.output, s.model)
 
 
+def test_async_run_prepares_and_logs_in_the_executor_it_is_given(make_runner):
+    """``workbench serve`` keeps two threads for large inputs, so that they never take every thread of the default
+    pool (eight 7.5 MB inputs made a small request wait 6 s): ``arun(executor=...)`` must use that executor."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    runner = make_runner(config=production(cache=CacheConfig(exact=False)))
+    threads = []
+    for name in ("_begin", "_finish"):
+        original = getattr(runner, name)
+        setattr(runner, name, lambda arg, _f=original: threads.append(threading.current_thread().name) or _f(arg))
+    with ThreadPoolExecutor(1, thread_name_prefix="large") as pool:
+        a = asyncio.run(runner.arun(item(), executor=pool))
+    assert a.status == "ok" and len(threads) == 2 and all(t.startswith("large") for t in threads)
+    threads.clear()
+    asyncio.run(runner.arun(item("q2")))
+    assert len(threads) == 2 and not any(t.startswith("large") for t in threads)
+
+
 def test_async_run_keeps_the_event_loop_free_while_it_prepares_a_large_input(make_runner):
     """Validation, chunking and rendering of an 8 MB input (80 documents) take about a second; ``arun`` did them on
     the event loop, so a server answered nothing else meanwhile (``/healthz`` waited 1.25 s). They run in a worker

@@ -80,7 +80,8 @@ class Line:
         return None if self.problem is None else {"code": self.problem.code, "message": self.message or ""}
 
 
-def _no_constants(name: str) -> Any:
+def no_constants(name: str) -> Any:
+    """``json.loads``'s ``parse_constant``: ``NaN``, ``Infinity`` and ``-Infinity`` are not JSON."""
     raise ValueError(f"{name} is not valid JSON")
 
 
@@ -90,10 +91,10 @@ MAX_ID_CHARS = 500
 
 def valid_id(value: Any) -> bool:
     """A usable input id: a non-empty string or an integer (a boolean is not one), at most ``MAX_ID_CHARS`` long."""
-    return _id_problem(value) is None
+    return id_problem(value) is None
 
 
-def _id_problem(value: Any) -> str | None:
+def id_problem(value: Any) -> str | None:
     """Why ``value`` is not a usable id (its type, or its length); None when it is one."""
     if isinstance(value, bool) or not isinstance(value, int | str) or (isinstance(value, str) and not value.strip()):
         return type(value).__name__
@@ -133,7 +134,7 @@ def _parse(text: str) -> tuple[Any, Flag | None]:
     """``(object, problem)`` of one decoded line: the object is kept for ``not_object`` and ``missing_id`` (their
     readers may still use it) and for a shape problem (only its id is read), None when it did not parse."""
     try:
-        obj = json.loads(text, parse_constant=_no_constants)
+        obj = json.loads(text, parse_constant=no_constants)
     except RecursionError:  # deeper than the parser goes (about 1,000 levels; 100k is refused as fast)
         return None, Flag("too_deep", None, None, ["nested too deeply to parse"])
     except ValueError as e:
@@ -144,13 +145,13 @@ def _parse(text: str) -> tuple[Any, Flag | None]:
     if shape is not None:
         return obj, shape
     if not valid_id(obj.get("id")):
-        return obj, Flag("missing_id", "id", None, [_id_problem(obj["id"])] if "id" in obj else [])
+        return obj, Flag("missing_id", "id", None, [id_problem(obj["id"])] if "id" in obj else [])
     return obj, None
 
 
 _SPACE = re.compile(r"[ \t\n\r]*")
 _STRUCTURE = re.compile(r'["\[\]{}]')
-_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+_DECODER = json.JSONDecoder(parse_constant=no_constants)
 
 
 def _top_level_id(text: str) -> Any:

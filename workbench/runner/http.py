@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from starlette.applications import Starlette
@@ -28,10 +29,15 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ..errors import WorkbenchError
-from ..inputs.jsonl import MAX_LINE_BYTES
+from ..inputs.jsonl import MAX_ID_CHARS, MAX_LINE_BYTES, id_problem, no_constants
 
 MAX_BODY_BYTES = MAX_LINE_BYTES
 """An input is at most 10 MB, as a JSONL line or as a request body."""
+LARGE_BODY_BYTES = 64 * 1024
+"""A body this large is parsed, and its input prepared and logged, in the ``LARGE_THREADS`` threads kept for large
+inputs: eight 7.5 MB inputs at once held every thread of the default pool (6 on two cores), and a small request
+waited 6 s behind them."""
+LARGE_THREADS = 2
 CHUNK_WORDS = 8
 
 
@@ -53,20 +59,23 @@ def chunks(text: str, words: int = CHUNK_WORDS) -> list[str]:
     return ["".join(tokens[i:i + words]) for i in range(0, len(tokens), words)]
 
 
-async def _run(runner: Any, inputs: dict[str, Any]) -> dict[str, Any]:
-    if hasattr(runner, "arun"):
-        result = await runner.arun(inputs)
-    else:
+async def _run(runner: Any, inputs: dict[str, Any], executor: Executor | None = None) -> dict[str, Any]:
+    if not hasattr(runner, "arun"):
         result = await run_in_threadpool(runner.run, inputs)
+    elif executor is not None:
+        result = await runner.arun(inputs, executor=executor)
+    else:
+        result = await runner.arun(inputs)
     return result.to_line()
 
 
-async def _stream(runner: Any, inputs: dict[str, Any], running: set[asyncio.Task]) -> AsyncIterator[bytes]:
+async def _stream(runner: Any, inputs: dict[str, Any], running: set[asyncio.Task],
+                  executor: Executor | None = None) -> AsyncIterator[bytes]:
     """The result as server-sent events. The run is a task of its own, shielded: starlette cancels a streaming
     response when the client goes away, which cut the run short with no log row, cache entry or metric (12 of 20
     clients that hung up early), though the model may already have been paid. It now runs to its end; ``running``
     holds it until then (the app's shutdown waits for it)."""
-    task = asyncio.ensure_future(_run(runner, inputs))
+    task = asyncio.ensure_future(_run(runner, inputs, executor))
     running.add(task)
     task.add_done_callback(running.discard)
     try:
@@ -82,9 +91,10 @@ async def _stream(runner: Any, inputs: dict[str, Any], running: set[asyncio.Task
 
 
 def _parse_input(body: bytes) -> dict[str, Any] | Response:
-    """The input object in a request body, or the error response that refuses the body."""
+    """The input object in a request body, or the error response that refuses the body. ``NaN`` and ``Infinity``
+    are not JSON (an id of ``NaN`` was run, then its answer could not be written: a 500 after the model was paid)."""
     try:
-        inputs = json.loads(body)
+        inputs = json.loads(body, parse_constant=no_constants)
     except RecursionError:
         return error_response(400, "invalid_json", "the body is nested too deeply to parse")
     except (ValueError, UnicodeDecodeError) as e:
@@ -101,14 +111,18 @@ class _Endpoints:
         self.source = source
         self.running: set[asyncio.Task] = set()
         """Streamed runs still going (their client may be gone)."""
+        self.large = ThreadPoolExecutor(LARGE_THREADS, thread_name_prefix="workbench-large")
+        """Where large inputs are parsed, prepared and logged (``LARGE_BODY_BYTES``)."""
 
     async def current(self) -> tuple[Any, Any]:
         return await run_in_threadpool(self.source.current)
 
     async def run_endpoint(self, request: Request) -> Response:
         body = await request.body()
-        # a large body is parsed in a worker thread (8 MB: ~50 ms), so other requests are served meanwhile
-        inputs = _parse_input(body) if len(body) < 65536 else await run_in_threadpool(_parse_input, body)
+        # a large body is parsed in a thread of its own (8 MB: ~50 ms), so other requests are served meanwhile
+        large = self.large if len(body) >= LARGE_BODY_BYTES else None
+        inputs = _parse_input(body) if large is None else await asyncio.get_running_loop().run_in_executor(
+            large, _parse_input, body)
         if isinstance(inputs, Response):
             return inputs
         stream = inputs.pop("stream", False) is True or "text/event-stream" in request.headers.get("accept", "")
@@ -116,11 +130,17 @@ class _Endpoints:
             _, runner = await self.current()
         except WorkbenchError as e:
             return error_response(503, e.code, e.message)
+        if "id" in inputs and (problem := id_problem(inputs["id"])) is not None and hasattr(runner, "reject"):
+            # as ``workbench run`` refuses the line: never run (nor paid for) an answer that cannot be written back
+            refused = await run_in_threadpool(runner.reject, None, "missing_id",
+                                              f"the input has no usable 'id' (a non-empty string or an integer, at most "
+                                              f"{MAX_ID_CHARS} characters): {problem}")
+            return JSONResponse(refused.to_line())
         if stream:
-            return StreamingResponse(_stream(runner, inputs, self.running), media_type="text/event-stream",
+            return StreamingResponse(_stream(runner, inputs, self.running, large), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache"})
         try:
-            return JSONResponse(await _run(runner, inputs))
+            return JSONResponse(await _run(runner, inputs, large))
         except Exception as e:  # noqa: BLE001 - the runner never raises; if it does, answer without a traceback
             return error_response(500, "internal", f"{type(e).__name__}: {e}")
 
@@ -162,11 +182,11 @@ def create_app(source: Any, *, token: str | None = None) -> Any:
               Route("/healthz", endpoints.healthz, methods=["GET"]),
               Route("/metrics", endpoints.metrics, methods=["GET"])]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _internal_error},
-                    lifespan=_closing(source, endpoints.running))
+                    lifespan=_closing(source, endpoints))
     return Guard(app, token=token, max_body=MAX_BODY_BYTES)
 
 
-def _closing(source: Any, running: set[asyncio.Task]) -> Any:
+def _closing(source: Any, endpoints: _Endpoints) -> Any:
     """The app's lifespan: at shutdown (SIGTERM, Ctrl-C), once the open requests are answered and the streamed runs
     whose client left are done (at most 60 s), close the source's runner so its pending log rows and cache entries
     are written. uvicorn then re-raises the signal, which ends the process without running ``atexit``: without
@@ -174,8 +194,9 @@ def _closing(source: Any, running: set[asyncio.Task]) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         yield
-        if running:
-            await asyncio.wait(set(running), timeout=60)
+        if endpoints.running:
+            await asyncio.wait(set(endpoints.running), timeout=60)
+        endpoints.large.shutdown(wait=False)
         close = getattr(source, "close", None)
         if close is not None:
             await run_in_threadpool(close)
@@ -192,4 +213,4 @@ def serve(source: Any, host: str = "127.0.0.1", port: int = 8000, log_level: str
 
     check_bind(host, token)
     uvicorn.run(create_app(source, token=token), host=host, port=port, log_level=log_level,
-                http=slow_headers_protocol())
+                http=slow_headers_protocol(), ws="none")  # an upgrade is a plain request: a 404 with a request id

@@ -14,12 +14,15 @@ it is counted, reported once on stderr, and the result is returned as it is.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
+import functools
 import sqlite3
 import sys
 import time
 import warnings
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -242,11 +245,12 @@ class Runner:
                 turn.offline = None
         return self._finish(turn)
 
-    async def arun(self, inputs: dict[str, Any]) -> RunnerResult:
+    async def arun(self, inputs: dict[str, Any], *, executor: Executor | None = None) -> RunnerResult:
         """The async twin of ``run``. Validation, chunking and rendering (up to seconds for an 8 MB input of 80
-        documents) and the log-store writes happen in worker threads, so the event loop keeps serving other
-        requests meanwhile (one such input used to hold ``/healthz`` for 1.25 s)."""
-        turn = await asyncio.to_thread(self._begin, inputs)
+        documents) and the log-store writes happen in worker threads (``executor``'s, else the loop's default
+        ones), so the event loop keeps serving other requests meanwhile (one such input used to hold ``/healthz``
+        for 1.25 s)."""
+        turn = await _in_thread(executor, self._begin, inputs)
         if turn.done is None and turn.result is None:
             try:
                 turn.result = await turn.pipeline.aexecute(turn.prepared, turn.start)
@@ -258,7 +262,7 @@ class Runner:
                                                                      **turn.pipeline.request_settings())
             except Exception:  # noqa: BLE001
                 turn.offline = None
-        return await asyncio.to_thread(self._finish, turn)
+        return await _in_thread(executor, self._finish, turn)
 
     def reject(self, item_id: Any, code: str, message: str) -> RunnerResult:
         """Record an input refused before the pipeline (a line that is not JSON, has no id...) and return it."""
@@ -381,6 +385,14 @@ def _capturable(completion: Completion) -> bool:
     """The capture policy for the runner's response cache: an answer holding personal data or a secret is never
     stored (the log store keeps only redacted text; a cache must not keep more)."""
     return not holds_personal_data(completion.text)
+
+
+async def _in_thread(executor: Executor | None, fn: Callable[[Any], Any], arg: Any) -> Any:
+    """``asyncio.to_thread(fn, arg)`` in ``executor``'s threads (None: the loop's default ones)."""
+    if executor is None:
+        return await asyncio.to_thread(fn, arg)
+    call = functools.partial(contextvars.copy_context().run, fn, arg)
+    return await asyncio.get_running_loop().run_in_executor(executor, call)
 
 
 def _refused(item_id: Any, code: str, message: str) -> _Turn:
