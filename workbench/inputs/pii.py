@@ -42,25 +42,37 @@ _SECRET_RES = (
     ("xox", re.compile(r"\bxox[abprs]-[A-Za-z0-9\-]{10,}")),
     ("AIza", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b")),
     ("eyJ", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}")),
+    ("k_", re.compile(r"\b[rsp]k_(?:live|test)_[A-Za-z0-9]{10,}")),  # Stripe
 )
 _KEYED_SECRET = re.compile(
-    r"(?i:\b(?:api[_\- ]?key|secret(?:[_\-]key)?|access[_\-]?key|token|password|passwd|pwd|bearer|auth)\b"
+    r"(?i:(?<![A-Za-z0-9])(?:api[_\- ]?key|secret(?:[_\-]key)?|access[_\-]?key|token|password|passwd|pwd|bearer|auth)\b"
     r"[\"']?\s*(?:[:=]|\bis\b)?\s*[\"']?)([A-Za-z0-9+/_\-.=]{16,})")
 _KEYED_PASSWORD = re.compile(
-    r"(?i:\b(?:password|passwd|pwd|passphrase|secret)\b[\"']?\s*[:=]\s*)"
-    r"(?:\"([^\"\n]{1,200})\"|'([^'\n]{1,200})'|([^\s,;]+?))(?=[.,;]?(?:\s|$)|[,;])")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+    r"(?i:(?<![A-Za-z0-9])(?:password|passwd|pwd|passphrase|secret)\b[\"']?\s*[:=]\s*)"
+    r"(?:\"([^\"\n]{1,200})\"|'([^'\n]{1,200})'|([^\s,;\"']+?)(?=[.,;]?(?:\s|$)|[,;]))")
+"""A value after ``password:`` / ``secret=`` (also ``DB_PASSWORD=``, ``client_secret:``), quoted (spaces and all, as
+in JSON: ``{"password": "wombat kettle"}``) or up to the next space or punctuation."""
+_INVISIBLE = "\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff"
+"""Characters that show as nothing (zero-width spaces and joiners, soft hyphen...): inside an e-mail they hid it."""
+_EMAIL = re.compile(rf"[\w.%+\-{_INVISIBLE}]+[@＠﹫][\w\-{_INVISIBLE}]+(?:[.．][\w\-{_INVISIBLE}]+)*[.．][^\W\d_]{{2,}}")
+"""Letters of any script (full-width ``ｏｔｔｏ``), ``＠`` and ``．`` as well as ``@`` and ``.``, invisible characters
+anywhere."""
+_AT_SIGNS = ("@", "＠", "﹫")
 _IBAN = re.compile(r"(?i)\b[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]{4}){2,7}(?:[ \-]?[A-Z0-9]{1,4})?\b")
-_E164 = re.compile(r"(?<![\w+])\+[1-9]\d{6,14}(?![\w\-])")
-_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}|:)?(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?(?![\w:])|"
-                   r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])")
-_CARD = re.compile(r"(?<![\d.\-])(?:\d{4}([ \-]?)\d{4}\1\d{4}\1\d{1,7}|\d{4}([ \-]?)\d{6}\2\d{4,5})(?![\d.\-])")
+_E164 = re.compile(r"(?<!\d)[+＋][1-9]\d{6,14}(?!\d)")
+"""``+33612345678`` (or ``＋``), also glued to a word or followed by ``-``/``_`` (``user-+33612345678-a``)."""
+_IPV6 = re.compile(r"(?<![A-Za-z0-9:.])(?:[0-9A-Fa-f]{1,4}|:)?(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?(?![A-Za-z0-9:])|"
+                   r"(?<![A-Za-z0-9:.])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![A-Za-z0-9:])")
+_CARD = re.compile(r"(?<!\d)(?<!\d[.\-])(?:\d{4}([ \-]?)\d{4}\1\d{4}\1\d{1,7}|\d{4}([ \-]?)\d{6}\2\d{4,5})"
+                   r"(?!\d|[.\-]\d)")
+"""Not inside a longer number (``1.4111…``), but at the end of a sentence (``…0004.``) or before a dash."""
 _SSN = re.compile(r"(?<![\d\-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d\-])")
-_IPV4 = re.compile(rf"(?<![\d.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\d.])")
+_IPV4 = re.compile(rf"(?<!\d)(?<!\d\.){_OCTET}(?:\.{_OCTET}){{3}}(?!\d|\.\d)")
+"""Four octets, not part of a longer dotted number (``1.10.0.0.1``), also at the end of a sentence."""
 _PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,5}\)[ .\-]?)?\d{2,5}(?:[ .\-]\d{2,8}){1,4}(?![\w\-])")
 _DATE_LIKE = re.compile(r"^\d{4}[\-./]\d{1,2}[\-./]\d{1,2}$|^\d{1,2}[\-./]\d{1,2}[\-./]\d{2,4}$")
 _SECRET_HINTS = ("sk-", "akia", "asia", "gh", "xox", "aiza", "eyj", "key", "token", "secret", "passw", "passp", "pwd",
-                 "bearer", "auth")
+                 "bearer", "auth", "k_live_", "k_test_")
 _NUMBER_GATE = re.compile(r"\d[\d \-.()/]{5,}\d")
 """Every number kind has a run of 7+ characters of digits and separators; ordinary text mostly has none."""
 _SHAPE = ascii_table(lambda ch: "a" if ch.isalpha() else "1" if ch.isdigit() else "-" if ch in " -.()/" else "x")
@@ -229,7 +241,7 @@ def _find_pii_memo(text: str) -> tuple[PiiMatch, ...]:
 
 def _find_pii(text: str) -> list[PiiMatch]:
     candidates = _secrets(text)
-    if "@" in text:
+    if any(map(text.__contains__, _AT_SIGNS)):
         candidates += [PiiMatch("email", m.start(), m.end()) for m in _EMAIL.finditer(text)]
     shape = _shape(text)
     candidates += _numbers(text, shape)
