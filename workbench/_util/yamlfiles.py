@@ -16,6 +16,11 @@ MAX_BYTES = 8 * 1024 * 1024
 MAX_ALIASES = 64
 """Most alias references (``*name``) a YAML file may use: our own files use none, and an alias bomb ("billion
 laughs": a few KB expanding to gigabytes when copied, validated or hashed) needs many."""
+MAX_ALIAS_EXPANSION = 100_000
+"""Most nodes that aliases may add once expanded, beyond the nodes written in the file. Counting aliases does not
+bound a bomb: ``d1: &d1 [*d0, *d0]`` doubling 31 times is 62 aliases and 2**31 leaves for whatever walks the data
+(the secrets check, validation, hashing). So the composed node graph is measured, each node once, before anything
+is built from it."""
 
 
 def read_text(path: str | Path, what: str, *, max_bytes: int = MAX_BYTES) -> str:
@@ -35,9 +40,50 @@ def read_text(path: str | Path, what: str, *, max_bytes: int = MAX_BYTES) -> str
                           hint=f"save the {what} as UTF-8") from None
 
 
-def safe_yaml(text: str, where: str, *, max_aliases: int = MAX_ALIASES, max_bytes: int = MAX_BYTES) -> Any:
-    """``yaml.safe_load(text)`` within limits checked before anything is built: its size, and at most
-    ``max_aliases`` alias references (counted while composing, so a bomb is refused in milliseconds)."""
+def _check_expansion(root: Any, where: str, max_expansion: int) -> None:
+    """``ConfigError`` when the YAML node graph under ``root`` expands (every alias copied out) to more than
+    ``max_expansion`` nodes beyond its distinct ones, or refers to itself. Each node's expanded size is computed
+    once (memoised), so this is linear in the nodes written, however far they would expand."""
+    import yaml
+
+    def children(node: Any) -> list[Any]:
+        if isinstance(node, yaml.SequenceNode):
+            return node.value
+        if isinstance(node, yaml.MappingNode):
+            return [n for pair in node.value for n in pair]
+        return []
+
+    sizes: dict[int, int] = {}  # id(node) -> its expanded size
+    open_: set[int] = set()  # the nodes being measured: the current node's ancestors
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            open_.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in children(node))
+            if sizes[key] - len(sizes) > max_expansion:
+                raise ConfigError(f"{where}: its YAML aliases (*name) expand to more than {max_expansion:,} "
+                                  "nodes beyond the file's own: refused before building anything, as an alias "
+                                  "bomb", hint="write the values out; exported configs use no aliases")
+            continue
+        if key in sizes:
+            continue
+        if key in open_:
+            raise ConfigError(f"{where}: a YAML alias (*name) refers to the node that contains it (a recursive "
+                              "structure, endless once walked)", hint="write the values out; exported configs "
+                                                                     "use no aliases")
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children(node))
+
+
+def safe_yaml(text: str, where: str, *, max_aliases: int = MAX_ALIASES, max_bytes: int = MAX_BYTES,
+              max_expansion: int = MAX_ALIAS_EXPANSION) -> Any:
+    """``yaml.safe_load(text)`` within limits checked before anything is built: its size, at most ``max_aliases``
+    alias references (counted while composing, so a bomb is refused in milliseconds), and at most
+    ``max_expansion`` nodes added by expanding them, with no alias inside its own anchor (measured on the composed
+    node graph, before anything is constructed or walked)."""
     import yaml
 
     if len(text) > max_bytes:
@@ -54,6 +100,12 @@ def safe_yaml(text: str, where: str, *, max_aliases: int = MAX_ALIASES, max_byte
                                       "parsing further, as an alias bomb would expand without bound",
                                       hint="write the values out; exported configs use no aliases")
             return super().compose_node(parent, index)
+
+        def compose_document(self) -> Any:
+            node = super().compose_document()
+            if self.aliases:  # without aliases, every node is written in the file: nothing to expand
+                _check_expansion(node, where, max_expansion)
+            return node
 
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass

@@ -8,6 +8,7 @@ or the environment (``--db`` / ``WORKBENCH_DB_URL``, ``--queue`` / ``WORKBENCH_Q
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -234,6 +235,24 @@ class ProductionConfig(Frozen):
         return cls.model_json_schema()
 
 
+def _key_variable_of(raw: dict[str, Any]) -> Callable[[tuple[str, ...]], str | None]:
+    """For a field under ``variants.<v>.tiers.<t>``: the key variable of that tier's provider (``OPENAI_API_KEY``
+    for ``openai/gpt-4o-mini``), for the message refusing a credential found there."""
+    from ..models.credentials import PROVIDERS, provider_of
+
+    def variable(path: tuple[str, ...]) -> str | None:
+        if len(path) < 4 or path[0] != "variants" or path[2] != "tiers":
+            return None
+        variant = raw.get("variants", {}).get(path[1]) if isinstance(raw.get("variants"), dict) else None
+        tiers = variant.get("tiers") if isinstance(variant, dict) else None
+        tier = tiers.get(path[3]) if isinstance(tiers, dict) else None
+        model = tier.get("model") if isinstance(tier, dict) else None
+        spec = PROVIDERS.get(provider_of(model)) if isinstance(model, str) else None
+        return " or ".join(spec.keys) if spec is not None and spec.keys else None
+
+    return variable
+
+
 def load_production_config(path: str | Path) -> ProductionConfig:
     """Load and verify an exported config: schema, then hash. Errors say what is wrong and how to re-export."""
     from .._util.yamlfiles import read_yaml
@@ -241,7 +260,7 @@ def load_production_config(path: str | Path) -> ProductionConfig:
     path = Path(path)
     raw = read_yaml(path, "config")
     if isinstance(raw, dict):
-        check_no_secrets(raw, f"the config {path}")
+        check_no_secrets(raw, f"the config {path}", variable=_key_variable_of(raw))
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: an exported pipeline config must be a mapping")
     if raw.get("schema_version") != SCHEMA_VERSION:

@@ -7,11 +7,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 
 from ..errors import ConfigTamperedError
 
 SIGNING_KEY_VARIABLE = "WORKBENCH_SIGNING_KEY"
 PREFIX = "hmac-sha256:"
+_WELL_FORMED = re.compile(r"hmac-sha256:[0-9a-f]{64}")
+"""What ``signature_of`` writes: the prefix and 64 lower-case hex digits (anything else cannot match)."""
 
 
 def signing_key() -> bytes | None:
@@ -33,7 +36,9 @@ def verify(config_hash: str, signature: str | None, where: str) -> None:
     if not signature:
         raise ConfigTamperedError(f"{where}: the config is not signed, and {SIGNING_KEY_VARIABLE} is set",
                                   hint=f"export it again with {SIGNING_KEY_VARIABLE} set, so it is signed")
-    if not hmac.compare_digest(signature, signature_of(config_hash, key)):
+    # format first, then bytes: ``compare_digest`` raises TypeError on a str that is not ASCII (``hmac-sha256:é…``)
+    if not (isinstance(signature, str) and _WELL_FORMED.fullmatch(signature)
+            and hmac.compare_digest(signature.encode("ascii"), signature_of(config_hash, key).encode("ascii"))):
         raise ConfigTamperedError(f"{where}: the signature does not match the config (edited and re-hashed, or "
                                   "signed with another key)",
                                   hint="use the file export wrote, or export again with this key")
