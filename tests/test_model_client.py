@@ -180,7 +180,7 @@ def test_write_behind_cache_on_a_failing_disk_misses_instead_of_failing(server, 
     cache.flush()
 
     def read_only(keys, original=cache._write):  # the writer thread's connection refuses writes from now on
-        cache._conn().execute("PRAGMA query_only=ON")
+        cache._conn().db.execute("PRAGMA query_only=ON")
         original(keys)
 
     cache._writer.write = read_only

@@ -63,6 +63,15 @@ def test_a_bad_db_url_is_exit_2_before_any_work(tmp_path):
     assert not out.exists()
 
 
+def test_an_in_memory_db_is_exit_2_before_any_work(tmp_path):
+    """`--db sqlite://` was accepted, then every log row was lost (each connection gets its own memory database:
+    "no such table: requests") while the run exited 0."""
+    out = tmp_path / "out.jsonl"
+    r = run(tmp_path, str(out), db="sqlite://")
+    assert r.returncode == 2 and "in-memory log store" in r.stderr and "Traceback" not in r.stderr
+    assert "sqlite:////" in r.stderr and not out.exists()  # the hint gives a file URL
+
+
 def test_an_unusable_workspace_is_exit_2(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder", encoding="utf-8")

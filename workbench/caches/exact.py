@@ -17,6 +17,7 @@ import json
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,26 +45,38 @@ class ResponseCache:
         self.path = Path(path) if path else workspace("cache", "responses.sqlite")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        db = self._conn()
-        db.execute("CREATE TABLE IF NOT EXISTS entries (key BLOB PRIMARY KEY, completion TEXT NOT NULL,"
-                   " created REAL NOT NULL)")
-        if _has_table(db, "responses"):
-            _migrate(db)
+        self._handles: weakref.WeakSet[_Handle] = weakref.WeakSet()
+        """Every thread's open connection (a thread's goes when the thread ends), for ``close``."""
+        self._handles_lock = threading.Lock()
+        self._generation = 0
+        """Bumped by ``close``: a thread's connection from an older generation is closed, a new one is opened."""
+        handle = self._conn()
+        with handle.lock:
+            handle.db.execute("CREATE TABLE IF NOT EXISTS entries (key BLOB PRIMARY KEY, completion TEXT NOT NULL,"
+                              " created REAL NOT NULL)")
+            if _has_table(handle.db, "responses"):
+                _migrate(handle.db)
         self._unwritten: dict[str, Completion] = {}
         self._unwritten_lock = threading.Lock()
         self._writer = None if write_behind_seconds is None else BatchWriter(
             self._write, batch_seconds=write_behind_seconds, max_batch=FULL_BATCH, name="workbench-response-cache",
             write_full_batches=True)
 
-    def _conn(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+    def _conn(self) -> _Handle:
+        """This thread's connection (opened on first use, and again after ``close``) and the lock held while it is
+        used: ``close``, from another thread, takes it too, so it never closes a connection in use."""
+        local = self._local
+        handle = getattr(local, "handle", None)
+        if handle is None or handle.generation != self._generation:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             use_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA secure_delete=ON")  # a purged entry is overwritten, not left in free pages
-            self._local.db = db
-        return db
+            with self._handles_lock:
+                handle = _Handle(db, self._generation)
+                self._handles.add(handle)
+            local.handle = handle
+        return handle
 
     def get(self, key: str, max_age: float | None = None) -> Completion | None:
         """The completion stored under ``key``; None when there is none, it is older than ``max_age`` seconds, or
@@ -71,8 +84,10 @@ class ResponseCache:
         unwritten = self._unwritten.get(key)
         if unwritten is not None:
             return unwritten
-        row = self._conn().execute("SELECT completion, created FROM entries WHERE key = ?",
-                                   (stored_key(key),)).fetchone()
+        handle = self._conn()
+        with handle.lock:
+            row = handle.db.execute("SELECT completion, created FROM entries WHERE key = ?",
+                                    (stored_key(key),)).fetchone()
         if row is None or (max_age is not None and time.time() - row[1] > max_age):
             return None
         try:
@@ -86,8 +101,9 @@ class ResponseCache:
         if self.keep is not None and not self.keep(completion):
             return
         if self._writer is None:
-            with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate in the answer: not cached (below)
-                self._conn().execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", _row(key, completion))
+            handle = self._conn()
+            with handle.lock, contextlib.suppress(UnicodeEncodeError):  # a lone surrogate: not cached (below)
+                handle.db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", _row(key, completion))
         else:
             with self._unwritten_lock:
                 self._unwritten[key] = completion
@@ -116,25 +132,77 @@ class ResponseCache:
                     del self._unwritten[k]
 
     def _insert(self, rows: list[tuple[bytes, str, float]]) -> None:
-        executemany_atomically(self._conn(), "INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
+        handle = self._conn()
+        with handle.lock:
+            executemany_atomically(handle.db, "INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
+
+    def _execute(self, sql: str, params: tuple = ()) -> int:
+        """Run one statement on this thread's connection: its first column (a query), else the rows it changed."""
+        handle = self._conn()
+        with handle.lock:
+            cursor = handle.db.execute(sql, params)
+            row = cursor.fetchone()
+            return cursor.rowcount if row is None else row[0]
 
     def purge(self, older_than_seconds: float) -> int:
-        """Delete entries older than this (the retention period); returns how many."""
+        """Delete entries older than this (the retention period); returns how many. Deleted text is overwritten
+        (``secure_delete``); ``fold_wal`` after it keeps it out of ``-wal`` too."""
         self.flush()
-        return self._conn().execute("DELETE FROM entries WHERE created < ?",
-                                    (time.time() - older_than_seconds,)).rowcount
+        return self._execute("DELETE FROM entries WHERE created < ?", (time.time() - older_than_seconds,))
+
+    def fold_wal(self) -> bool:
+        """Fold the write-ahead log back into the file now and truncate it (``fold_wal``); False when another
+        connection's read snapshot (perhaps another process's) stopped it."""
+        handle = self._conn()
+        with handle.lock:
+            return fold_wal(handle.db)
+
+    def close(self) -> None:
+        """Write the entries still waiting, fold the write-ahead log back into the file (truncated: no page of an
+        entry since purged stays in ``-wal``) and close every thread's connection. The cache stays usable: its next
+        use opens a new connection (a request still running on a runner being closed loses nothing)."""
+        self.flush()
+        with self._handles_lock:
+            handles = list(self._handles)
+            self._handles.clear()
+            self._generation += 1
+        for handle in handles:
+            with handle.lock:
+                fold_wal(handle.db)
+                handle.db.close()
 
     def __len__(self) -> int:
         self.flush()
-        return self._conn().execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+        return self._execute("SELECT COUNT(*) FROM entries")
 
     def clear(self) -> None:
         """Delete every entry (pending writes are flushed first)."""
         self.flush()
-        self._conn().execute("DELETE FROM entries")
+        self._execute("DELETE FROM entries")
 
     def __repr__(self) -> str:
         return f"ResponseCache({str(self.path)!r})"
+
+
+class _Handle:
+    """One thread's connection to the cache file, the lock held while it is used, and its generation."""
+
+    __slots__ = ("__weakref__", "db", "generation", "lock")
+
+    def __init__(self, db: sqlite3.Connection, generation: int):
+        self.db, self.generation, self.lock = db, generation, threading.Lock()
+
+
+def fold_wal(db: sqlite3.Connection) -> bool:
+    """Fold a SQLite file's write-ahead log back into it and truncate it (``PRAGMA wal_checkpoint(TRUNCATE)``), so
+    no old page (an entry since purged) stays in ``-wal``; True when done. False when it could not finish: another
+    connection, perhaps in another process, reads an older snapshot (a checkpoint cannot pass it), or a disk
+    error; the last connection to close folds it."""
+    try:
+        row = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.Error:
+        return False
+    return row is None or row[0] == 0
 
 
 def stored_key(key: str) -> bytes:

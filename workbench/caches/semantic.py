@@ -56,6 +56,7 @@ from .._util.batching import BatchWriter
 from .._util.unicode import is_valid_unicode
 from .._util.wal import use_wal
 from ..errors import DataError
+from .exact import fold_wal
 from .guard import Signature, normalise_question, signature
 from .index import SketchIndex
 from .records import Expiry, Match, SearchLimits
@@ -172,18 +173,36 @@ class SemanticCache:
             self._fill_vectors, batch_seconds=write_behind_seconds, max_batch=64, name="workbench-semantic-vectors")
         """The written-behind rows' missing vectors, on a thread of their own: the rows' writer never waits for
         the embedder."""
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        if self.path != ":memory:":
-            use_wal(self._db)
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA secure_delete=ON")  # a purged entry is overwritten, not left in free pages
-        self._db.executescript(_SCHEMA)
-        if "guard" not in {r[1] for r in self._db.execute("PRAGMA table_info(semantic_cache)")}:
-            try:  # a file from before the digests
-                self._db.execute("ALTER TABLE semantic_cache ADD COLUMN guard BLOB")
-            except sqlite3.OperationalError as e:  # another process added it first
-                if "duplicate column" not in str(e):
-                    raise
+        self._connection: sqlite3.Connection | None = self._connect()
+        """The connection (every use under ``_lock``); None once closed, until the next use opens a new one."""
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        try:
+            if self.path != ":memory:":
+                use_wal(db)
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("PRAGMA secure_delete=ON")  # a purged entry is overwritten, not left in free pages
+            db.executescript(_SCHEMA)
+            if "guard" not in {r[1] for r in db.execute("PRAGMA table_info(semantic_cache)")}:
+                try:  # a file from before the digests
+                    db.execute("ALTER TABLE semantic_cache ADD COLUMN guard BLOB")
+                except sqlite3.OperationalError as e:  # another process added it first
+                    if "duplicate column" not in str(e):
+                        raise
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """The open connection; after ``close``, a new one (a request still running on a runner being closed
+        loses nothing). Used under ``_lock``."""
+        db = self._connection
+        if db is None:
+            db = self._connection = self._connect()
+        return db
 
     @classmethod
     def for_config(cls, path: str | Path | None, cache: Any, *, clock: Callable[[], float] = time.time,
@@ -316,11 +335,24 @@ class SemanticCache:
         with self._lock:
             return self._db.execute("SELECT COUNT(*) FROM semantic_cache").fetchone()[0]
 
+    def fold_wal(self) -> bool:
+        """Fold the write-ahead log back into the file now and truncate it (``exact.fold_wal``), so a pruned entry
+        does not linger in ``-wal``; False when another connection's read snapshot (perhaps another process's)
+        stopped it."""
+        with self._lock:
+            return fold_wal(self._db)
+
     def close(self) -> None:
-        """Write the entries still waiting, close the database and drop the scopes held in memory."""
+        """Write the entries still waiting, fold the write-ahead log back into the file (truncated: no page of an
+        entry since pruned stays in ``-wal``), close the database and drop the scopes held in memory. The next use,
+        if any, opens the file again."""
         self.flush()
         with self._lock:
-            self._db.close()
+            if self._connection is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    fold_wal(self._connection)
+                    self._connection.close()
+                self._connection = None
             self._drop_scopes()
 
     def __repr__(self) -> str:

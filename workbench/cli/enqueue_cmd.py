@@ -29,16 +29,16 @@ def run(args: argparse.Namespace) -> int:
     items = iter_inputs(args.input, errors)  # read as the ledger takes them: a file of any size fits in memory
     import sqlalchemy as sa
 
-    from ..errors import QueueUnavailableError
+    from ..runner.ledger import ledger_error
 
     queue = WorkQueue(args.queue, args.db)
     try:
         report = queue.submit(items)
     except sa.exc.DBAPIError as e:  # the ledger cannot be written: a full disk, a read-only file, a database down
         reason = " ".join(str(e.orig or e).split())[:200]
-        raise QueueUnavailableError(f"cannot record the items in the queue ledger: {reason}",
-                                    hint="free space or fix --db, then run the same `workbench enqueue` again: items "
-                                         "already recorded are kept (enqueue is idempotent by id)") from None
+        raise ledger_error(queue.ledger.url, e, f"cannot record the items in the queue ledger: {reason}",
+                           hint="free space or fix --db, then run the same `workbench enqueue` again: items "
+                                "already recorded are kept (enqueue is idempotent by id)") from None
     finally:
         queue.close()
         for message in errors:

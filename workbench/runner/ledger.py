@@ -22,7 +22,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..store.logstore import dispose, make_engine
+from ..errors import QueueUnavailableError
+from ..store.logstore import dispose, fold_wal, make_engine, safe_url
+from ..store.sqlitefile import explain, in_memory, sqlite_file
 
 STATES = ("pending", "leased", "done")
 
@@ -62,10 +64,18 @@ class Ledger:
     def __init__(self, url: str, queue: str = "workbench"):
         self.url = url
         self.queue = queue
-        # the store's engine, with the write lock taken at BEGIN (two workers lease safely) and full fsync: the
-        # ledger holds the queue's only copy of each item and result
-        self.engine = make_engine(url, begin="BEGIN IMMEDIATE", synchronous="FULL")
-        _META.create_all(self.engine, checkfirst=True)
+        if in_memory(url):  # each connection would get its own empty database: every item lost
+            raise QueueUnavailableError(
+                f"an in-memory queue ledger ({safe_url(url)}) would lose every item: each connection to it gets a "
+                "database of its own", hint="give a file URL, e.g. --db sqlite:////abs/path/ledger.db (or leave --db "
+                                            "and WORKBENCH_DB_URL unset for ledger.db next to the queue)")
+        try:
+            # the store's engine, with the write lock taken at BEGIN (two workers lease safely) and full fsync: the
+            # ledger holds the queue's only copy of each item and result
+            self.engine = make_engine(url, begin="BEGIN IMMEDIATE", synchronous="FULL")
+            _META.create_all(self.engine, checkfirst=True)
+        except (sa.exc.SQLAlchemyError, OSError, ValueError) as e:
+            raise ledger_error(url, e) from None
 
     def _where(self, item_id: str | None = None):
         cond = ITEMS.c.queue == self.queue
@@ -158,10 +168,16 @@ class Ledger:
 
     def purge(self, older_than_seconds: float) -> int:
         """Delete done items finished more than ``older_than_seconds`` ago (the retention period); returns how
-        many. Pending and leased items are never purged."""
+        many. Pending and leased items are never purged. Deleted text is overwritten (``secure_delete``); call
+        ``fold_wal`` after it, so it does not linger in SQLite's ``-wal`` either."""
         with self.engine.begin() as conn:
             return conn.execute(ITEMS.delete().where(ITEMS.c.queue == self.queue, ITEMS.c.state == "done",
                                                      ITEMS.c.updated < time.time() - older_than_seconds)).rowcount
+
+    def fold_wal(self) -> bool:
+        """Fold SQLite's write-ahead log back into the file now and truncate it (``logstore.fold_wal``): False when
+        another connection's read snapshot stopped it."""
+        return fold_wal(self.engine)
 
     def release(self, item_id: str, owner: str) -> None:
         """Give a lease back unfinished (a worker stopping cleanly): the item is pending again."""
@@ -222,3 +238,20 @@ class Ledger:
     def close(self) -> None:
         """Release the database connections (SQLite: the write-ahead log folded back and truncated)."""
         dispose(self.engine)
+
+
+def ledger_error(url: str, e: BaseException, message: str | None = None,
+                 hint: str = "check --db / WORKBENCH_DB_URL: a database the ledger can write") -> QueueUnavailableError:
+    """The error for a ledger that cannot be opened or written: a read-only place or a damaged SQLite file says so
+    with its repair (the ledger holds the queue's items and results: moving it aside loses them from the queue);
+    any other cause is ``message`` (default: the URL and the driver's words) with ``hint``."""
+    path = sqlite_file(url)
+    known = None if path is None else explain(
+        path, e, "the queue ledger",
+        "it held every queued item and result: enqueue the inputs again (what it held: `sqlite3 {broken} .recover`)",
+        "set --db / WORKBENCH_DB_URL (or WORKBENCH_HOME) to a writable place")
+    if known is not None:
+        return QueueUnavailableError(known[0], hint=known[1])
+    cause = getattr(e, "orig", None) or e
+    return QueueUnavailableError(message or f"cannot open the queue ledger {safe_url(url)}: {type(cause).__name__}: "
+                                            f"{' '.join(str(cause).split())[:200]}", hint=hint)

@@ -28,7 +28,8 @@ from typing import Any, BinaryIO, TextIO
 from .._util.paths import workspace
 from ..errors import QueueUnavailableError, UsageError
 from ..inputs.jsonl import read_lines
-from .ledger import Ledger
+from ..store.sqlitefile import explain, reason
+from .ledger import Ledger, ledger_error
 from .result import bare_line
 
 QUEUE_NAME = "workbench"
@@ -44,7 +45,11 @@ def queue_url(url: str | None = None) -> str:
 
 def _sqlite_path(url: str) -> Path:
     path = Path(url.removeprefix("sqlite:///")).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise QueueUnavailableError(f"cannot make the queue folder {path.parent}: {e.strerror or e}",
+                                    hint="give --queue a writable place (or set WORKBENCH_HOME)") from None
     return path
 
 
@@ -69,13 +74,14 @@ def open_huey(url: str, name: str = QUEUE_NAME) -> Any:
     path = _sqlite_path(url)
     try:
         return SqliteHuey(name, filename=str(path), results=False)
-    except sqlite3.DatabaseError as e:  # a truncated or overwritten huey.db
-        raise QueueUnavailableError(
-            f"the queue file {path} is damaged ({e})",
-            hint=f"the ledger keeps every item: move the file aside (mv {path} {path}.broken), then run "
-                 "`workbench enqueue` again or start `workbench worker`: pending items are pushed again") from None
-    except OSError as e:
-        raise QueueUnavailableError(f"cannot open the queue file {path}: {e.strerror or e}",
+    except (sqlite3.DatabaseError, OSError) as e:  # a read-only place, a truncated or overwritten huey.db
+        known = explain(path, e, "the queue file",
+                        "the ledger keeps every item: then run `workbench enqueue` again or start `workbench worker`: "
+                        "pending items are pushed again",
+                        "give --queue / WORKBENCH_QUEUE_URL (or WORKBENCH_HOME) a writable place")
+        if known is not None:
+            raise QueueUnavailableError(known[0], hint=known[1]) from None
+        raise QueueUnavailableError(f"cannot open the queue file {path}: {reason(e)}",
                                     hint="check the path, the disk space and permissions (--queue)") from None
 
 
@@ -108,11 +114,13 @@ class WorkQueue:
     def __init__(self, url: str | None = None, db_url: str | None = None, name: str = QUEUE_NAME):
         self.url = queue_url(url)
         self.huey = open_huey(self.url, name)
+        ledger = ledger_url(db_url, self.url)
         try:
-            self.ledger = Ledger(ledger_url(db_url, self.url), name)
-        except Exception as e:  # noqa: BLE001 - sqlalchemy OperationalError and friends
-            raise QueueUnavailableError(f"cannot open the queue ledger: {type(e).__name__}: {e}".split("\n")[0],
-                                        hint="check --db / WORKBENCH_DB_URL") from None
+            self.ledger = Ledger(ledger, name)
+        except QueueUnavailableError:  # a read-only place, a damaged file, an in-memory URL: said with the repair
+            raise
+        except Exception as e:  # noqa: BLE001 - a missing driver, a URL SQLAlchemy cannot read
+            raise ledger_error(ledger, e) from None
         self.handler: Callable[[str], None] | None = None
         self.task = self.huey.task(name="workbench_item")(self._dispatch)
 

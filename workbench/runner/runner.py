@@ -168,9 +168,19 @@ class Runner:
         self.log.flush()
 
     def close(self) -> None:
-        """Write the pending cache entries and request rows, then release the log store's connections."""
+        """Write the pending cache entries and request rows, then release the connections of every store the runner
+        opened — the log store, the response cache, each variant's semantic cache — each SQLite write-ahead log
+        folded back and truncated, so no purged text stays in a ``-wal``. A cache used again (a request still
+        running on a retired runner) opens a new connection."""
         self.flush()
         self.log.close()
+        for cache in (self._exact, *self._semantic.values()):
+            close = getattr(cache, "close", None)  # a semantic cache passed in may have none
+            if close is not None:
+                try:
+                    close()
+                except Exception as e:  # noqa: BLE001 - a cache that cannot close (a disk error) stops nothing
+                    print(f"workbench runner: closing a cache failed: {type(e).__name__}: {e}", file=sys.stderr)
 
     def warm_up(self) -> float:
         """Load what the first request would otherwise wait for — litellm (several seconds to import), the

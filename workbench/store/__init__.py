@@ -4,7 +4,8 @@ versioned schema (SQLite by default, Postgres by SQLAlchemy URL).
 - ``logstore``: engine, schema, migrations, ``LogStore`` (read, write, purge);
 - ``rows``: what a request row holds (metadata always, raw text for a redacted sample);
 - ``requestlog``: the runner's failure-tolerant, write-behind access to the store;
-- ``escalation``: items a human should look at, and the eval candidates their answers become.
+- ``escalation``: items a human should look at, and the eval candidates their answers become;
+- ``sqlitefile``: what a SQLite file's failure means (read-only place, damaged file) and in-memory URLs.
 
     from workbench.store import LogStore, list_escalations, resolve
 """

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import operator
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from .._util.paths import workspace
 from .._util.wal import use_wal
 from ..errors import LogStoreError
+from .sqlitefile import explain, in_memory, sqlite_file
 
 
 def default_db_url() -> str:
@@ -163,15 +165,37 @@ def _sqlite_engine(url: sa.URL, begin: str, synchronous: str) -> Engine:
     return engine
 
 
-def dispose(engine: Engine) -> None:
-    """Release an engine's connections; for SQLite, first fold the write-ahead log back into the file and truncate
-    it, so no old page (a row since redacted or purged) is left behind in ``-wal``."""
-    if engine.url.get_backend_name() == "sqlite":
+def fold_wal(engine: Engine) -> bool:
+    """For SQLite, fold the write-ahead log back into the file and truncate it (``wal_checkpoint(TRUNCATE)``), so
+    no old page (a row since redacted or purged) is left behind in ``-wal``; True when done (or not SQLite). False
+    when it could not finish: another connection, perhaps in another process, is reading an older snapshot (a
+    checkpoint cannot pass it) or the file cannot be written; the log is folded when the last connection closes.
+
+    Run on the driver's connection, outside a transaction: inside one (the ledger begins with ``BEGIN IMMEDIATE``)
+    SQLite refuses it (``database table is locked``)."""
+    if engine.url.get_backend_name() != "sqlite":
+        return True
+    try:
+        raw = engine.raw_connection()
+    except sa.exc.DBAPIError:
+        return False
+    try:
+        cursor = raw.cursor()
         try:
-            with engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sa.exc.DBAPIError:
-            pass  # another process holds the log open: it will checkpoint when it closes
+            row = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            cursor.close()
+    except sqlite3.Error:
+        return False
+    finally:
+        raw.close()
+    return row is None or row[0] == 0
+
+
+def dispose(engine: Engine) -> None:
+    """Release an engine's connections, the write-ahead log first folded back and truncated (``fold_wal``; if
+    another process holds the log open, the last one to close it folds it)."""
+    fold_wal(engine)
     engine.dispose()
 
 
@@ -225,12 +249,16 @@ class LogStore:
         """``schema_version`` stops migrating at that version (for tests of upgrades)."""
         self.url = url or default_db_url()
         self.clock = clock
+        if in_memory(self.url):  # each connection (the background writer's too) would get its own empty database
+            raise LogStoreError(f"an in-memory log store ({safe_url(self.url)}) would lose every row: each "
+                                "connection to it gets a database of its own",
+                                hint="give a file URL, e.g. --db sqlite:////abs/path/runner.sqlite (or leave --db and "
+                                     "WORKBENCH_DB_URL unset for the workspace's)")
         try:
             self.engine = make_engine(self.url)
             self.version = migrate(self.engine, schema_version)
         except (sa.exc.SQLAlchemyError, OSError, ValueError) as e:
-            raise LogStoreError(f"cannot open the log store {safe_url(self.url)}: {_reason(e)}",
-                                hint="check --db / WORKBENCH_DB_URL, the disk space and permissions") from None
+            raise open_error(self.url, e) from None
         self.retention_days = retention_days
         self._insert = _driver_insert(self.engine.dialect)
         if retention_days is not None and self.version == SCHEMA_VERSION:
@@ -242,6 +270,11 @@ class LogStore:
     def close(self) -> None:
         """Release the database connections (SQLite: the write-ahead log folded back and truncated)."""
         dispose(self.engine)
+
+    def fold_wal(self) -> bool:
+        """Fold SQLite's write-ahead log back into the file now and truncate it (see ``fold_wal``); ``workbench
+        purge`` calls it so deleted rows do not linger in ``-wal`` while other processes keep the store open."""
+        return fold_wal(self.engine)
 
     def log_request(self, row: dict[str, Any]) -> int:
         """Insert one request row (unknown keys are ignored); returns its id."""
@@ -314,6 +347,20 @@ class LogStore:
             conn.execute(ESCALATIONS.delete().where(ESCALATIONS.c.status == "resolved",
                                                     ESCALATIONS.c.resolved_at < cutoff))
         return int(deleted or 0)
+
+
+def open_error(url: str, e: BaseException) -> LogStoreError:
+    """The error for a log store that cannot be opened (or written): a read-only place or a damaged SQLite file
+    says so with its repair; anything else names the URL and the driver's words."""
+    path = sqlite_file(url)
+    known = None if path is None else explain(
+        path, e, "the log store",
+        "a new, empty log store is made on the next use (the old rows: `sqlite3 {broken} .recover`)",
+        "set --db / WORKBENCH_DB_URL (or WORKBENCH_HOME) to a writable place")
+    if known is not None:
+        return LogStoreError(known[0], hint=known[1])
+    return LogStoreError(f"cannot open the log store {safe_url(url)}: {_reason(e)}",
+                         hint="check --db / WORKBENCH_DB_URL, the disk space and permissions")
 
 
 def _reason(e: BaseException) -> str:
