@@ -128,3 +128,28 @@ def test_sigterm_stops_a_run_as_ctrl_c_does_keeping_every_answer(tmp_path):
     assert f"interrupted: {len(written)} result(s) are in" in err and "--resume" in err
     logged = sorted(r["item_id"] for r in LogStore(db).requests())
     assert 0 < len(written) < 100_000 and logged == sorted(written)  # nothing answered is missing from either
+
+
+def test_the_count_of_results_kept_after_a_failed_write_is_what_the_file_holds(tmp_path):
+    """A flush that fails on a full disk may already have written part of its buffer: the message said 97 results
+    were safe while the file held 113 complete lines (``--resume`` skips all 113)."""
+    from workbench.cli.results_file import ResultsFile
+    from workbench.errors import UsageError
+
+    out = tmp_path / "out.jsonl"
+    out.write_text('{"id": "old"}\n', encoding="utf-8")
+    results = ResultsFile(str(out), resume=True)
+    flushes = []
+
+    def flush_then_fail(original=results._flush):
+        flushes.append(1)
+        if len(flushes) == 1:
+            return original()
+        results._f.flush()  # the data reached the file, then the disk filled up
+        raise OSError(28, "No space left on device")
+
+    results._flush = flush_then_fail
+    with pytest.raises(UsageError, match="34 result"):  # the second flush (33 lines in) fails after writing
+        for i in range(40):
+            results.write({"id": f"q{i}"})
+    assert out.read_text(encoding="utf-8").count("\n") == 34  # 1 resumed + 33; only 2 were counted before

@@ -31,6 +31,8 @@ class ResultsFile:
         self.path, self.safe, self._pending, self._since, self._closed = path, 0, 0, 0.0, False
         self.done: Counter[str] = _resume_from(path) if resume and path != "-" else Counter()
         self.resumed = self.done.total()
+        self._start = Path(path).stat().st_size if resume and path != "-" and Path(path).exists() else 0
+        """Where this run's lines begin in the file."""
         if path == "-":
             self._f: Any = sys.stdout
             return
@@ -88,12 +90,25 @@ class ResultsFile:
 
     def _failed(self, error: OSError) -> None:
         self._close_quietly()
-        kept = self.safe + self.resumed
+        kept = self._complete_lines() + self.resumed
         raise UsageError(
             f"cannot write {self.path}: {error.strerror or error}; {kept} result(s) are safely in it, the rest of "
             f"this run is stopped (the log store has every result answered so far)",
             hint=f"free space or fix the path, then run the same command with --resume: the inputs already in "
                  f"{self.path} are skipped") from None
+
+
+    def _complete_lines(self) -> int:
+        """The complete lines this run put in the file: a flush that fails on a full disk may have written part of
+        its buffer (97 counted, 113 there), and ``--resume`` skips every complete one."""
+        if self._f is sys.stdout or not os.path.isfile(self.path):  # /dev/full reads as endless zeros
+            return self.safe
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self._start)
+                return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
+        except OSError:  # unreadable now: what was flushed without an error
+            return self.safe
 
 
 def _key(item_id: Any, error_code: str | None) -> str:
