@@ -14,6 +14,7 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..errors import UsageError
 from .argtypes import days
@@ -82,33 +83,29 @@ def _log(url: str | None, days: float) -> tuple[int, str | None]:
 
 
 def _exact(path: Path, seconds: float) -> tuple[int, str | None]:
-    if not path.exists():
-        return 0, None
     from ..caches.exact import ResponseCache
 
-    try:
-        cache = ResponseCache(path)
-        try:
-            return cache.purge(seconds), None if cache.fold_wal() else str(path)
-        finally:
-            cache.close()
-    except (sqlite3.Error, OSError) as e:
-        raise _cache_error(path, e, "the response cache") from None
+    return _cache(path, "the response cache", lambda: ResponseCache(path), lambda cache: cache.purge(seconds))
 
 
 def _semantic(path: Path, seconds: float) -> tuple[int, str | None]:
-    if not path.exists():
-        return 0, None
     from ..caches.semantic import SemanticCache
 
+    return _cache(path, "the semantic cache", lambda: SemanticCache(path), lambda cache: cache.prune(seconds))
+
+
+def _cache(path: Path, what: str, open_cache: Callable[[], Any], purge: Callable[[Any], int]) -> tuple[int, str | None]:
+    """Purge one cache file (none there: nothing to do), fold its write-ahead log and close it."""
+    if not path.exists():
+        return 0, None
     try:
-        cache = SemanticCache(path)
+        cache = open_cache()
         try:
-            return cache.prune(seconds), None if cache.fold_wal() else str(path)
+            return purge(cache), None if cache.fold_wal() else str(path)
         finally:
             cache.close()
     except (sqlite3.Error, OSError) as e:
-        raise _cache_error(path, e, "the semantic cache") from None
+        raise _cache_error(path, e, what) from None
 
 
 def _cache_error(path: Path, e: BaseException, what: str) -> UsageError:

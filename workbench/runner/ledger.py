@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from ..errors import QueueUnavailableError
 from ..store.logstore import dispose, fold_wal, make_engine, safe_url
-from ..store.sqlitefile import explain, in_memory, sqlite_file
+from ..store.sqlitefile import explain_url, in_memory
 
 STATES = ("pending", "leased", "done")
 
@@ -245,11 +245,8 @@ def ledger_error(url: str, e: BaseException, message: str | None = None,
     """The error for a ledger that cannot be opened or written: a read-only place or a damaged SQLite file says so
     with its repair (the ledger holds the queue's items and results: moving it aside loses them from the queue);
     any other cause is ``message`` (default: the URL and the driver's words) with ``hint``."""
-    path = sqlite_file(url)
-    known = None if path is None else explain(
-        path, e, "the queue ledger",
-        "it held every queued item and result: enqueue the inputs again (what it held: `sqlite3 {broken} .recover`)",
-        "set --db / WORKBENCH_DB_URL (or WORKBENCH_HOME) to a writable place")
+    known = explain_url(url, e, "the queue ledger", "it held every queued item and result: enqueue the inputs "
+                        "again (what it held: `sqlite3 {broken} .recover`)")
     if known is not None:
         return QueueUnavailableError(known[0], hint=known[1])
     cause = getattr(e, "orig", None) or e

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from .._util.paths import workspace
 from .._util.wal import use_wal
 from ..errors import LogStoreError
-from .sqlitefile import explain, in_memory, sqlite_file
+from .sqlitefile import explain_url, in_memory
 
 
 def default_db_url() -> str:
@@ -352,11 +352,8 @@ class LogStore:
 def open_error(url: str, e: BaseException) -> LogStoreError:
     """The error for a log store that cannot be opened (or written): a read-only place or a damaged SQLite file
     says so with its repair; anything else names the URL and the driver's words."""
-    path = sqlite_file(url)
-    known = None if path is None else explain(
-        path, e, "the log store",
-        "a new, empty log store is made on the next use (the old rows: `sqlite3 {broken} .recover`)",
-        "set --db / WORKBENCH_DB_URL (or WORKBENCH_HOME) to a writable place")
+    known = explain_url(url, e, "the log store",
+                        "a new, empty log store is made on the next use (the old rows: `sqlite3 {broken} .recover`)")
     if known is not None:
         return LogStoreError(known[0], hint=known[1])
     return LogStoreError(f"cannot open the log store {safe_url(url)}: {_reason(e)}",

@@ -95,3 +95,11 @@ def explain(path: Path, error: BaseException, what: str, repair: str,
         return (f"{what} {path} is damaged ({reason(error)})",
                 f"move it aside (mv {shlex.quote(str(path))} {broken}); {repair.format(broken=broken)}")
     return None
+
+
+def explain_url(url: str, error: BaseException, what: str, repair: str,
+                elsewhere: str = "set --db / WORKBENCH_DB_URL (or WORKBENCH_HOME) to a writable place") -> \
+        tuple[str, str] | None:
+    """``explain`` for the SQLite file a database URL names; None for another database, or another cause."""
+    path = sqlite_file(url)
+    return None if path is None else explain(path, error, what, repair, elsewhere)
