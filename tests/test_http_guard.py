@@ -184,6 +184,10 @@ def test_ids_are_checked_as_workbench_run_checks_them_before_anything_runs(serve
         line = r.json()
         assert r.status_code == 200 and line["status"] == "rejected" and line["error"]["code"] == "missing_id", line
         assert line["model"] is None
+    r = httpx.post(f"{served.url}/v1/run", json={**QUESTION, "id": 1.5, "stream": True}, timeout=30)
+    assert r.headers["content-type"].startswith("text/event-stream")  # asked for a stream: one ``result`` event
+    event, data = r.text.strip().split("\n")
+    assert event == "event: result" and json.loads(data.removeprefix("data: "))["error"]["code"] == "missing_id"
     r = httpx.post(f"{served.url}/v1/run", json={k: v for k, v in QUESTION.items() if k != "id"}, timeout=30)
     assert r.status_code == 200 and r.json()["status"] == "ok"
 

@@ -141,7 +141,8 @@ def test_punctuation_or_words_touching_a_value_do_not_hide_it(value, before, lef
 
 @PROPS
 @given(st.sampled_from(["DB_PASSWORD", "db_password", "client_secret", "SMTP-PASSWORD", "app_secret"]),
-       st.sampled_from(["=", ": ", ":"]), st.text(string.ascii_letters + string.digits, min_size=4, max_size=20),
+       st.sampled_from(["=", ": ", ":", " is: "]), st.text(string.ascii_letters + string.digits, min_size=4,
+                                                          max_size=20),
        st.sampled_from(['"{}"', "{}", "'{}'"]))
 def test_a_password_or_secret_key_with_a_prefix_still_hides_its_value(key, sep, value, quoting):
     text = f"export {key}{sep}{quoting.format(value)} # set"

@@ -48,9 +48,9 @@ _KEYED_SECRET = re.compile(
     r"(?i:(?<![A-Za-z0-9])(?:api[_\- ]?key|secret(?:[_\-]key)?|access[_\-]?key|token|password|passwd|pwd|bearer|auth)\b"
     r"[\"']?\s*(?:[:=]|\bis\b)?\s*[\"']?)([A-Za-z0-9+/_\-.=]{16,})")
 _KEYED_PASSWORD = re.compile(
-    r"(?i:(?<![A-Za-z0-9])(?:password|passwd|pwd|passphrase|secret)\b[\"']?\s*[:=]\s*)"
+    r"(?i:(?<![A-Za-z0-9])(?:password|passwd|pwd|passphrase|secret)\b[\"']?(?:\s+is)?\s*[:=]\s*)"
     r"(?:\"([^\"\n]{1,200})\"|'([^'\n]{1,200})'|([^\s,;\"']+?)(?=[.,;]?(?:\s|$)|[,;]))")
-"""A value after ``password:`` / ``secret=`` (also ``DB_PASSWORD=``, ``client_secret:``), quoted (spaces and all, as
+"""A value after ``password:`` / ``secret=`` (also ``DB_PASSWORD=``, ``client_secret:``, ``password is:``), quoted (spaces and all, as
 in JSON: ``{"password": "wombat kettle"}``) or up to the next space or punctuation."""
 _INVISIBLE = "\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff"
 """Characters that show as nothing (zero-width spaces and joiners, soft hyphen...): inside an e-mail they hid it."""

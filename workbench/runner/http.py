@@ -90,6 +90,17 @@ async def _stream(runner: Any, inputs: dict[str, Any], running: set[asyncio.Task
     yield sse("result", line)
 
 
+def _line_response(line: dict[str, Any], stream: bool) -> Response:
+    """A result line known at once: JSON, or for a client that asked for a stream, the one ``result`` event."""
+    if not stream:
+        return JSONResponse(line)
+
+    async def events() -> AsyncIterator[bytes]:
+        yield sse("result", line)
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
 def _parse_input(body: bytes) -> dict[str, Any] | Response:
     """The input object in a request body, or the error response that refuses the body. ``NaN`` and ``Infinity``
     are not JSON (an id of ``NaN`` was run, then its answer could not be written: a 500 after the model was paid)."""
@@ -135,7 +146,7 @@ class _Endpoints:
             refused = await run_in_threadpool(runner.reject, None, "missing_id",
                                               f"the input has no usable 'id' (a non-empty string or an integer, at most "
                                               f"{MAX_ID_CHARS} characters): {problem}")
-            return JSONResponse(refused.to_line())
+            return _line_response(refused.to_line(), stream)
         if stream:
             return StreamingResponse(_stream(runner, inputs, self.running, large), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache"})
