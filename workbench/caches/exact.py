@@ -25,7 +25,7 @@ from .._util.batching import FULL_BATCH, BatchWriter
 from .._util.jsontext import dumps_with
 from .._util.paths import workspace
 from .._util.unicode import is_valid_unicode
-from .._util.wal import use_wal
+from .._util.wal import fold_wal, use_wal
 from ..models.records import Completion
 from .transaction import executemany_atomically
 
@@ -191,18 +191,6 @@ class _Handle:
 
     def __init__(self, db: sqlite3.Connection, generation: int):
         self.db, self.generation, self.lock = db, generation, threading.Lock()
-
-
-def fold_wal(db: sqlite3.Connection) -> bool:
-    """Fold a SQLite file's write-ahead log back into it and truncate it (``PRAGMA wal_checkpoint(TRUNCATE)``), so
-    no old page (an entry since purged) stays in ``-wal``; True when done. False when it could not finish: another
-    connection, perhaps in another process, reads an older snapshot (a checkpoint cannot pass it), or a disk
-    error; the last connection to close folds it."""
-    try:
-        row = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    except sqlite3.Error:
-        return False
-    return row is None or row[0] == 0
 
 
 def stored_key(key: str) -> bytes:

@@ -54,9 +54,8 @@ import numpy as np
 
 from .._util.batching import BatchWriter
 from .._util.unicode import is_valid_unicode
-from .._util.wal import use_wal
+from .._util.wal import fold_wal, use_wal
 from ..errors import DataError
-from .exact import fold_wal
 from .guard import Signature, normalise_question, signature
 from .index import SketchIndex
 from .records import Expiry, Match, SearchLimits
@@ -349,8 +348,8 @@ class SemanticCache:
         self.flush()
         with self._lock:
             if self._connection is not None:
+                fold_wal(self._connection)  # False when another process still reads the log: it folds it later
                 with contextlib.suppress(sqlite3.Error):
-                    fold_wal(self._connection)
                     self._connection.close()
                 self._connection = None
             self._drop_scopes()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import operator
 import os
-import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .._util.paths import workspace
+from .._util.wal import fold_wal as fold_connection_wal
 from .._util.wal import use_wal
 from ..errors import LogStoreError
 from .sqlitefile import explain_url, in_memory
@@ -180,16 +180,9 @@ def fold_wal(engine: Engine) -> bool:
     except sa.exc.DBAPIError:
         return False
     try:
-        cursor = raw.cursor()
-        try:
-            row = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        finally:
-            cursor.close()
-    except sqlite3.Error:
-        return False
+        return fold_connection_wal(raw)
     finally:
         raw.close()
-    return row is None or row[0] == 0
 
 
 def dispose(engine: Engine) -> None:
