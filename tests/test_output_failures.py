@@ -153,3 +153,12 @@ def test_the_count_of_results_kept_after_a_failed_write_is_what_the_file_holds(t
         for i in range(40):
             results.write({"id": f"q{i}"})
     assert out.read_text(encoding="utf-8").count("\n") == 34  # 1 resumed + 33; only 2 were counted before
+
+
+def test_serve_with_an_in_memory_db_says_how_to_repair_it(tmp_path):
+    """``serve`` refused a store that cannot be opened with a generic "check --db" in place of the store's own
+    repair (here: a file URL instead of an in-memory one)."""
+    pytest.importorskip("uvicorn")
+    r = workbench(tmp_path, "serve", "--config", "configs/pipeline.yaml", "--db", "sqlite://", "--port", "1")
+    assert r.returncode == 2 and "in-memory log store" in r.stderr and "sqlite:////" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr

@@ -89,7 +89,7 @@ def _run(args: argparse.Namespace, stop: _Stop) -> int:
     runner = Runner.from_config(args.config, db_url=args.db, allow_stand_in_evidence=args.allow_stand_in_evidence)
     tally = Tally()
     try:
-        _check_log_store(runner)
+        runner.check_log_store()
         runner.warm_up()
         src = _input(args.input)
         out = ResultsFile(args.out, resume=args.resume)
@@ -116,21 +116,6 @@ def _run(args: argparse.Namespace, stop: _Stop) -> int:
         runner.close()
     _summary(tally, runner.log_errors, args.out)
     return 0
-
-
-def _check_log_store(runner: Any) -> None:
-    """``Runner.check_log_store`` (a store that cannot be opened: exit 2 before any line), with the store's own
-    hint when it has one: the repair of a damaged file (``mv FILE FILE.broken``), a read-only folder, or a file URL
-    instead of an in-memory one."""
-    from ..errors import ConfigError, LogStoreError
-
-    try:
-        runner.check_log_store()
-    except ConfigError:
-        error = runner.log.open_error
-        if isinstance(error, LogStoreError) and error.hint:
-            raise LogStoreError(error.message, hint=error.hint) from None
-        raise
 
 
 class Stopped(KeyboardInterrupt):

@@ -125,12 +125,16 @@ class Runner:
         return runner
 
     def check_log_store(self) -> None:
-        """``ConfigError`` (exit 2) when the log store cannot be opened now: a bad ``--db`` is refused before any
-        work, instead of every row being lost. (Once running, a store that fails is tolerated and counted.)"""
+        """Exit 2 when the log store cannot be opened now: a bad ``--db`` is refused before any work, instead of
+        every row being lost. (Once running, a store that fails is tolerated and counted.) The store's own error
+        when it says how to repair it (a damaged file: ``mv FILE FILE.broken``; a read-only folder; a file URL
+        for an in-memory one), else ``ConfigError``."""
         if self.log.open() is None:
-            from ..errors import ConfigError
+            from ..errors import ConfigError, LogStoreError
 
             error = self.log.open_error
+            if isinstance(error, LogStoreError) and error.hint:
+                raise LogStoreError(error.message, hint=error.hint) from None
             raise ConfigError(getattr(error, "message", None) or f"cannot open the log store "
                               f"{logstore.safe_url(self.db_url)}: {type(error).__name__}: {error}",
                               hint="check --db / WORKBENCH_DB_URL: e.g. sqlite:////abs/path/log.db or "
