@@ -30,13 +30,13 @@ def run(args: argparse.Namespace) -> int:
     import sqlalchemy as sa
 
     from ..runner.ledger import ledger_error
+    from ..store.sqlitefile import reason
 
     queue = WorkQueue(args.queue, args.db)
     try:
         report = queue.submit(items)
     except sa.exc.DBAPIError as e:  # the ledger cannot be written: a full disk, a read-only file, a database down
-        reason = " ".join(str(e.orig or e).split())[:200]
-        raise ledger_error(queue.ledger.url, e, f"cannot record the items in the queue ledger: {reason}",
+        raise ledger_error(queue.ledger.url, e, f"cannot record the items in the queue ledger: {reason(e)}",
                            hint="free space or fix --db, then run the same `workbench enqueue` again: items "
                                 "already recorded are kept (enqueue is idempotent by id)") from None
     finally:

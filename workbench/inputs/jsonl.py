@@ -91,10 +91,16 @@ MAX_ID_CHARS = 500
 
 def valid_id(value: Any) -> bool:
     """A usable input id: a non-empty string or an integer (a boolean is not one), at most ``MAX_ID_CHARS`` long."""
-    return id_problem(value) is None
+    return _id_problem(value) is None
 
 
-def id_problem(value: Any) -> str | None:
+def id_refusal(value: Any) -> str | None:
+    """Why ``value`` cannot be an input's id, in the words ``workbench run`` uses for such a line; None when it can."""
+    problem = _id_problem(value)
+    return None if problem is None else f"the input {_MESSAGES['missing_id']}: {problem}"
+
+
+def _id_problem(value: Any) -> str | None:
     """Why ``value`` is not a usable id (its type, or its length); None when it is one."""
     if isinstance(value, bool) or not isinstance(value, int | str) or (isinstance(value, str) and not value.strip()):
         return type(value).__name__
@@ -145,7 +151,7 @@ def _parse(text: str) -> tuple[Any, Flag | None]:
     if shape is not None:
         return obj, shape
     if not valid_id(obj.get("id")):
-        return obj, Flag("missing_id", "id", None, [id_problem(obj["id"])] if "id" in obj else [])
+        return obj, Flag("missing_id", "id", None, [_id_problem(obj["id"])] if "id" in obj else [])
     return obj, None
 
 

@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ..errors import WorkbenchError
-from ..inputs.jsonl import MAX_ID_CHARS, MAX_LINE_BYTES, id_problem, no_constants
+from ..inputs.jsonl import MAX_LINE_BYTES, id_refusal, no_constants
 
 MAX_BODY_BYTES = MAX_LINE_BYTES
 """An input is at most 10 MB, as a JSONL line or as a request body."""
@@ -98,7 +98,11 @@ def _line_response(line: dict[str, Any], stream: bool) -> Response:
     async def events() -> AsyncIterator[bytes]:
         yield sse("result", line)
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    return _event_stream(events())
+
+
+def _event_stream(events: AsyncIterator[bytes]) -> StreamingResponse:
+    return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
 def _parse_input(body: bytes) -> dict[str, Any] | Response:
@@ -141,15 +145,12 @@ class _Endpoints:
             _, runner = await self.current()
         except WorkbenchError as e:
             return error_response(503, e.code, e.message)
-        if "id" in inputs and (problem := id_problem(inputs["id"])) is not None and hasattr(runner, "reject"):
+        if "id" in inputs and (why := id_refusal(inputs["id"])) is not None and hasattr(runner, "reject"):
             # as ``workbench run`` refuses the line: never run (nor paid for) an answer that cannot be written back
-            refused = await run_in_threadpool(runner.reject, None, "missing_id",
-                                              f"the input has no usable 'id' (a non-empty string or an integer, at most "
-                                              f"{MAX_ID_CHARS} characters): {problem}")
+            refused = await run_in_threadpool(runner.reject, None, "missing_id", why)
             return _line_response(refused.to_line(), stream)
         if stream:
-            return StreamingResponse(_stream(runner, inputs, self.running, large), media_type="text/event-stream",
-                                     headers={"Cache-Control": "no-cache"})
+            return _event_stream(_stream(runner, inputs, self.running, large))
         try:
             return JSONResponse(await _run(runner, inputs, large))
         except Exception as e:  # noqa: BLE001 - the runner never raises; if it does, answer without a traceback

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from ..errors import QueueUnavailableError
 from ..store.logstore import dispose, fold_wal, make_engine, safe_url
-from ..store.sqlitefile import explain_url, in_memory
+from ..store.sqlitefile import explain_url, in_memory, reason
 
 STATES = ("pending", "leased", "done")
 
@@ -251,4 +251,4 @@ def ledger_error(url: str, e: BaseException, message: str | None = None,
         return QueueUnavailableError(known[0], hint=known[1])
     cause = getattr(e, "orig", None) or e
     return QueueUnavailableError(message or f"cannot open the queue ledger {safe_url(url)}: {type(cause).__name__}: "
-                                            f"{' '.join(str(cause).split())[:200]}", hint=hint)
+                                            f"{reason(e)}", hint=hint)

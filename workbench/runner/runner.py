@@ -134,7 +134,7 @@ class Runner:
 
             error = self.log.open_error
             if isinstance(error, LogStoreError) and error.hint:
-                raise LogStoreError(error.message, hint=error.hint) from None
+                raise error from None
             raise ConfigError(getattr(error, "message", None) or f"cannot open the log store "
                               f"{logstore.safe_url(self.db_url)}: {type(error).__name__}: {error}",
                               hint="check --db / WORKBENCH_DB_URL: e.g. sqlite:////abs/path/log.db or "
@@ -402,9 +402,7 @@ def _capturable(completion: Completion) -> bool:
 
 
 async def _in_thread(executor: Executor | None, fn: Callable[[Any], Any], arg: Any) -> Any:
-    """``asyncio.to_thread(fn, arg)`` in ``executor``'s threads (None: the loop's default ones)."""
-    if executor is None:
-        return await asyncio.to_thread(fn, arg)
+    """``asyncio.to_thread(fn, arg)`` in ``executor``'s threads (None: the loop's default ones, as ``to_thread``)."""
     call = functools.partial(contextvars.copy_context().run, fn, arg)
     return await asyncio.get_running_loop().run_in_executor(executor, call)
 
