@@ -128,6 +128,8 @@ def test_a_non_ascii_signature_is_an_exit_2_not_a_traceback(tmp_path, monkeypatc
     ("aws_access_key_id", "AKIAQWERTYUIOPASDFGH", "AWS_ACCESS_KEY_ID"),
     ("note", "gh" + "p_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8", "OPENAI_API_KEY"),
     ("stop", ["Bearer abc123def456ghi789"], "OPENAI_API_KEY"),
+    ("note", "sk_" + "live_a1B2c3D4e5F6g7H8", "OPENAI_API_KEY"),             # a Stripe key, by its shape
+    ("model_hint", "keyAKIAQWERTYUIOPASDFGH", "AWS_ACCESS_KEY_ID"),      # glued to a word
 ])
 def test_a_credential_in_tier_params_is_refused_whatever_its_field(tmp_path, field, value, variable):
     with pytest.raises(ConfigError, match="credential") as e:

@@ -5,9 +5,9 @@ a run writes them anywhere.
 A credential is found by its field's name, however it is spelt (``api_key``, ``API-KEY``, ``apiKey``,
 ``x-api-key``, ``Authorization``, ``aws_access_key_id``, ``password``, ``*_token``, ``*_secret``, ``*credentials``)
 and by its value, whatever the field: a string holding an ``sk-…``, ``AKIA…``, ``ghp_…``, ``xox…`` or ``AIza…`` key,
-a JWT, ``Bearer <token>``, a private key, or a URL with a password in it (``https://user:pass@host``). The patterns
-are kept here rather than shared with ``workbench.inputs.pii`` (``_util`` imports only ``errors``), and are stricter
-than the log store's redaction: a false alarm here refuses a whole config."""
+a Stripe key, a JWT, ``Bearer <token>``, a private key, or a URL with a password in it (``https://user:pass@host``).
+The key shapes are shared with redaction (``_util.keyshapes``); the rest is stricter than redaction's keyed values:
+a false alarm here refuses a whole config."""
 from __future__ import annotations
 
 import re
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
+from .keyshapes import KEY_SHAPES
 
 SECRET_NAMES = re.compile(r"(apikey|apisecret|secret|secretkey|accesskey|accesskeyid|privatekey|signingkey|accountkey|"
                           r"subscriptionkey|masterkey|token|password|passwd|passphrase|credentials?|authorization|auth|"
@@ -24,14 +25,7 @@ SECRET_NAMES = re.compile(r"(apikey|apisecret|secret|secretkey|accesskey|accessk
 case, only letters and digits): ``apiKey``, ``api-key``, ``API_KEY`` and ``x-api-key`` all end in ``apikey``;
 ``aws_access_key_id`` in ``accesskeyid``; ``azure_ad_token`` in ``token``."""
 _URL_WITH_PASSWORD = "a URL with a password (scheme://user:password@host)"
-SECRET_VALUES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("an API key (sk-…)",
-     re.compile(r"\bsk-(?:proj-|ant-|live_|test_)?(?:[A-Za-z0-9_\-]{20,}|(?=[A-Za-z_\-]*\d)[A-Za-z0-9_\-]{8,})")),
-    ("an AWS access key id (AKIA…)", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("a GitHub token (ghp_…)", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})")),
-    ("a Slack token (xox…)", re.compile(r"\bxox[abprs]-[A-Za-z0-9\-]{10,}")),
-    ("a Google API key (AIza…)", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b")),
-    ("a JSON Web Token (eyJ…)", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}")),
+SECRET_VALUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((shape, rx) for shape, _, rx in KEY_SHAPES) + (
     ("a bearer token (Bearer …)",
      re.compile(r"(?i:\bbearer\s+)(?:(?=[A-Za-z0-9._~+/\-]*\d)[A-Za-z0-9._~+/\-]{8,}|[A-Za-z0-9._~+/\-]{24,})")),
     ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),

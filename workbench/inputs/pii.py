@@ -11,11 +11,13 @@ GitHub/Slack/Google keys, JWTs, long tokens after ``key``/``token``/``bearer``, 
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from .._util.asciimap import ascii_table
+from .._util.keyshapes import KEY_SHAPES
 
 KINDS = ("secret", "email", "iban", "credit_card", "ssn", "ipv4", "ipv6", "phone")
 """Every kind, in priority order: when two matches overlap, the earlier kind wins."""
@@ -34,35 +36,34 @@ class PiiMatch:
 
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-# (literal that must occur, regex)
-_SECRET_RES = (
-    ("sk-", re.compile(r"\bsk-(?:proj-|ant-|live_|test_)?(?:[A-Za-z0-9_\-]{20,}|(?=[A-Za-z_\-]*\d)[A-Za-z0-9_\-]{8,})")),
-    ("IA", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("_", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b")),
-    ("xox", re.compile(r"\bxox[abprs]-[A-Za-z0-9\-]{10,}")),
-    ("AIza", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b")),
-    ("eyJ", re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}")),
-    ("k_", re.compile(r"\b[rsp]k_(?:live|test)_[A-Za-z0-9]{10,}")),  # Stripe
-)
 _KEYED_SECRET = re.compile(
     r"(?i:(?<![A-Za-z0-9])(?:api[_\- ]?key|secret(?:[_\-]key)?|access[_\-]?key|token|password|passwd|pwd|bearer|auth)\b"
     r"[\"']?\s*(?:[:=]|\bis\b)?\s*[\"']?)([A-Za-z0-9+/_\-.=]{16,})")
+_PASSWORD_WORDS = r"password|passwd|pwd|passphrase|passwort|kennwort|contrase[ñn]a|mot de passe|wachtwoord|senha"
+"""The word for a password in English and a few other languages (``Passwort:``, ``contraseña:``)."""
 _KEYED_PASSWORD = re.compile(
-    r"(?i:(?<![A-Za-z0-9])(?:password|passwd|pwd|passphrase|secret)\b[\"']?(?:\s+is)?\s*[:=]\s*)"
+    rf"(?i:(?<![A-Za-z0-9])(?:{_PASSWORD_WORDS}|secret)\b[\"']?(?:\s+is)?\s*[:=]\s*)"
     r"(?:\"([^\"\n]{1,200})\"|'([^'\n]{1,200})'|([^\s,;\"']+?)(?=[.,;]?(?:\s|$)|[,;]))")
 """A value after ``password:`` / ``secret=`` (also ``DB_PASSWORD=``, ``client_secret:``, ``password is:``), quoted (spaces and all, as
 in JSON: ``{"password": "wombat kettle"}``) or up to the next space or punctuation."""
+_PASSWORD_IS = re.compile(
+    rf"(?i:(?<![A-Za-z0-9])(?:{_PASSWORD_WORDS})\s+(?:is|was|ist|war|es|est|is now)\s+)"
+    r"(?:\"([^\"\n]{1,200})\"|'([^'\n]{1,200})'|(?=[^\s\"']*[\d@#$%^&*_+=~])([^\s\"']{4,}?)(?=[.,;!?]?(?:\s|$)))")
+"""``my password is hunter2`` (no colon): a quoted value, or a word of 4 or more characters holding a digit or a
+symbol (``The password is in the vault`` and ``the password is 8 characters long`` are left alone)."""
 _INVISIBLE = "\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff"
 """Characters that show as nothing (zero-width spaces and joiners, soft hyphen...): inside an e-mail they hid it."""
 _EMAIL = re.compile(rf"[\w.%+\-{_INVISIBLE}]+[@＠﹫][\w\-{_INVISIBLE}]+(?:[.．][\w\-{_INVISIBLE}]+)*[.．][^\W\d_]{{2,}}")
 """Letters of any script (full-width ``ｏｔｔｏ``), ``＠`` and ``．`` as well as ``@`` and ``.``, invisible characters
 anywhere."""
 _AT_SIGNS = ("@", "＠", "﹫")
-_IBAN = re.compile(r"(?i)\b[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]{4}){2,7}(?:[ \-]?[A-Z0-9]{1,4})?\b")
+_IBAN = re.compile(r"(?i)(?<![A-Z0-9])[A-Z]{2}\d{2}(?:[ \-._]?[A-Z0-9]{4}){2,7}(?:[ \-._]?[A-Z0-9]{1,4})?(?![A-Z0-9])")
+"""Grouped by fours with spaces, dashes, dots or underscores (``DE89.3704…``, ``iban_DE89…``), in any case."""
 _E164 = re.compile(r"(?<!\d)[+＋][1-9]\d{6,14}(?!\d)")
 """``+33612345678`` (or ``＋``), also glued to a word or followed by ``-``/``_`` (``user-+33612345678-a``)."""
-_IPV6 = re.compile(r"(?<![A-Za-z0-9:.])(?:[0-9A-Fa-f]{1,4}|:)?(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?(?![A-Za-z0-9:])|"
-                   r"(?<![A-Za-z0-9:.])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![A-Za-z0-9:])")
+_IPV6 = re.compile(r"(?<![A-Za-z0-9:])(?<!\d\.)(?:[0-9A-Fa-f]{1,4}|:)?(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?(?![A-Za-z0-9:])|"
+                   r"(?<![A-Za-z0-9:])(?<!\d\.)(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![A-Za-z0-9:])")
+"""Not inside a dotted number (``1.2::3``), but after a host name's dot (``host.fe80::1``)."""
 _CARD = re.compile(r"(?<!\d)(?<!\d[.\-])(?:\d{4}([ \-]?)\d{4}\1\d{4}\1\d{1,7}|\d{4}([ \-]?)\d{6}\2\d{4,5})"
                    r"(?!\d|[.\-]\d)")
 """Not inside a longer number (``1.4111…``), but at the end of a sentence (``…0004.``) or before a dash."""
@@ -72,7 +73,7 @@ _IPV4 = re.compile(rf"(?<!\d)(?<!\d\.){_OCTET}(?:\.{_OCTET}){{3}}(?!\d|\.\d)")
 _PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,5}\)[ .\-]?)?\d{2,5}(?:[ .\-]\d{2,8}){1,4}(?![\w\-])")
 _DATE_LIKE = re.compile(r"^\d{4}[\-./]\d{1,2}[\-./]\d{1,2}$|^\d{1,2}[\-./]\d{1,2}[\-./]\d{2,4}$")
 _SECRET_HINTS = ("sk-", "akia", "asia", "gh", "xox", "aiza", "eyj", "key", "token", "secret", "passw", "passp", "pwd",
-                 "bearer", "auth", "k_live_", "k_test_")
+                 "bearer", "auth", "k_live_", "k_test_", "kennw", "contrase", "mot de passe", "wachtw", "senha")
 _NUMBER_GATE = re.compile(r"\d[\d \-.()/]{5,}\d")
 """Every number kind has a run of 7+ characters of digits and separators; ordinary text mostly has none."""
 _SHAPE = ascii_table(lambda ch: "a" if ch.isalpha() else "1" if ch.isdigit() else "-" if ch in " -.()/" else "x")
@@ -96,7 +97,7 @@ def luhn_ok(digits: str) -> bool:
 
 def iban_ok(candidate: str) -> bool:
     """True when ``candidate`` (spaces allowed) has an IBAN's length and mod-97 checksum."""
-    s = candidate.replace(" ", "").replace("-", "").upper()
+    s = re.sub(r"[ \-._]", "", candidate).upper()
     if not 15 <= len(s) <= 34:
         return False
     moved = s[4:] + s[:4]
@@ -121,16 +122,17 @@ def _first_hint(lower: str) -> int:
 
 
 def _secrets(text: str) -> list[PiiMatch]:
-    first = _first_hint(text.lower())
+    lower = text.lower()
+    first = _first_hint(lower)
     if first < 0:
         return []
-    found = [PiiMatch("secret", m.start(), m.end()) for lit, rx in _SECRET_RES if lit in text
-             for m in rx.finditer(text)]
+    found = [PiiMatch("secret", m.start(), m.end()) for _, literals, rx in KEY_SHAPES
+             if any(map(lower.__contains__, literals)) for m in rx.finditer(text)]
     for m in _KEYED_SECRET.finditer(text, max(0, first - 10)):
         token = m.group(1)
         if any(c.isdigit() for c in token) or len(token) >= 24:
             found.append(PiiMatch("secret", m.start(1), m.end(1)))
-    for m in _KEYED_PASSWORD.finditer(text):
+    for m in itertools.chain(_KEYED_PASSWORD.finditer(text), _PASSWORD_IS.finditer(text)):
         group = next(g for g in (1, 2, 3) if m.group(g) is not None)
         found.append(PiiMatch("secret", m.start(group), m.end(group)))
     return found
@@ -158,7 +160,7 @@ def _iban_matches(text: str) -> list[PiiMatch]:
             if iban_ok(s):
                 found.append(PiiMatch("iban", m.start(), m.start() + len(s)))
                 break
-            cut = re.search(r"[ \-]?[A-Za-z0-9]{1,4}$", s)
+            cut = re.search(r"[ \-._]?[A-Za-z0-9]{1,4}$", s)
             if cut is None or cut.start() < 15:
                 break
             s = s[:cut.start()]
