@@ -9,7 +9,8 @@ near-miss guard included), on two sets, at a grid of thresholds:
   99 templated paraphrases): one scope per pair; any hit on a near miss is a false hit;
 - at the chosen threshold, two sets **written apart from the project** by authors blind to the guard:
   ``*_fresh.jsonl`` (90 paraphrases, 160 near misses; tune and held-out parts), ``*_fresh2.jsonl`` (75, 156) and
-  ``*_fresh3.jsonl`` (60, 144) and ``*_fresh4.jsonl`` (60, 144).
+  ``*_fresh3.jsonl`` (60, 144), ``*_fresh4.jsonl`` (60, 144), ``*_fresh5.jsonl`` (82, 220) and ``*_fresh6.jsonl``
+  (65, 199).
 
 Per embedder it also prints the most any threshold can answer of the real paraphrases (``ceiling``: the cache
 serves the most similar entry the guard allows, so hits only grow as the threshold falls) and how many pairs the
@@ -144,7 +145,9 @@ FRESH = (("fresh tune", "paraphrases_fresh.jsonl", "near_miss_fresh.jsonl", "tun
          ("fresh held out", "paraphrases_fresh.jsonl", "near_miss_fresh.jsonl", "heldout"),
          ("fresh2", "paraphrases_fresh2.jsonl", "near_miss_fresh2.jsonl", "heldout"),
          ("fresh3", "paraphrases_fresh3.jsonl", "near_miss_fresh3.jsonl", "heldout"),
-         ("fresh4", "paraphrases_fresh4.jsonl", "near_miss_fresh4.jsonl", "heldout"))
+         ("fresh4", "paraphrases_fresh4.jsonl", "near_miss_fresh4.jsonl", "heldout"),
+         ("fresh5", "paraphrases_fresh5.jsonl", "near_miss_fresh5.jsonl", "heldout"),
+         ("fresh6", "paraphrases_fresh6.jsonl", "near_miss_fresh6.jsonl", "heldout"))
 
 
 def fresh(embedder: Any, threshold: float) -> dict[str, dict[str, int]]:

@@ -280,6 +280,55 @@ def test_the_fourth_fresh_sets_near_misses():
     assert same("Can I pay with my card?", "Can I use my card to pay?")
 
 
+def test_what_is_allowed_is_not_what_is_required():
+    """The fifth set written apart (``near_miss_fresh5``), first run: 10 of its 13 modality pairs got through, each
+    at 0.92-0.97 with MiniLM. "Can I" asks what is possible; "must I", "do I need", "do I have to" what is required."""
+    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
+    assert not same("Can I pay my premium annually?", "Do I have to pay my premium annually?")
+    assert not same("Can students take the final exam online?", "Must students take the final exam online?")
+    assert not same("Can parents attend orientation?", "Are parents required to attend orientation?")
+    assert not same("Can I get a referral to see a dermatologist?", "Do I need a referral to see a dermatologist?")
+    assert not same("Does my son need a passport?", "Can my son get a passport?")
+    assert same("Is renter's insurance mandatory for tenants?", "Do tenants have to carry renters insurance?")
+    assert same("Can the driver leave my shopping on the porch if I'm not home?",
+                "Is unattended doorstep drop-off possible when nobody's in?")
+    assert same("I need to reset my password, how can I do it?", "How can I reset my password?")
+    assert same("Do I have an account?", "Can I see whether I have an account?")  # "have" is possession here
+
+
+def test_what_happened_is_not_what_will_happen():
+    """The same set: 8 of its 13 tense pairs got through ("did my insurance cover" / "will my insurance cover")."""
+    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
+    assert not same("Did my insurance cover the MRI?", "Will my insurance cover the MRI?")
+    assert not same("Was I charged for the annual renewal?", "Will I be charged for the annual renewal?")
+    assert not same("Has my deductible reset for the year?", "When will my deductible reset for the year?")
+    assert not same("Did you already ship my replacement?", "Are you going to ship my replacement?")
+    assert same("My parcel was shipped, when will it arrive?", "My parcel has been shipped. When will it arrive?")
+    assert same("Why was my card declined?", "Why did my card get declined?")
+
+
+def test_another_reason_condition_or_comparison_is_another_question():
+    """The same words up to "because", "if" or "than", then another clause: found by the fifth and sixth sets
+    written apart, too long a run for the one-span rule. Clauses that share a named thing are rewordings."""
+    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
+    assert not same("Do you refund the shipping cost if I return an item because it's defective?",
+                    "Do you refund the shipping cost if I return an item because I changed my mind?")
+    assert not same("My food order was late because the restaurant was slow, can I get a refund?",
+                    "My food order was late because I gave the wrong address, can I get a refund?")
+    assert not same("Is the subscription cheaper than paying per-order fees?",
+                    "Is the subscription cheaper than the rival app's subscription?")
+    assert same("What should I do if I smell gas in my home?", "What should I do if there's a gas smell in my house?")
+
+
+def test_a_possessive_added_on_one_side_is_another_owner():
+    """"my bank account" / "my late father's bank account": the possessive ``'s`` made the added run three words,
+    over the two the one-span rule allows."""
+    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
+    assert not same("Can I close my bank account over the phone?",
+                    "Can I close my late father's bank account over the phone?")
+    assert same("Can I close my bank account over the phone?", "Can I close my bank account by phone?")
+
+
 def test_a_different_action_on_the_same_thing_is_another_question():
     """Found on the real path (``workbench run`` against a loopback OpenAI-compatible server, in the final review):
     "Can I cancel order 2?" was served the answer of "Can I get a refund for order 2?". Actions are common words,
