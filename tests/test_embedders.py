@@ -131,3 +131,48 @@ def test_minilm_paraphrase_and_hostile_text():
     assert abs(float(np.linalg.norm(empty)) - 1.0) < 1e-5  # "" is [CLS] [SEP]: a vector, as in sentence-transformers
     hostile = MiniLMEmbedder().embed(["lone \ud800 surrogate", "\x00\x01", "🙂" * 2000, "word " * 50_000])
     assert hostile.shape == (4, 384) and np.isfinite(hostile).all()
+
+
+def test_a_provider_embedding_model_can_back_the_semantic_cache(monkeypatch, tmp_path):
+    """``embedder: litellm:<model>``: the way past MiniLM's paraphrase rate when a provider key exists. It has no
+    calibrated threshold, so a semantic cache on it must give one (measured by ``benchmarks/embedders.py
+    --litellm``)."""
+    from workbench.caches.semantic import SemanticCache
+    from workbench.config.cache import CacheConfig
+    from workbench.models.embedders import HashingEmbedder
+    from workbench.models.litellm_env import import_litellm
+
+    litellm = import_litellm()
+    seen = []
+
+    def fake(model, input, **kwargs):  # a provider's vectors, here the hashing embedder's
+        seen.append(model)
+        rows = HashingEmbedder().embed(list(input))
+        return type("R", (), {"data": [{"index": i, "embedding": row.tolist()} for i, row in enumerate(rows)]})
+
+    monkeypatch.setattr(litellm, "embedding", fake)
+    config = CacheConfig(semantic=True, embedder="litellm:openai/text-embedding-3-small", similarity_threshold=0.8)
+    cache = SemanticCache.for_config(tmp_path / "semantic.sqlite", config)
+    cache.put("faq", "How do I reset my password?", {"answer": "Use the link."})
+    hit = cache.get("faq", "how do I reset my password")
+    cache.close()
+    assert hit == {"answer": "Use the link."} and set(seen) == {"openai/text-embedding-3-small"}
+
+    with pytest.raises(ValueError, match="no calibrated threshold.*embedders.py --litellm openai/x"):
+        CacheConfig(semantic=True, embedder="litellm:openai/x")
+    with pytest.raises(ValueError, match="unknown embedder 'minilm2'.*litellm:<litellm model id>"):
+        CacheConfig(embedder="minilm2")
+    with pytest.raises(ValueError, match="unknown embedder"):
+        CacheConfig(embedder="litellm: ")
+    assert CacheConfig(embedder="wordllama").similarity_threshold == 0.65  # the packaged ones keep theirs
+
+
+def test_the_embedder_benchmark_measures_a_provider_model_it_is_given():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("embedders_benchmark", ROOT / "benchmarks" / "embedders.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    chosen = bench.candidates(["openai/text-embedding-3-small"], ["hashing"])
+    assert list(chosen) == ["hashing", "litellm:openai/text-embedding-3-small"]
+    assert chosen["litellm:openai/text-embedding-3-small"].model == "openai/text-embedding-3-small"

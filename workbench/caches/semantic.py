@@ -210,7 +210,9 @@ class SemanticCache:
         if embedder is None:
             from ..models.embedders import embedder_from_config
 
-            embedder = embedder_from_config({"kind": cache.embedder})
+            provider = cache.embedder.removeprefix("litellm:")  # config.cache.PROVIDER_PREFIX
+            embedder = embedder_from_config({"kind": "litellm", "model": provider} if provider != cache.embedder
+                                            else {"kind": cache.embedder})
         return cls(path, cache.similarity_threshold, embedder, expiry=Expiry(cache.ttl_seconds, clock),
                    write_behind_seconds=write_behind_seconds)
 
