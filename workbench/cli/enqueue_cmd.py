@@ -27,18 +27,9 @@ def run(args: argparse.Namespace) -> int:
         load_production_config(args.config)
     errors: list[str] = []
     items = iter_inputs(args.input, errors)  # read as the ledger takes them: a file of any size fits in memory
-    import sqlalchemy as sa
-
-    from ..runner.ledger import ledger_error
-    from ..store.sqlitefile import reason
-
     queue = WorkQueue(args.queue, args.db)
-    try:
+    try:  # a ledger that cannot be written (a full disk, a read-only file, a database down): QueueUnavailableError
         report = queue.submit(items)
-    except sa.exc.DBAPIError as e:  # the ledger cannot be written: a full disk, a read-only file, a database down
-        raise ledger_error(queue.ledger.url, e, f"cannot record the items in the queue ledger: {reason(e)}",
-                           hint="free space or fix --db, then run the same `workbench enqueue` again: items "
-                                "already recorded are kept (enqueue is idempotent by id)") from None
     finally:
         queue.close()
         for message in errors:

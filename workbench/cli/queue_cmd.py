@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
                 broker = "unreachable" if status["broker_tasks"] is None else status["broker_tasks"]
                 print(f"{status['queue']}: {status['pending']} pending, {status['leased']} leased, "
                       f"{status['done']} done ({status['total']} items; {broker} task(s) on the broker)")
+            if status["broker_error"]:
+                print(f"error [queue_unavailable]: {status['broker_error']}", file=sys.stderr)
             return 0 if status["broker_tasks"] is not None else 2
         if args.out:
             with open(args.out, "w", encoding="utf-8") as out:

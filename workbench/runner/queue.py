@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shlex
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -28,7 +29,8 @@ from typing import Any, BinaryIO, TextIO
 from .._util.paths import workspace
 from ..errors import QueueUnavailableError, UsageError
 from ..inputs.jsonl import read_lines
-from ..store.sqlitefile import explain, reason
+from ..store.logstore import safe_url
+from ..store.sqlitefile import damaged, explain, identity, problem, reason
 from .ledger import Ledger, ledger_error
 from .result import bare_line
 
@@ -75,14 +77,20 @@ def open_huey(url: str, name: str = QUEUE_NAME) -> Any:
     try:
         return SqliteHuey(name, filename=str(path), results=False)
     except (sqlite3.DatabaseError, OSError) as e:  # a read-only place, a truncated or overwritten huey.db
-        known = explain(path, e, "the queue file",
-                        "the ledger keeps every item: then run `workbench enqueue` again or start `workbench worker`: "
-                        "pending items are pushed again",
-                        "give --queue / WORKBENCH_QUEUE_URL (or WORKBENCH_HOME) a writable place")
+        known = _explain_queue_file(path, e)
         if known is not None:
             raise QueueUnavailableError(known[0], hint=known[1]) from None
         raise QueueUnavailableError(f"cannot open the queue file {path}: {reason(e)}",
                                     hint="check the path, the disk space and permissions (--queue)") from None
+
+
+_QUEUE_FILE_REPAIR = ("the ledger keeps every item: then run `workbench enqueue` again or start `workbench worker`: "
+                      "pending items are pushed again")
+
+
+def _explain_queue_file(path: Path, e: BaseException) -> tuple[str, str] | None:
+    return explain(path, e, "the queue file", _QUEUE_FILE_REPAIR,
+                   "give --queue / WORKBENCH_QUEUE_URL (or WORKBENCH_HOME) a writable place")
 
 
 def broker_errors() -> tuple[type[BaseException], ...]:
@@ -114,9 +122,11 @@ class WorkQueue:
     def __init__(self, url: str | None = None, db_url: str | None = None, name: str = QUEUE_NAME):
         self.url = queue_url(url)
         self.huey = open_huey(self.url, name)
+        self.file = None if "://" in self.url and not self.url.startswith("sqlite:///") else _sqlite_path(self.url)
+        self._identity = None if self.file is None else identity(self.file)
         ledger = ledger_url(db_url, self.url)
         try:
-            self.ledger = Ledger(ledger, name)
+            self.ledger = Ledger(ledger, name, before_create=lambda: self._no_tasks_without_ledger(ledger))
         except QueueUnavailableError:  # a read-only place, a damaged file, an in-memory URL: said with the repair
             raise
         except Exception as e:  # noqa: BLE001 - a missing driver, a URL SQLAlchemy cannot read
@@ -129,7 +139,47 @@ class WorkQueue:
             raise RuntimeError("no handler set: only a Worker executes queue tasks")
         self.handler(item_id)
 
+    def _no_tasks_without_ledger(self, ledger: str) -> None:
+        """Called before a new (empty) ledger is made: refused when the broker holds tasks — their items were
+        recorded in a ledger that was removed, emptied or had its table dropped since, or that is not this one (another
+        --db). A worker would take those tasks, find no item and drop them: the last trace of the items."""
+        try:
+            tasks = self.size()
+        except QueueUnavailableError:  # a broker down: nothing to compare; the command says so itself
+            return
+        if not tasks:
+            return
+        where = (f"move the queue file aside too (mv {shlex.quote(str(self.file))} "
+                 f"{shlex.quote(f'{self.file}.old')}) and enqueue the inputs again"
+                 if self.file is not None else "empty the queue on the broker and enqueue the inputs again")
+        raise QueueUnavailableError(
+            f"the queue ledger {safe_url(ledger)} holds no items, but the queue {self.url} holds {tasks} task(s): "
+            "the ledger they were recorded in was removed, emptied or had its table dropped, or --db names another one",
+            hint=f"give the --db / WORKBENCH_DB_URL the items were enqueued with, or restore the ledger; to start "
+                 f"afresh, {where}")
+
+    def verify(self) -> None:
+        """Raise ``QueueUnavailableError`` when the SQLite queue file or the ledger's file was removed, replaced,
+        truncated or overwritten since this queue opened them: SQLite would not notice while it reads pages it holds,
+        and a removed file takes writes that nobody else will read. Cheap; a worker calls it between items."""
+        if self.file is not None:
+            found = problem(self.file, self._identity)
+            if found is not None:
+                kind, words = found
+                if kind == "damaged":
+                    message, hint = damaged(self.file, words, "the queue file", _QUEUE_FILE_REPAIR)
+                    raise QueueUnavailableError(message, hint=hint)
+                raise QueueUnavailableError(
+                    f"the queue file {self.file} was {words}",
+                    hint="start the worker again: it opens the queue file now at that path, and pushes the pending "
+                         "items again (the ledger keeps every item)")
+        self.ledger.verify()
+
     def _broker_error(self, e: BaseException) -> QueueUnavailableError:
+        if self.file is not None:  # a damaged, unwritable or full huey.db says so, with its repair
+            known = _explain_queue_file(self.file, e)
+            if known is not None:
+                return QueueUnavailableError(known[0], hint=known[1])
         try:
             pending: Any = self.ledger.counts()["pending"]
         except Exception:  # noqa: BLE001
@@ -179,14 +229,16 @@ class WorkQueue:
             raise self._broker_error(e) from None
 
     def status(self) -> dict[str, Any]:
-        """Ledger counts per state and the broker's task count (``None`` when it is unreachable)."""
+        """Ledger counts per state and the broker's task count (``None`` when it is unreachable: ``broker_error``
+        says why)."""
         counts = self.ledger.counts()
+        broker_error: str | None = None
         try:
             broker: int | None = self.size()
-        except QueueUnavailableError:
-            broker = None
+        except QueueUnavailableError as e:
+            broker, broker_error = None, str(e)
         return {"queue": self.url, "ledger": self.ledger.url, **counts, "total": sum(counts.values()),
-                "broker_tasks": broker}
+                "broker_tasks": broker, "broker_error": broker_error}
 
     def export(self, out: TextIO) -> dict[str, int]:
         """One result line per enqueued run item, in enqueue order; an unfinished item gets a ``pending`` line."""

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import QueueUnavailableError, UsageError
 from .queue import WorkQueue, broker_errors
 from .result import bare_line
 
@@ -63,6 +63,8 @@ class Worker:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._fatal: BaseException | None = None
+        self._held: set[str] = set()
+        """Items this worker leased and has not completed or released yet."""
         self._claimed = 0
         self._last_reap = 0.0
         self._configs: list[str] = []
@@ -73,7 +75,8 @@ class Worker:
         self._stop.set()
 
     def run(self) -> WorkerReport:
-        """Work until stopped, empty (``until_empty``) or ``max_items``; raises a broker error (exit 2)."""
+        """Work until stopped, empty (``until_empty``) or ``max_items``; raises a broker or ledger error (exit 2),
+        saying what became of the items in hand (``_stopped_by``)."""
         import threading
 
         threads = [threading.Thread(target=self._loop, name=f"worker-{i}", daemon=True)
@@ -90,7 +93,7 @@ class Worker:
                 t.join()
             raise
         if self._fatal is not None:
-            raise self._fatal
+            raise self._stopped_by(self._fatal)
         self.report.configs = tuple(self._configs)
         return self.report
 
@@ -121,6 +124,33 @@ class Worker:
         self._fatal = self._fatal or e
         self._stop.set()
 
+    def _stopped_by(self, error: BaseException) -> BaseException:
+        """``error``, with what became of the items this worker held when it stopped: given back (pending again)
+        when the ledger still takes the write, else leased until their lease expires; never done without a
+        result."""
+        with self._lock:
+            held = sorted(self._held)
+        if not held or not isinstance(error, QueueUnavailableError):
+            return error
+        try:
+            self.queue.ledger.verify()  # a damaged or replaced file would take the write, and lose it
+            kept = [item_id for item_id in held if not self._give_back(item_id)]
+        except QueueUnavailableError:
+            kept = held
+        shown = ", ".join(map(repr, kept[:5])) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
+        note = (f"the {len(held)} item(s) in hand were given back (pending again)" if not kept else
+                f"item(s) {shown} stay leased by {self.owner} until the lease expires (at most "
+                f"{self.options.lease_seconds:g} s), then a worker takes them again")
+        return QueueUnavailableError(error.message, hint=f"{error.hint}; {note}" if error.hint else note,
+                                     code=error.code)
+
+    def _give_back(self, item_id: str) -> bool:
+        try:
+            self.queue.ledger.release(item_id, self.owner)
+        except QueueUnavailableError:
+            return False
+        return True
+
     def _handle(self, item_id: str) -> None:
         # huey.execute() logs and swallows task exceptions: catch them here and stop the worker instead.
         try:
@@ -143,6 +173,7 @@ class Worker:
         import time
 
         self._last_reap = time.monotonic()
+        self.queue.verify()  # a file removed, replaced or damaged under an idle worker: SQLite alone would not see it
         ids = self.queue.reap()
         with self._lock:
             self.report.reaped += len(ids)
@@ -163,19 +194,26 @@ class Worker:
                 self.report.skipped += 1
                 self._claimed -= 1
             return
+        with self._lock:
+            self._held.add(item_id)
         try:
             line = run_item(runner, item.kind, item.input, self.handlers)
         except BaseException:
             self.queue.ledger.release(item_id, self.owner)
+            with self._lock:
+                self._held.discard(item_id)
             raise
         if retry_later(config, item.kind, line, item.attempts):
             self.queue.ledger.release(item_id, self.owner)  # pending again: the next reap pushes it
             with self._lock:
+                self._held.discard(item_id)
                 self.report.requeued += 1
                 self._claimed -= 1
             return
+        self.queue.ledger.verify()  # never store a result in a ledger file removed, replaced or damaged meanwhile
         self.queue.ledger.complete(item_id, line, config.config_hash)
         with self._lock:
+            self._held.discard(item_id)
             self.report.processed += 1
             if config.config_hash not in self._configs:
                 self._configs.append(config.config_hash)

@@ -5,19 +5,28 @@ what a failure to open or write a file means, so every store's error gives the r
   workspace (``WORKBENCH_HOME``); moving the file aside would not help;
 - the file is damaged (truncated, overwritten: ``file is not a database``, ``database disk image is malformed``):
   move it aside (``mv FILE FILE.broken``) and let the store make a new one;
+- the disk holding it is full (``database or disk is full``): free space;
 - anything else: the caller's generic message.
+
+A file can also fail a process that already has it open: SQLite trusts the pages it holds while nothing it can see
+changed, so a file truncated, overwritten, moved or removed under it goes unnoticed until it writes (or for ever,
+writing to a removed file). ``identity`` and ``problem`` let a long-running store look: is it still the same, sound
+file?
 """
 from __future__ import annotations
 
+import errno
 import os
 import shlex
 import sqlite3
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
 
 _DAMAGED_CODES = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
 _DAMAGED_TEXTS = ("file is not a database", "database disk image is malformed", "malformed database schema")
+_HEADER = b"SQLite format 3\x00"
 
 
 def _parse(url: str) -> sa.URL | None:
@@ -58,6 +67,83 @@ def is_damaged(error: BaseException) -> bool:
     return getattr(cause, "sqlite_errorname", None) in _DAMAGED_CODES or any(t in str(cause) for t in _DAMAGED_TEXTS)
 
 
+def is_full(error: BaseException, path: Path | None = None) -> bool:
+    """True when ``error`` says the disk is full (``SQLITE_FULL``, ``ENOSPC``), or when the disk holding ``path`` has
+    no space left (SQLite then often says only ``disk I/O error``: its ``-shm`` file could not grow)."""
+    cause = getattr(error, "orig", None) or error
+    if getattr(cause, "sqlite_errorname", None) == "SQLITE_FULL" or "database or disk is full" in str(cause):
+        return True
+    if isinstance(cause, OSError) and cause.errno == errno.ENOSPC:
+        return True
+    if path is None or not isinstance(cause, (sqlite3.OperationalError, OSError)):
+        return False
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return os.statvfs(folder).f_bavail == 0
+    except (OSError, AttributeError):  # no statvfs (Windows), or the folder went away
+        return False
+
+
+def identity(path: Path) -> tuple[int, int] | None:
+    """``(device, inode)`` of the file at ``path`` now; None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def problem(path: Path, opened: tuple[int, int] | None) -> tuple[str, str] | None:
+    """What is wrong with a SQLite file a process opened as ``opened`` (its ``identity`` then), as ``(kind, words)``:
+    ``moved`` (removed or moved away), ``replaced`` (another file at its path) or ``damaged`` (overwritten: no SQLite
+    header; truncated: shorter than its header says, still after a moment, so a checkpoint growing it is not taken for
+    damage); None when it looks sound. Cheap (a ``stat`` and 100 bytes read): fit to call between items."""
+    now = identity(path)
+    if now is None:
+        return "moved", "removed or moved away while open"
+    if opened is not None and now != opened:
+        return "replaced", "replaced by another file while open"
+    words = None
+    for pause in (0.0, 0.02, 0.1, 0.3):
+        time.sleep(pause)
+        words, may_pass = _header_problem(path)
+        if words is None or not may_pass:
+            break
+    return None if words is None else ("damaged", words)
+
+
+def _header_problem(path: Path) -> tuple[str | None, bool]:
+    """``(words, may_pass)``: what is wrong with the file's header (None: nothing), and whether it may pass (a file
+    shorter than its header says while a checkpoint grows it)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(100)
+            size = os.fstat(f.fileno()).st_size
+    except OSError as e:
+        return f"unreadable: {e.strerror or e}", False
+    if not head:
+        return "truncated while open: empty", False
+    if not head.startswith(_HEADER):
+        return "overwritten while open: no SQLite header", False
+    expected = _header_size(head)
+    if expected is None or size >= expected:
+        return None, False
+    return f"truncated while open: {size} of {expected} bytes", True
+
+
+def _header_size(head: bytes) -> int | None:
+    """The file size a SQLite header says (page size x pages), when the header's page count is valid."""
+    if len(head) < 100:
+        return 100
+    page = int.from_bytes(head[16:18], "big")
+    pages = int.from_bytes(head[28:32], "big")
+    if pages == 0 or head[24:28] != head[92:96]:  # the count is valid only when written by a version that keeps it
+        return None
+    return (65536 if page == 1 else page) * pages
+
+
 def unwritable(path: Path) -> Path | None:
     """The folder holding ``path`` (its nearest existing one) when this process cannot create files in it — SQLite
     needs to, for ``-wal`` and ``-shm`` — or ``path`` itself when it cannot be written; None when both can (or the
@@ -82,8 +168,8 @@ def reason(error: BaseException) -> str:
 
 def explain(path: Path, error: BaseException, what: str, repair: str,
             elsewhere: str = "set WORKBENCH_HOME to a writable folder") -> tuple[str, str] | None:
-    """``(message, hint)`` for a SQLite file that could not be opened or written because its place is read-only or
-    it is damaged; None for any other cause. ``what`` names the file for the message (``"the queue ledger"``);
+    """``(message, hint)`` for a SQLite file that could not be opened or written because its place is read-only, it
+    is damaged or its disk is full; None for any other cause. ``what`` names the file for the message (``"the queue ledger"``);
     ``repair`` says what moving a damaged file aside means and what to run next (``{broken}``: the moved file);
     ``elsewhere``: how to use another place instead."""
     blocked = unwritable(path)
@@ -91,10 +177,23 @@ def explain(path: Path, error: BaseException, what: str, repair: str,
         return (f"cannot write in {blocked} ({what} {path}: {reason(error)})",
                 f"make {blocked} writable, or {elsewhere}")
     if is_damaged(error):
-        broken = shlex.quote(f"{path}.broken")
-        return (f"{what} {path} is damaged ({reason(error)})",
-                f"move it aside (mv {shlex.quote(str(path))} {broken}); {repair.format(broken=broken)}")
+        return damaged(path, reason(error), what, repair)
+    if is_full(error, path):
+        return (f"no space left on the disk holding {what} {path} ({reason(error)})",
+                f"free space there, or {elsewhere}")
     return None
+
+
+def damaged(path: Path, why: str, what: str, repair: str) -> tuple[str, str]:
+    """``(message, hint)`` for a damaged SQLite file: move it aside, then ``repair`` (``{broken}``: the moved file)."""
+    return f"{what} {path} is damaged ({why})", move_aside(path, repair)
+
+
+def move_aside(path: Path, repair: str) -> str:
+    """The hint to move a SQLite file aside (``mv FILE FILE.broken``), then ``repair`` (``{broken}``: the moved
+    file)."""
+    broken = shlex.quote(f"{path}.broken")
+    return f"move it aside (mv {shlex.quote(str(path))} {broken}); {repair.format(broken=broken)}"
 
 
 def explain_url(url: str, error: BaseException, what: str, repair: str,
