@@ -32,13 +32,12 @@ import sqlalchemy as sa
 from ..errors import QueueUnavailableError
 from ..store.logstore import dispose, fold_wal, make_engine, safe_url
 from ..store.sqlitefile import (
-    damaged,
+    changed_under,
     explain_url,
     identity,
     in_memory,
     is_damaged,
     move_aside,
-    problem,
     reason,
     sqlite_file,
 )
@@ -184,19 +183,12 @@ class Ledger:
         """Raise ``QueueUnavailableError`` when the SQLite file was removed, replaced, truncated or overwritten since
         it was opened (SQLite would not notice before its next write, or ever for a removed file); a no-op for
         another database. Cheap: a worker calls it between items."""
-        if self.file is None:
-            return
-        found = problem(self.file, self._identity)
-        if found is None:
-            return
-        kind, words = found
-        if kind == "damaged":
-            message, hint = damaged(self.file, words, "the queue ledger", _REPAIR)
-            raise QueueUnavailableError(message, hint=hint)
-        raise QueueUnavailableError(
-            f"the queue ledger {self.file} was {words}",
-            hint=f"start the worker again: it opens the ledger now at that path (if it is the one the items were "
-                 f"enqueued with); {_HELD}")
+        changed = None if self.file is None else changed_under(
+            self.file, self._identity, "the queue ledger", _REPAIR,
+            f"start the worker again: it opens the ledger now at that path (if it is the one the items were enqueued "
+            f"with); {_HELD}")
+        if changed is not None:
+            raise QueueUnavailableError(changed[0], hint=changed[1])
 
     def _where(self, item_id: str | None = None):
         cond = ITEMS.c.queue == self.queue

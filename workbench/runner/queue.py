@@ -30,7 +30,7 @@ from .._util.paths import workspace
 from ..errors import QueueUnavailableError, UsageError
 from ..inputs.jsonl import read_lines
 from ..store.logstore import safe_url
-from ..store.sqlitefile import damaged, explain, identity, problem, reason
+from ..store.sqlitefile import changed_under, explain, identity, reason
 from .ledger import Ledger, ledger_error
 from .result import bare_line
 
@@ -162,17 +162,12 @@ class WorkQueue:
         """Raise ``QueueUnavailableError`` when the SQLite queue file or the ledger's file was removed, replaced,
         truncated or overwritten since this queue opened them: SQLite would not notice while it reads pages it holds,
         and a removed file takes writes that nobody else will read. Cheap; a worker calls it between items."""
-        if self.file is not None:
-            found = problem(self.file, self._identity)
-            if found is not None:
-                kind, words = found
-                if kind == "damaged":
-                    message, hint = damaged(self.file, words, "the queue file", _QUEUE_FILE_REPAIR)
-                    raise QueueUnavailableError(message, hint=hint)
-                raise QueueUnavailableError(
-                    f"the queue file {self.file} was {words}",
-                    hint="start the worker again: it opens the queue file now at that path, and pushes the pending "
-                         "items again (the ledger keeps every item)")
+        changed = None if self.file is None else changed_under(
+            self.file, self._identity, "the queue file", _QUEUE_FILE_REPAIR,
+            "start the worker again: it opens the queue file now at that path, and pushes the pending items again (the "
+            "ledger keeps every item)")
+        if changed is not None:
+            raise QueueUnavailableError(changed[0], hint=changed[1])
         self.ledger.verify()
 
     def _broker_error(self, e: BaseException) -> QueueUnavailableError:

@@ -114,6 +114,19 @@ def problem(path: Path, opened: tuple[int, int] | None) -> tuple[str, str] | Non
     return None if words is None else ("damaged", words)
 
 
+def changed_under(path: Path, opened: tuple[int, int] | None, what: str, repair: str,
+                  restart: str) -> tuple[str, str] | None:
+    """``(message, hint)`` when the SQLite file a process opened as ``opened`` changed under it (``problem``): a
+    damaged one is moved aside, then ``repair``; a moved or replaced one is ``restart``; None when it looks sound."""
+    found = problem(path, opened)
+    if found is None:
+        return None
+    kind, words = found
+    if kind == "damaged":
+        return damaged(path, words, what, repair)
+    return f"{what} {path} was {words}", restart
+
+
 def _header_problem(path: Path) -> tuple[str | None, bool]:
     """``(words, may_pass)``: what is wrong with the file's header (None: nothing), and whether it may pass (a file
     shorter than its header says while a checkpoint grows it)."""
