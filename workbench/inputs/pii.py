@@ -72,6 +72,11 @@ _IPV4 = re.compile(rf"(?<!\d)(?<!\d\.){_OCTET}(?:\.{_OCTET}){{3}}(?!\d|\.\d)")
 """Four octets, not part of a longer dotted number (``1.10.0.0.1``), also at the end of a sentence."""
 _PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,5}\)[ .\-]?)?\d{2,5}(?:[ .\-]\d{2,8}){1,4}(?![\w\-])")
 _DATE_LIKE = re.compile(r"^\d{4}[\-./]\d{1,2}[\-./]\d{1,2}$|^\d{1,2}[\-./]\d{1,2}[\-./]\d{2,4}$")
+_PASSWORD_HINT = re.compile("passw|passp|pwd|kennw|contrase|mot de passe|wachtw|senha")
+"""How the words of ``_PASSWORD_WORDS`` start, in lower case: the password patterns start their search at the first
+one (a match starts at its key word)."""
+_KEY_GATES = tuple((literal, rx) for _, literals, rx in KEY_SHAPES for literal in literals)
+"""(literal, key shape): a shape is searched only in a text whose lower case holds its literal."""
 _SECRET_HINTS = ("sk-", "akia", "asia", "gh", "xox", "aiza", "eyj", "key", "token", "secret", "passw", "passp", "pwd",
                  "bearer", "auth", "k_live_", "k_test_", "kennw", "contrase", "mot de passe", "wachtw", "senha")
 _NUMBER_GATE = re.compile(r"\d[\d \-.()/]{5,}\d")
@@ -126,13 +131,20 @@ def _secrets(text: str) -> list[PiiMatch]:
     first = _first_hint(lower)
     if first < 0:
         return []
-    found = [PiiMatch("secret", m.start(), m.end()) for _, literals, rx in KEY_SHAPES
-             if any(map(lower.__contains__, literals)) for m in rx.finditer(text)]
+    found = [PiiMatch("secret", m.start(), m.end()) for literal, rx in _KEY_GATES if literal in lower
+             for m in rx.finditer(text)]
     for m in _KEYED_SECRET.finditer(text, max(0, first - 10)):
         token = m.group(1)
         if any(c.isdigit() for c in token) or len(token) >= 24:
             found.append(PiiMatch("secret", m.start(1), m.end(1)))
-    for m in itertools.chain(_KEYED_PASSWORD.finditer(text), _PASSWORD_IS.finditer(text)):
+    word = _PASSWORD_HINT.search(lower)
+    secret = lower.find("secret")
+    if word is None and secret < 0:
+        return found  # the usual case: no word a password or secret value follows
+    start = min(i for i in (secret, -1 if word is None else word.start()) if i >= 0)
+    keyed = _KEYED_PASSWORD.finditer(text, start)
+    said = () if word is None else _PASSWORD_IS.finditer(text, word.start())
+    for m in itertools.chain(keyed, said):
         group = next(g for g in (1, 2, 3) if m.group(g) is not None)
         found.append(PiiMatch("secret", m.start(group), m.end(group)))
     return found
