@@ -225,3 +225,14 @@ def test_ibans_grouped_with_dots_or_underscores(country, bban, sep, before):
 def test_an_ipv6_address_after_a_host_name_dot_is_hidden_and_a_dotted_number_is_not_one():
     assert redact("ping host.fe80::1 now") == "ping host.[IPV6] now"
     assert redact("version 1.2::3 of the spec") == "version 1.2::3 of the spec"
+
+
+@PROPS
+@given(st.text(alphabet="İẞaé ", min_size=1, max_size=40), st.sampled_from(["password: {}", "my password is {}9",
+       "token: {}abcdef1234567890abcdef", "api_key={}1234567890abcdefgh"]),
+       st.text(string.ascii_lowercase, min_size=4, max_size=10))
+def test_a_secret_after_characters_that_grow_in_lower_case_is_still_hidden(before, template, value):
+    """The search for a key word runs on the lower-cased text; "İ" is two characters there, so its offsets are not
+    the text's. A review found "İİİ… password: hunter2" left raw."""
+    text = f"{before} {template.format(value)}"
+    assert redact(text).endswith("[SECRET]"), redact(text)

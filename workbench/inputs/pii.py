@@ -131,9 +131,10 @@ def _secrets(text: str) -> list[PiiMatch]:
     first = _first_hint(lower)
     if first < 0:
         return []
+    aligned = len(lower) == len(text)  # offsets in lower are offsets in text ("İ" lengthens in lower case: "i̇")
     found = [PiiMatch("secret", m.start(), m.end()) for literal, rx in _KEY_GATES if literal in lower
              for m in rx.finditer(text)]
-    for m in _KEYED_SECRET.finditer(text, max(0, first - 10)):
+    for m in _KEYED_SECRET.finditer(text, max(0, first - 10) if aligned else 0):
         token = m.group(1)
         if any(c.isdigit() for c in token) or len(token) >= 24:
             found.append(PiiMatch("secret", m.start(1), m.end(1)))
@@ -141,9 +142,9 @@ def _secrets(text: str) -> list[PiiMatch]:
     secret = lower.find("secret")
     if word is None and secret < 0:
         return found  # the usual case: no word a password or secret value follows
-    start = min(i for i in (secret, -1 if word is None else word.start()) if i >= 0)
+    start = min(i for i in (secret, -1 if word is None else word.start()) if i >= 0) if aligned else 0
     keyed = _KEYED_PASSWORD.finditer(text, start)
-    said = () if word is None else _PASSWORD_IS.finditer(text, word.start())
+    said = () if word is None else _PASSWORD_IS.finditer(text, word.start() if aligned else 0)
     for m in itertools.chain(keyed, said):
         group = next(g for g in (1, 2, 3) if m.group(g) is not None)
         found.append(PiiMatch("secret", m.start(group), m.end(group)))
