@@ -165,6 +165,10 @@ def test_a_provider_embedding_model_can_back_the_semantic_cache(monkeypatch, tmp
     with pytest.raises(ValueError, match="unknown embedder"):
         CacheConfig(embedder="litellm: ")
     assert CacheConfig(embedder="wordllama").similarity_threshold == 0.65  # the packaged ones keep theirs
+    from workbench.config.cache import PROVIDER_PREFIX
+    from workbench.models.embedders import PROVIDER_PREFIX as MODELS_PREFIX
+
+    assert PROVIDER_PREFIX == MODELS_PREFIX  # one value, named on both sides of a layer
 
 
 def test_the_embedder_benchmark_measures_a_provider_model_it_is_given():

@@ -28,6 +28,11 @@ HIT_RATE_FLOOR = {0.95: 0.25, 0.8: 0.70}
 EXACT_SCAN = SearchLimits(brute_force_max=10**9)  # every lookup scores every entry
 
 
+def same(a: str, b: str) -> bool:
+    """Whether the near-miss guard lets ``a`` and ``b`` share an answer."""
+    return signature(a).compatible(signature(b))
+
+
 class Clock:
     def __init__(self, now: float = 1_000.0):
         self.now = now
@@ -152,7 +157,6 @@ def test_ttl_with_an_injected_clock(tmp_path):
 
 
 def test_guard_details():
-    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
     assert same("Is the limit 1,000 requests?", "Is the limit 1000 requests?")
     assert same("Is the limit 10k requests?", "Is the limit 10000 requests?")
     assert not same("Is the limit ten requests?", "Is the limit 11 requests?")
@@ -174,7 +178,6 @@ def test_guard_details():
 def test_logging_in_and_out_are_opposites():
     """A phrasal antonym (word pairs, not words): found in the held-out real paraphrases, where "How can I sign out
     everywhere?" was served the answer of "How do I set up single sign-on?"."""
-    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
     assert not same("How can I sign out everywhere?", "How do I set up single sign-on?")
     assert not same("Why can't I log in on mobile?", "Why can't I log out on mobile?")
     assert not same("What happens when I logout?", "What happens when I login?")
@@ -186,7 +189,6 @@ def test_logging_in_and_out_are_opposites():
 def test_the_same_words_in_another_order_swap_roles_or_directions():
     """Found in the fresh near-miss set's tune part (tests/data/near_miss_fresh.jsonl), where MiniLM put these pairs
     at 0.97-0.99 and the guard let them through."""
-    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
     assert not same("Can the billing contact change the account owner?",
                     "Can the account owner change the billing contact?")
     assert not same("Is there a fee to convert loyalty points into store credit?",
@@ -198,7 +200,6 @@ def test_the_same_words_in_another_order_swap_roles_or_directions():
 
 
 def test_all_of_something_is_not_one_of_it():
-    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
     assert not same("How do I delete this chat conversation?", "How do I delete every chat conversation?")
     assert not same("How do I reset my password?", "How do I reset the passwords of all users in my organization?")
     assert not same("How do I download the statement for this account?",
@@ -207,7 +208,6 @@ def test_all_of_something_is_not_one_of_it():
 
 
 def test_one_short_run_naming_another_thing_is_another_question():
-    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
     assert not same("How do I change my email?", "How do I change my phone number?")
     assert not same("How do I close my savings account?", "How do I close my credit card?")
     assert not same("Can I return a sale item?", "Can I return a full-price item?")
@@ -224,7 +224,6 @@ def test_one_short_run_naming_another_thing_is_another_question():
 def test_the_fresh_sets_held_out_part_and_second_set_near_misses():
     """Found in the fresh set's held-out part (5 served at MiniLM 0.55 when first run) and in the second fresh set
     (4 of 156 served when first run, before any of these rules)."""
-    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
     assert not same("Do I get charged if the host cancels my booking?",
                     "Does the host get charged if I cancel my booking?")           # "cancels" is "cancel"
     assert not same("Does an economy ticket include a checked bag?",
@@ -244,7 +243,6 @@ def test_the_fresh_sets_held_out_part_and_second_set_near_misses():
 
 def test_the_third_fresh_sets_near_misses():
     """Its first run served 8 of 144 (tests/test_near_miss_set.py); these are six of them, and their paraphrases."""
-    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
     # prepositions swapped in place: the objects keep their places, the roles change
     assert not same("Is there a shuttle from the arena to downtown after the show?",
                     "Is there a shuttle to the arena from downtown after the show?")
@@ -270,7 +268,6 @@ def test_the_third_fresh_sets_near_misses():
 
 def test_the_fourth_fresh_sets_near_misses():
     """Its first run, with the guard tuned on the first three sets, served 3 of 144; all three are here."""
-    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
     assert not same("What happens if the hotel cancels on me?", "What happens if I cancel on the hotel?")
     assert not same("When my colleague shares a file with me, does it count against my storage quota?",
                     "When I share a file with my colleague, does it count against my storage quota?")
@@ -283,7 +280,6 @@ def test_the_fourth_fresh_sets_near_misses():
 def test_what_is_allowed_is_not_what_is_required():
     """The fifth set written apart (``near_miss_fresh5``), first run: 10 of its 13 modality pairs got through, each
     at 0.92-0.97 with MiniLM. "Can I" asks what is possible; "must I", "do I need", "do I have to" what is required."""
-    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
     assert not same("Can I pay my premium annually?", "Do I have to pay my premium annually?")
     assert not same("Can students take the final exam online?", "Must students take the final exam online?")
     assert not same("Can parents attend orientation?", "Are parents required to attend orientation?")
@@ -298,7 +294,6 @@ def test_what_is_allowed_is_not_what_is_required():
 
 def test_what_happened_is_not_what_will_happen():
     """The same set: 8 of its 13 tense pairs got through ("did my insurance cover" / "will my insurance cover")."""
-    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
     assert not same("Did my insurance cover the MRI?", "Will my insurance cover the MRI?")
     assert not same("Was I charged for the annual renewal?", "Will I be charged for the annual renewal?")
     assert not same("Has my deductible reset for the year?", "When will my deductible reset for the year?")
@@ -310,7 +305,6 @@ def test_what_happened_is_not_what_will_happen():
 def test_another_reason_condition_or_comparison_is_another_question():
     """The same words up to "because", "if" or "than", then another clause: found by the fifth and sixth sets
     written apart, too long a run for the one-span rule. Clauses that share a named thing are rewordings."""
-    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
     assert not same("Do you refund the shipping cost if I return an item because it's defective?",
                     "Do you refund the shipping cost if I return an item because I changed my mind?")
     assert not same("My food order was late because the restaurant was slow, can I get a refund?",
@@ -323,7 +317,6 @@ def test_another_reason_condition_or_comparison_is_another_question():
 def test_a_possessive_added_on_one_side_is_another_owner():
     """"my bank account" / "my late father's bank account": the possessive ``'s`` made the added run three words,
     over the two the one-span rule allows."""
-    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
     assert not same("Can I close my bank account over the phone?",
                     "Can I close my late father's bank account over the phone?")
     assert same("Can I close my bank account over the phone?", "Can I close my bank account by phone?")
@@ -333,7 +326,6 @@ def test_a_different_action_on_the_same_thing_is_another_question():
     """Found on the real path (``workbench run`` against a loopback OpenAI-compatible server, in the final review):
     "Can I cancel order 2?" was served the answer of "Can I get a refund for order 2?". Actions are common words,
     which the run rule had left out; listed synonyms still pass."""
-    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
     assert not same("Can I get a refund for order 2?", "Can I cancel order 2?")
     assert not same("How do I cancel my order?", "How do I delete my order?")
     assert not same("How do I add my card?", "How do I update my card?")
@@ -344,7 +336,6 @@ def test_a_different_action_on_the_same_thing_is_another_question():
 
 def test_words_whose_neighbours_undo_their_value():
     """"once" the conjunction is no number, a bare unit no period, "a new one" no number; "current" is "this"."""
-    same = lambda a, b: signature(a).compatible(signature(b))  # noqa: E731
     assert same("Can I change my delivery address after ordering?",
                 "Is it possible to update the shipping address once the order is placed?")
     assert not same("Can I order it once a month?", "Can I order it twice a month?")

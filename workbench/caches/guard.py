@@ -359,6 +359,18 @@ _MAX_INSERT = 2
 ("premium", "team's") rather than a rewording."""
 
 
+def _common_ends(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[int, int]:
+    """How many words ``a`` and ``b`` share at their start, then at their end (not counting those twice)."""
+    n = min(len(a), len(b))
+    start = 0
+    while start < n and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < n - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    return start, end
+
+
 def _one_span_swapped(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """Two questions that are word for word the same but for one short run in each (the rest, at least two words,
     around it), where a run names a thing the other does not: "change my email" / "change my phone number", "close
@@ -367,13 +379,7 @@ def _one_span_swapped(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     added on one side only (one or two words, one of them a content word; a possessive ``'s`` is no word of its own)
     is a modifier: "an economy ticket" / "a premium economy ticket", "export my data" / "export my team's data", "my
     account" / "my late father's account"."""
-    n = min(len(a), len(b))
-    start = 0
-    while start < n and a[start] == b[start]:
-        start += 1
-    end = 0
-    while end < n - start and a[-1 - end] == b[-1 - end]:
-        end += 1
+    start, end = _common_ends(a, b)
     run_a, run_b = a[start:len(a) - end], b[start:len(b) - end]
     if len(run_a) > _MAX_SPAN or len(run_b) > _MAX_SPAN or start + end < 2:
         return False
@@ -397,16 +403,10 @@ def _other_clause(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     than paying per order" / "cheaper than the rival's subscription" (too long a run for ``_one_span_swapped``).
     Clauses that share a named thing (up to inflection or a listed synonym) are rewordings: "if I smell gas in my
     home" / "if there's a gas smell in my house"."""
-    n = min(len(a), len(b))
-    start = 0
-    while start < n and a[start] == b[start]:
-        start += 1
+    start, end = _common_ends(a, b)
     opener = next((i for i in range(start - 1, 1, -1) if a[i] in _CLAUSE_OPENERS), None)
     if opener is None:
         return False
-    end = 0
-    while end < n - start and a[-1 - end] == b[-1 - end]:
-        end += 1
     named_a, named_b = _named(a[opener + 1:len(a) - end]), _named(b[opener + 1:len(b) - end])
     return bool(named_a and named_b) and not any(_matched({w}, named_b) for w in named_a)
 

@@ -208,11 +208,9 @@ class SemanticCache:
                    embedder: Any = None, write_behind_seconds: float | None = None) -> SemanticCache:
         """The semantic cache a variant's ``CacheConfig`` asks for (its threshold and TTL), in ``path``."""
         if embedder is None:
-            from ..models.embedders import embedder_from_config
+            from ..models.embedders import embedder_named
 
-            provider = cache.embedder.removeprefix("litellm:")  # config.cache.PROVIDER_PREFIX
-            embedder = embedder_from_config({"kind": "litellm", "model": provider} if provider != cache.embedder
-                                            else {"kind": cache.embedder})
+            embedder = embedder_named(cache.embedder)
         return cls(path, cache.similarity_threshold, embedder, expiry=Expiry(cache.ttl_seconds, clock),
                    write_behind_seconds=write_behind_seconds)
 

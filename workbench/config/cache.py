@@ -14,7 +14,8 @@ hand-written paraphrases and near misses (the lowest with no wrong answer at it 
 ``CacheConfig`` that names an embedder and no threshold gets its embedder's."""
 PROVIDER_PREFIX = "litellm:"
 """``embedder: "litellm:<model>"`` names a provider's embedding model through litellm (e.g.
-``litellm:openai/text-embedding-3-small``); it has no calibrated threshold, so the config must give one."""
+``litellm:openai/text-embedding-3-small``); it has no calibrated threshold, so the config must give one.
+``models.embedders.embedder_named`` builds it (the same value there: this module does not import numpy)."""
 
 
 class CacheConfig(Frozen):

@@ -250,3 +250,16 @@ _ADAPTER: TypeAdapter[Any] = TypeAdapter(EmbedderConfig)
 def embedder_from_config(d: dict[str, Any]) -> HashingEmbedder | WordLlamaEmbedder | LiteLLMEmbedder | MiniLMEmbedder:
     """The embedder whose ``model_dump()`` is ``d`` (``kind`` selects the class)."""
     return _ADAPTER.validate_python(d)
+
+
+PROVIDER_PREFIX = "litellm:"
+"""``config.cache.PROVIDER_PREFIX``: a name ``litellm:<model>`` is a provider's embedding model (``config`` stays
+free of numpy, so the value is named on both sides of the layer; a test checks they agree)."""
+
+
+def embedder_named(name: str) -> HashingEmbedder | WordLlamaEmbedder | LiteLLMEmbedder | MiniLMEmbedder:
+    """The embedder a ``CacheConfig.embedder`` names: a packaged one by its ``kind`` (``minilm``...), or
+    ``litellm:<model>``."""
+    if name.startswith(PROVIDER_PREFIX):
+        return LiteLLMEmbedder(name.removeprefix(PROVIDER_PREFIX))
+    return embedder_from_config({"kind": name})

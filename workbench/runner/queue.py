@@ -55,6 +55,16 @@ def _sqlite_path(url: str) -> Path:
     return path
 
 
+def queue_file(url: str) -> Path | None:
+    """The SQLite file a queue URL names (its folder made); None for Redis; ``UsageError`` for another scheme."""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return None
+    if "://" in url and not url.startswith("sqlite:///"):
+        raise UsageError(f"unsupported queue URL {url!r}",
+                         hint="use redis://host:port/db, sqlite:///path/huey.db or a file path")
+    return _sqlite_path(url)
+
+
 def ledger_url(db_url: str | None, queue: str) -> str:
     """``--db``, else ``WORKBENCH_DB_URL``, else ``ledger.db`` next to the SQLite queue (workspace for Redis)."""
     url = db_url or os.environ.get("WORKBENCH_DB_URL")
@@ -68,12 +78,9 @@ def open_huey(url: str, name: str = QUEUE_NAME) -> Any:
     """A huey instance for a queue URL (results are not stored in huey: the ledger keeps them)."""
     from huey import RedisHuey, SqliteHuey
 
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    path = queue_file(url)
+    if path is None:
         return RedisHuey(name, url=url, results=False, blocking=True, read_timeout=1)
-    if "://" in url and not url.startswith("sqlite:///"):
-        raise UsageError(f"unsupported queue URL {url!r}",
-                         hint="use redis://host:port/db, sqlite:///path/huey.db or a file path")
-    path = _sqlite_path(url)
     try:
         return SqliteHuey(name, filename=str(path), results=False)
     except (sqlite3.DatabaseError, OSError) as e:  # a read-only place, a truncated or overwritten huey.db
@@ -122,7 +129,7 @@ class WorkQueue:
     def __init__(self, url: str | None = None, db_url: str | None = None, name: str = QUEUE_NAME):
         self.url = queue_url(url)
         self.huey = open_huey(self.url, name)
-        self.file = None if "://" in self.url and not self.url.startswith("sqlite:///") else _sqlite_path(self.url)
+        self.file = queue_file(self.url)
         self._identity = None if self.file is None else identity(self.file)
         ledger = ledger_url(db_url, self.url)
         try:

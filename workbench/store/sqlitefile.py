@@ -77,13 +77,18 @@ def is_full(error: BaseException, path: Path | None = None) -> bool:
         return True
     if path is None or not isinstance(cause, (sqlite3.OperationalError, OSError)):
         return False
+    try:
+        return os.statvfs(_nearest_folder(path)).f_bavail == 0
+    except (OSError, AttributeError):  # no statvfs (Windows), or the folder went away
+        return False
+
+
+def _nearest_folder(path: Path) -> Path:
+    """The nearest existing ancestor of ``path`` (its folder, or above when that does not exist yet)."""
     folder = path.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
-    try:
-        return os.statvfs(folder).f_bavail == 0
-    except (OSError, AttributeError):  # no statvfs (Windows), or the folder went away
-        return False
+    return folder
 
 
 def identity(path: Path) -> tuple[int, int] | None:
@@ -161,9 +166,7 @@ def unwritable(path: Path) -> Path | None:
     """The folder holding ``path`` (its nearest existing one) when this process cannot create files in it — SQLite
     needs to, for ``-wal`` and ``-shm`` — or ``path`` itself when it cannot be written; None when both can (or the
     nearest existing ancestor is not a folder: not a permission problem)."""
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
+    folder = _nearest_folder(path)
     if not folder.is_dir():
         return None
     if not os.access(folder, os.W_OK | os.X_OK):  # EROFS on a read-only mount, even for root
